@@ -1,0 +1,323 @@
+//! Wheelhouse's simulated Kubernetes control plane.
+//!
+//! A [`Cluster`] is a plain value: API requests go in, objects or [`Status`] errors come out. There
+//! is no IO, no async runtime and no wall clock: time only moves when the caller advances it, and
+//! randomness comes from a seeded generator, so the same inputs always give the same cluster.
+
+pub mod object;
+pub mod resources;
+pub mod status;
+pub mod store;
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde_json::Value;
+
+pub use object::Object;
+pub use resources::{ResourceType, Scope};
+pub use status::{FieldError, Status};
+pub use store::{EventType, Key, Store, WatchEvent};
+
+/// The shape of a new cluster.
+#[derive(Clone, Debug)]
+pub struct ClusterConfig {
+    /// Simulated time at which the cluster starts.
+    pub start: Timestamp,
+    /// Seed for every random choice (generated names, uids, IPs).
+    pub seed: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            start: "2026-01-01T00:00:00Z".parse().expect("valid timestamp"),
+            seed: 1,
+        }
+    }
+}
+
+/// One session's cluster.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    store: Store,
+    now: Timestamp,
+    rng: fastrand::Rng,
+}
+
+/// The alphabet of generated name suffixes (k8s.io/apimachinery/pkg/util/rand): no vowels, no
+/// confusable characters, so generated names never spell words.
+pub const NAME_SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+impl Cluster {
+    /// An empty cluster (no nodes, no namespaces) at the configured time.
+    pub fn empty(config: &ClusterConfig) -> Cluster {
+        Cluster {
+            store: Store::default(),
+            now: config.start,
+            rng: fastrand::Rng::with_seed(config.seed),
+        }
+    }
+
+    /// A cluster like a fresh single-node minikube.
+    pub fn new(config: &ClusterConfig) -> Cluster {
+        let mut c = Cluster::empty(config);
+        for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            c.create_system(serde_json::json!({
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"}
+            }));
+        }
+        c.create_system(serde_json::json!({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "minikube", "labels": {
+                "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": "minikube", "kubernetes.io/os": "linux",
+                "minikube.k8s.io/primary": "true",
+                "node-role.kubernetes.io/control-plane": "",
+                "node.kubernetes.io/exclude-from-external-load-balancers": ""
+            }},
+            "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]},
+            "status": {
+                "addresses": [{"type": "InternalIP", "address": "192.168.49.2"}, {"type": "Hostname", "address": "minikube"}],
+                "allocatable": {"cpu": "2", "ephemeral-storage": "61202244Ki", "hugepages-2Mi": "0", "memory": "8025424Ki", "pods": "110"},
+                "capacity": {"cpu": "2", "ephemeral-storage": "61202244Ki", "hugepages-2Mi": "0", "memory": "8025424Ki", "pods": "110"},
+                "conditions": [
+                    {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory", "message": "kubelet has sufficient memory available"},
+                    {"type": "DiskPressure", "status": "False", "reason": "KubeletHasNoDiskPressure", "message": "kubelet has no disk pressure"},
+                    {"type": "PIDPressure", "status": "False", "reason": "KubeletHasSufficientPID", "message": "kubelet has sufficient PID available"},
+                    {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}
+                ],
+                "nodeInfo": {
+                    "architecture": "amd64", "bootID": "", "containerRuntimeVersion": "docker://28.1.1",
+                    "kernelVersion": "6.8.0-1030-gcp", "kubeProxyVersion": "v1.33.1", "kubeletVersion": "v1.33.1",
+                    "machineID": "", "operatingSystem": "linux", "osImage": "Ubuntu 22.04.5 LTS", "systemUUID": ""
+                }
+            }
+        }));
+        c
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Moves simulated time forward.
+    pub fn advance(&mut self, by: SignedDuration) {
+        self.now = self.now.checked_add(by).unwrap_or(self.now);
+    }
+
+    /// A random 5-character suffix for generated names.
+    pub fn name_suffix(&mut self) -> String {
+        (0..5)
+            .map(|_| NAME_SUFFIX_ALPHABET[self.rng.usize(..NAME_SUFFIX_ALPHABET.len())] as char)
+            .collect()
+    }
+
+    /// A random RFC 4122 version-4 UID.
+    pub fn new_uid(&mut self) -> String {
+        let mut b: [u8; 16] = std::array::from_fn(|_| self.rng.u8(..));
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+
+    fn create_system(&mut self, body: Value) {
+        let kind = body["kind"].as_str().unwrap_or_default().to_string();
+        let api_version = body["apiVersion"].as_str().unwrap_or_default().to_string();
+        let rt = resources::by_kind(&api_version, &kind).expect("system objects are served kinds");
+        let ns = body["metadata"]["namespace"].as_str().map(str::to_string);
+        self.create(rt, ns.as_deref(), body)
+            .expect("system objects are valid");
+    }
+
+    /// Creates an object (POST).
+    pub fn create(
+        &mut self,
+        rt: &'static ResourceType,
+        namespace: Option<&str>,
+        body: Value,
+    ) -> Result<Arc<Object>, Status> {
+        let mut object = Object::from_value(rt.kind, body).map_err(|e| {
+            Status::bad_request(format!(
+                "{} in version \"{}\" cannot be handled as a {}: {e}",
+                rt.kind, rt.version, rt.kind
+            ))
+        })?;
+        let meta = object.meta_mut();
+        if rt.namespaced() {
+            let ns = namespace
+                .or(meta.namespace.as_deref())
+                .unwrap_or("default")
+                .to_string();
+            meta.namespace = Some(ns);
+        } else {
+            meta.namespace = None;
+        }
+        if meta.name.as_deref().unwrap_or_default().is_empty() {
+            match meta.generate_name.clone() {
+                Some(prefix) if !prefix.is_empty() => {
+                    let suffix = self.name_suffix();
+                    object.meta_mut().name = Some(format!("{prefix}{suffix}"));
+                }
+                _ => {
+                    return Err(Status::invalid(
+                        rt,
+                        "",
+                        &[FieldError::required(
+                            "metadata.name",
+                            "name or generateName is required",
+                        )],
+                    ))
+                }
+            }
+        }
+        let key = Key::of(&object);
+        if self.store.get(&key).is_some() {
+            return Err(Status::already_exists(rt, &key.name));
+        }
+        if let Some(ns) = object.namespace() {
+            let ns_key = Key {
+                kind: "Namespace",
+                namespace: String::new(),
+                name: ns.to_string(),
+            };
+            if self.store.get(&ns_key).is_none() {
+                return Err(Status::new(
+                    404,
+                    "NotFound",
+                    format!("namespaces \"{ns}\" not found"),
+                ));
+            }
+        }
+        let uid = self.new_uid();
+        let now = self.now;
+        let meta = object.meta_mut();
+        meta.uid = Some(uid);
+        meta.creation_timestamp = Some(Time(now));
+        meta.generation = Some(1);
+        Ok(self.store.put(object))
+    }
+
+    /// Reads one object (GET).
+    pub fn get(
+        &self,
+        rt: &'static ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Arc<Object>, Status> {
+        self.store
+            .get(&Key::new(rt, namespace, name))
+            .cloned()
+            .ok_or_else(|| Status::not_found(rt, name))
+    }
+
+    /// Lists objects of a type, in one namespace or all.
+    pub fn list(&self, rt: &'static ResourceType, namespace: Option<&str>) -> Vec<Arc<Object>> {
+        self.store.list(rt.kind, namespace).cloned().collect()
+    }
+
+    /// Deletes an object (DELETE).
+    pub fn delete(
+        &mut self,
+        rt: &'static ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Arc<Object>, Status> {
+        self.store
+            .remove(&Key::new(rt, namespace, name))
+            .ok_or_else(|| Status::not_found(rt, name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pods() -> &'static ResourceType {
+        resources::by_plural("", "pods").unwrap()
+    }
+
+    #[test]
+    fn default_cluster_has_a_ready_node_and_the_usual_namespaces() {
+        let c = Cluster::new(&ClusterConfig::default());
+        let nodes = c.list(resources::by_plural("", "nodes").unwrap(), None);
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].name(), "minikube");
+        let ns: Vec<_> = c
+            .list(resources::by_plural("", "namespaces").unwrap(), None)
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect();
+        assert_eq!(
+            ns,
+            ["default", "kube-node-lease", "kube-public", "kube-system"]
+        );
+    }
+
+    #[test]
+    fn create_defaults_namespace_and_stamps_metadata() {
+        let mut c = Cluster::new(&ClusterConfig::default());
+        let p = c
+            .create(
+                pods(),
+                None,
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}),
+            )
+            .unwrap();
+        assert_eq!(p.namespace(), Some("default"));
+        assert!(p.meta().uid.as_ref().unwrap().len() == 36);
+        let again = c.create(
+            pods(),
+            None,
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}}),
+        );
+        assert_eq!(again.unwrap_err().message, "pods \"web\" already exists");
+    }
+
+    #[test]
+    fn generate_name_uses_the_kubernetes_alphabet() {
+        let mut c = Cluster::new(&ClusterConfig::default());
+        let p = c
+            .create(
+                pods(),
+                None,
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"}}),
+            )
+            .unwrap();
+        let suffix = p.name().strip_prefix("web-").unwrap();
+        assert_eq!(suffix.len(), 5);
+        assert!(suffix.bytes().all(|b| NAME_SUFFIX_ALPHABET.contains(&b)));
+    }
+
+    #[test]
+    fn same_seed_same_cluster() {
+        let make = || {
+            let mut c = Cluster::new(&ClusterConfig::default());
+            c.create(
+                pods(),
+                None,
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "x-"}}),
+            )
+            .unwrap()
+        };
+        assert_eq!(make(), make());
+    }
+}

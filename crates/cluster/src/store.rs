@@ -1,0 +1,229 @@
+//! The object store: etcd's part of the control plane.
+//!
+//! Persistent maps with structural sharing: cloning a store is O(1) and a session that changes a few
+//! objects of the shared default cluster pays only for what it changed. Every write bumps one
+//! cluster-wide resourceVersion and appends a watch event to a bounded log, from which watches are
+//! answered (and "too old" resourceVersions are refused, as with etcd compaction).
+
+use std::sync::Arc;
+
+use imbl::{OrdMap, Vector};
+
+use crate::object::Object;
+use crate::resources::ResourceType;
+
+/// Identifies a stored object: (kind, namespace or "", name). Ordered like etcd keys, so lists come
+/// out sorted by namespace then name, as the real API server returns them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Key {
+    pub fn new(rt: &ResourceType, namespace: Option<&str>, name: &str) -> Key {
+        Key {
+            kind: rt.kind,
+            namespace: namespace.unwrap_or_default().to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    pub fn of(o: &Object) -> Key {
+        Key {
+            kind: o.kind(),
+            namespace: o.namespace().unwrap_or_default().to_string(),
+            name: o.name().to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, as a watch reports it. For `Deleted`, the object is its last state with the
+/// deletion's resourceVersion.
+#[derive(Clone, Debug)]
+pub struct WatchEvent {
+    pub resource_version: u64,
+    pub event_type: EventType,
+    pub object: Arc<Object>,
+}
+
+/// How many changes are kept for watches; older resourceVersions get 410 Expired.
+pub const WATCH_LOG_CAPACITY: usize = 4096;
+
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    objects: OrdMap<Key, Arc<Object>>,
+    log: Vector<WatchEvent>,
+    resource_version: u64,
+}
+
+impl Store {
+    pub fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
+    /// The oldest resourceVersion a watch can start from.
+    pub fn oldest_watchable(&self) -> u64 {
+        self.log
+            .front()
+            .map(|e| e.resource_version.saturating_sub(1))
+            .unwrap_or(self.resource_version)
+    }
+
+    pub fn get(&self, key: &Key) -> Option<&Arc<Object>> {
+        self.objects.get(key)
+    }
+
+    /// All objects of a kind, optionally in one namespace, in key order.
+    pub fn list<'a>(
+        &'a self,
+        kind: &'static str,
+        namespace: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
+        let start = Key {
+            kind,
+            namespace: namespace.unwrap_or_default().to_string(),
+            name: String::new(),
+        };
+        self.objects
+            .range(start..)
+            .take_while(move |(k, _)| {
+                k.kind == kind && namespace.is_none_or(|ns| k.namespace == ns)
+            })
+            .map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Stores an object (create or update), stamping the next resourceVersion on it.
+    pub fn put(&mut self, mut object: Object) -> Arc<Object> {
+        self.resource_version += 1;
+        object.meta_mut().resource_version = Some(self.resource_version.to_string());
+        let key = Key::of(&object);
+        let object = Arc::new(object);
+        let event_type = if self.objects.insert(key, object.clone()).is_some() {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
+        self.record(event_type, object.clone());
+        object
+    }
+
+    /// Removes an object for good (after finalizers and grace periods are done).
+    pub fn remove(&mut self, key: &Key) -> Option<Arc<Object>> {
+        let old = self.objects.remove(key)?;
+        self.resource_version += 1;
+        let mut last = (*old).clone();
+        last.meta_mut().resource_version = Some(self.resource_version.to_string());
+        self.record(EventType::Deleted, Arc::new(last));
+        Some(old)
+    }
+
+    fn record(&mut self, event_type: EventType, object: Arc<Object>) {
+        if self.log.len() >= WATCH_LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(WatchEvent {
+            resource_version: self.resource_version,
+            event_type,
+            object,
+        });
+    }
+
+    /// Changes after `since`, or `None` if `since` is older than the log retains.
+    pub fn events_since(&self, since: u64) -> Option<impl Iterator<Item = &WatchEvent>> {
+        if since < self.oldest_watchable() {
+            return None;
+        }
+        // The log is ordered by resourceVersion; binary search for the first newer event.
+        let start = self
+            .log
+            .binary_search_by(|e| e.resource_version.cmp(&(since + 1)))
+            .unwrap_or_else(|i| i);
+        Some(self.log.iter().skip(start))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::by_plural;
+    use serde_json::json;
+
+    fn pod(ns: &str, name: &str) -> Object {
+        Object::from_value(
+            "Pod",
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns}}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn lists_in_key_order_and_by_namespace() {
+        let mut s = Store::default();
+        s.put(pod("b", "z"));
+        s.put(pod("a", "y"));
+        s.put(pod("a", "x"));
+        let all: Vec<_> = s.list("Pod", None).map(|o| o.name().to_string()).collect();
+        assert_eq!(all, ["x", "y", "z"]);
+        let a: Vec<_> = s
+            .list("Pod", Some("a"))
+            .map(|o| o.name().to_string())
+            .collect();
+        assert_eq!(a, ["x", "y"]);
+        assert_eq!(s.list("Pod", Some("c")).count(), 0);
+    }
+
+    #[test]
+    fn watch_log_and_expiry() {
+        let mut s = Store::default();
+        let pods = by_plural("", "pods").unwrap();
+        s.put(pod("a", "x"));
+        s.put(pod("a", "x"));
+        s.remove(&Key::new(pods, Some("a"), "x"));
+        let types: Vec<_> = s.events_since(1).unwrap().map(|e| e.event_type).collect();
+        assert_eq!(types, [EventType::Modified, EventType::Deleted]);
+        for _ in 0..WATCH_LOG_CAPACITY {
+            s.put(pod("a", "y"));
+        }
+        assert!(s.events_since(1).is_none());
+        assert_eq!(s.events_since(s.resource_version()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn clones_share_structure() {
+        let mut s = Store::default();
+        for i in 0..100 {
+            s.put(pod("a", &format!("p{i}")));
+        }
+        let mut t = s.clone();
+        t.put(pod("a", "new"));
+        assert_eq!(s.len(), 100);
+        assert_eq!(t.len(), 101);
+    }
+}
