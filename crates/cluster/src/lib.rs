@@ -109,6 +109,12 @@ impl Cluster {
         &self.store
     }
 
+    /// Direct store access for the control plane's own components (controllers, kubelet, garbage
+    /// collector), which write the way the real ones do after admission has already been passed.
+    pub(crate) fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
     /// Moves simulated time forward.
     pub fn advance(&mut self, by: SignedDuration) {
         self.now = self.now.checked_add(by).unwrap_or(self.now);
