@@ -3,7 +3,10 @@
 //! The emulation talks to an API server only through [`rest::Transport`], with the same requests the
 //! real kubectl sends, so it can be run side by side with the real binary against one server.
 
+pub mod printers;
 pub mod rest;
+
+pub use printers::table::table;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,6 @@
+//! Printers shared by the terminal's kubectl and the API server's Table responses.
+
+pub mod age;
+pub mod fields;
+pub mod table;
+pub mod tabwriter;
