@@ -6,6 +6,7 @@
 
 pub mod object;
 pub mod resources;
+pub mod snapshot;
 pub mod status;
 pub mod store;
 
@@ -38,11 +39,12 @@ impl Default for ClusterConfig {
     }
 }
 
-/// One session's cluster.
-#[derive(Clone, Debug)]
+/// One session's cluster. Every field must serialise: see [`snapshot`].
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Cluster {
     store: Store,
     now: Timestamp,
+    #[serde(with = "snapshot::rng")]
     rng: fastrand::Rng,
 }
 

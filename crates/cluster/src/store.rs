@@ -8,12 +8,14 @@
 use std::sync::Arc;
 
 use imbl::{OrdMap, Vector};
+use serde::{Deserialize, Serialize};
 
 use crate::object::Object;
 use crate::resources::ResourceType;
 
 /// Identifies a stored object: (kind, namespace or "", name). Ordered like etcd keys, so lists come
 /// out sorted by namespace then name, as the real API server returns them.
+/// Serialises as `{kind, namespace, name}` (see `snapshot.rs`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {
     pub kind: &'static str,
@@ -39,7 +41,7 @@ impl Key {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventType {
     Added,
     Modified,
@@ -58,7 +60,7 @@ impl EventType {
 
 /// One change, as a watch reports it. For `Deleted`, the object is its last state with the
 /// deletion's resourceVersion.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WatchEvent {
     pub resource_version: u64,
     pub event_type: EventType,
@@ -68,8 +70,9 @@ pub struct WatchEvent {
 /// How many changes are kept for watches; older resourceVersions get 410 Expired.
 pub const WATCH_LOG_CAPACITY: usize = 4096;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Store {
+    #[serde(with = "crate::snapshot::objects")]
     objects: OrdMap<Key, Arc<Object>>,
     log: Vector<WatchEvent>,
     resource_version: u64,
