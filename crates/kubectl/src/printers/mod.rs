@@ -2,5 +2,7 @@
 
 pub mod age;
 pub mod fields;
+pub mod json;
 pub mod table;
 pub mod tabwriter;
+pub mod yaml;
