@@ -1,0 +1,89 @@
+//! Server-side printing: `meta.k8s.io/v1` `Table` responses (`Accept: application/json;as=Table;...`).
+//!
+//! kubectl get asks for a Table and prints whatever columns it gets; the rows carry the object as
+//! `PartialObjectMetadata` (`includeObject=Metadata`, the default) or whole (`includeObject=Object`,
+//! which `--sort-by` and `-o custom-columns` ask for).
+
+use std::sync::Arc;
+
+use cluster::{Object, ResourceType};
+use jiff::Timestamp;
+use serde_json::{json, Value};
+
+/// What the rows carry (`?includeObject=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IncludeObject {
+    None,
+    Metadata,
+    Object,
+}
+
+impl IncludeObject {
+    pub fn parse(s: Option<&str>) -> IncludeObject {
+        match s {
+            Some("None") => IncludeObject::None,
+            Some("Object") => IncludeObject::Object,
+            _ => IncludeObject::Metadata,
+        }
+    }
+}
+
+/// Whether an `Accept` header asks for a Table (kubectl sends
+/// `application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json`).
+pub fn wants_table(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| {
+        a.split(',').any(|range| {
+            let params: Vec<&str> = range.split(';').map(str::trim).collect();
+            params.contains(&"as=Table") && params.contains(&"g=meta.k8s.io")
+        })
+    })
+}
+
+fn row_object(o: &Object, include: IncludeObject) -> Value {
+    match include {
+        IncludeObject::None => Value::Null,
+        IncludeObject::Object => o.to_value(),
+        IncludeObject::Metadata => json!({
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": serde_json::to_value(o.meta()).expect("metadata serialises"),
+        }),
+    }
+}
+
+/// The Table of some objects of one type. Columns and cells come from the printers that the
+/// terminal's kubectl uses too ([`kubectl::printers::table`]); this adds what the API server
+/// adds: the list metadata and each row's object as the request asked.
+pub fn table(
+    rt: &ResourceType,
+    objects: &[Arc<Object>],
+    include: IncludeObject,
+    resource_version: &str,
+    now: Timestamp,
+) -> Value {
+    let values: Vec<Value> = objects.iter().map(|o| o.to_value()).collect();
+    let mut t = kubectl::printers::table::table(rt.kind, &values, now);
+    t["metadata"] = json!({"resourceVersion": resource_version});
+    if let Some(rows) = t["rows"].as_array_mut() {
+        for (row, o) in rows.iter_mut().zip(objects) {
+            let obj = row_object(o, include);
+            if !obj.is_null() {
+                row["object"] = obj;
+            }
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_kubectls_table_accept_header() {
+        assert!(wants_table(Some(
+            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+        )));
+        assert!(!wants_table(Some("application/json")));
+    }
+}
