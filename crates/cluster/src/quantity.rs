@@ -174,6 +174,29 @@ impl fmt::Display for Quantity {
     }
 }
 
+/// Helpers over the typed `resource.Quantity` of k8s-openapi (a string newtype), for code that
+/// works on typed objects (scheduler, kubelet). Unparseable quantities count as zero: validation
+/// has already refused them on the way in.
+pub type ApiQuantity = k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+/// `requests["cpu"]`-style lookup in an optional resource list.
+pub fn get<'a>(
+    list: Option<&'a std::collections::BTreeMap<String, ApiQuantity>>,
+    name: &str,
+) -> Option<&'a ApiQuantity> {
+    list.and_then(|l| l.get(name))
+}
+
+/// The quantity in thousandths (`MilliValue`): cpu in millicores.
+pub fn millicores(q: &ApiQuantity) -> i64 {
+    Quantity::parse(&q.0).map_or(0, |q| q.milli as i64)
+}
+
+/// The quantity rounded up to whole units (`Value`): memory in bytes.
+pub fn value(q: &ApiQuantity) -> i64 {
+    Quantity::parse(&q.0).map_or(0, |q| q.value() as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +218,17 @@ mod tests {
         for bad in ["", "abc", "1Xi", "1..2", "m"] {
             assert_eq!(Quantity::parse(bad), Err(PARSE_ERROR), "{bad}");
         }
+    }
+
+    #[test]
+    fn typed_helpers() {
+        let q = ApiQuantity("250m".into());
+        assert_eq!(millicores(&q), 250);
+        assert_eq!(value(&ApiQuantity("1Ki".into())), 1024);
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("cpu".to_string(), q);
+        assert!(get(Some(&m), "cpu").is_some());
+        assert!(get(None, "cpu").is_none());
     }
 
     #[test]
