@@ -43,6 +43,11 @@ impl Transport for InProcess<'_> {
     fn call(&mut self, request: Request) -> Response {
         handle(self.cluster, &request)
     }
+
+    /// kubectl's own clock is the simulated one, so ages it computes match the server's.
+    fn now(&mut self) -> jiff::Timestamp {
+        self.cluster.now()
+    }
 }
 
 /// The 404 of a URL that names nothing served.

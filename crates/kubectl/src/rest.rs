@@ -113,6 +113,12 @@ impl Response {
 /// Something that answers kubectl's requests.
 pub trait Transport {
     fn call(&mut self, request: Request) -> Response;
+
+    /// The client's clock, for ages kubectl computes itself (describe, NAME/AGE without a
+    /// Table). In-process transports answer with the simulated cluster's time.
+    fn now(&mut self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
 }
 
 /// Percent-encodes a query parameter value the way Go's `url.QueryEscape` does.

@@ -134,7 +134,10 @@ mod tests {
 
     #[test]
     fn compact_form_for_annotations() {
-        assert_eq!(to_compact(&json!({"b": 1, "a": "\u{1}"})), "{\"a\":\"\\u0001\",\"b\":1}");
+        assert_eq!(
+            to_compact(&json!({"b": 1, "a": "\u{1}"})),
+            "{\"a\":\"\\u0001\",\"b\":1}"
+        );
         assert_eq!(to_compact(&json!(0.5)), "0.5");
     }
 }

@@ -3,6 +3,7 @@
 pub mod age;
 pub mod fields;
 pub mod json;
+pub mod jsonpath;
 pub mod table;
 pub mod tabwriter;
 pub mod yaml;

@@ -12,7 +12,10 @@ const BEST_WIDTH: usize = 80;
 
 /// Renders a value as a YAML document (with a trailing newline).
 pub fn to_string(value: &Value) -> String {
-    let mut e = Emitter { out: String::with_capacity(1024), column: 0 };
+    let mut e = Emitter {
+        out: String::with_capacity(1024),
+        column: 0,
+    };
     e.node(value, 0, Ctx::Top);
     // Every node leaves the line open (a literal block too: it gives back its last break).
     e.out.push('\n');
@@ -157,7 +160,11 @@ impl Emitter {
         for (i, &c) in chars.iter().enumerate() {
             if c == ' ' {
                 let next_space = chars.get(i + 1) == Some(&' ');
-                let inner = if single { i > 0 && i + 1 < chars.len() } else { true };
+                let inner = if single {
+                    i > 0 && i + 1 < chars.len()
+                } else {
+                    true
+                };
                 if allow_breaks && !spaces && self.column > BEST_WIDTH && inner && !next_space {
                     self.newline_indent(indent);
                 } else {
@@ -205,7 +212,12 @@ impl Emitter {
                 self.put(&esc);
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != chars.len() {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i != 0
+                    && i + 1 != chars.len()
+                {
                     self.newline_indent(indent);
                     if chars.get(i + 1) == Some(&' ') {
                         self.put("\\");
@@ -287,7 +299,11 @@ pub fn format_float_g(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+.inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            "+.inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     if f == 0.0 {
         return "0".into();
@@ -318,25 +334,33 @@ fn printable(c: char) -> bool {
 /// libyaml's `yaml_emitter_analyze_scalar` (block context).
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis { block_plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
+        return Analysis {
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
     }
     let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let mut line_breaks = false;
     let mut special = false;
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     let mut preceded_by_ws = true;
     let n = chars.len();
     for i in 0..n {
         let c = chars[i];
-        let followed_by_ws = i + 1 >= n || matches!(chars[i + 1], ' ' | '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        let followed_by_ws = i + 1 >= n
+            || matches!(
+                chars[i + 1],
+                ' ' | '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            );
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
-                    block_indicators = true
-                }
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => block_indicators = true,
                 '?' | ':' | '-' if followed_by_ws => block_indicators = true,
                 _ => {}
             }
@@ -380,9 +404,16 @@ fn analyze(s: &str) -> Analysis {
             previous_space = false;
             previous_break = false;
         }
-        preceded_by_ws = matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
+        preceded_by_ws = matches!(
+            c,
+            ' ' | '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        );
     }
-    let mut a = Analysis { block_plain_allowed: true, single_quoted_allowed: true, block_allowed: true };
+    let mut a = Analysis {
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
     if leading_space || leading_break || trailing_space || trailing_break {
         a.block_plain_allowed = false;
     }
@@ -413,10 +444,12 @@ fn simple_key_plain_ok(s: &str) -> bool {
 fn resolves_non_string(s: &str) -> bool {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return true,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True" | "TRUE"
-        | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => return true,
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan"
-        | ".NaN" | ".NAN" | "<<" => return true,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
+        | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => {
+            return true
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" | "<<" => return true,
         _ => {}
     }
     let first = s.as_bytes()[0];
@@ -633,7 +666,11 @@ mod tests {
             ("{}", "'{}'"),
         ];
         for (input, want) in cases {
-            assert_eq!(to_string(&json!({ "k": input })), format!("k: {want}\n"), "{input:?}");
+            assert_eq!(
+                to_string(&json!({ "k": input })),
+                format!("k: {want}\n"),
+                "{input:?}"
+            );
         }
     }
 
@@ -641,10 +678,16 @@ mod tests {
     fn multi_line_strings_are_literal_blocks() {
         assert_eq!(to_string(&json!({"k": "a\nb"})), "k: |-\n  a\n  b\n");
         assert_eq!(to_string(&json!({"k": "a\nb\n"})), "k: |\n  a\n  b\n");
-        assert_eq!(to_string(&json!({"k": "a\n\nb\n\n"})), "k: |+\n  a\n\n  b\n\n");
+        assert_eq!(
+            to_string(&json!({"k": "a\n\nb\n\n"})),
+            "k: |+\n  a\n\n  b\n\n"
+        );
         assert_eq!(to_string(&json!({"k": "  a\nb"})), "k: |2-\n    a\n  b\n");
         assert_eq!(to_string(&json!({"k": "a \nb"})), "k: \"a \\nb\"\n");
-        assert_eq!(to_string(&json!({"m": {"k": "x\ny\n"}})), "m:\n  k: |\n    x\n    y\n");
+        assert_eq!(
+            to_string(&json!({"m": {"k": "x\ny\n"}})),
+            "m:\n  k: |\n    x\n    y\n"
+        );
         assert_eq!(to_string(&json!({"l": ["x\ny"]})), "l:\n- |-\n  x\n  y\n");
     }
 

@@ -1,0 +1,197 @@
+//! kubectl's commands: each parses its flags, sends the requests the real kubectl sends, and
+//! prints what the real one prints.
+
+pub mod get;
+pub mod help;
+pub mod misc;
+pub mod resources;
+
+use std::collections::BTreeMap;
+
+use crate::discovery::Discovery;
+use crate::flags::{self, Flag, Parsed};
+use crate::rest::Transport;
+use crate::{Context, KubeConfig, Output};
+
+/// What a running command works with.
+pub struct Env<'a> {
+    pub transport: &'a mut dyn Transport,
+    pub files: &'a BTreeMap<String, String>,
+    pub config: &'a mut KubeConfig,
+    /// The namespace in effect (`-n`, else the context's).
+    pub namespace: String,
+    /// Whether `-n` was given.
+    pub explicit_namespace: bool,
+    discovery: Option<Discovery>,
+}
+
+impl Env<'_> {
+    /// Discovery, fetched once per command like a cold cache would.
+    pub fn discovery(&mut self) -> &Discovery {
+        if self.discovery.is_none() {
+            self.discovery = Some(Discovery::fetch(self.transport));
+        }
+        self.discovery.as_ref().expect("just set")
+    }
+}
+
+/// Parses flags for `command` (e.g. `get`, `create deployment`), printing pflag's error on failure.
+pub fn parse_flags(
+    command: &str,
+    args: &[String],
+    spec: &[Flag],
+    out: &mut Output,
+) -> Option<Parsed> {
+    match flags::parse(args, spec) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            out.fail(format!(
+                "error: {}\nSee 'kubectl {command} --help' for usage.",
+                e.0
+            ));
+            None
+        }
+    }
+}
+
+/// Prints the real help text when `-h`/`--help` is among the arguments.
+fn wants_help(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "-h" || a == "--help")
+}
+
+/// The commands kubectl knows, for "unknown command" and help.
+const COMMANDS: &[&str] = &[
+    "annotate",
+    "api-resources",
+    "api-versions",
+    "apply",
+    "attach",
+    "auth",
+    "autoscale",
+    "certificate",
+    "cluster-info",
+    "completion",
+    "config",
+    "cordon",
+    "cp",
+    "create",
+    "debug",
+    "delete",
+    "describe",
+    "diff",
+    "drain",
+    "edit",
+    "events",
+    "exec",
+    "explain",
+    "expose",
+    "get",
+    "help",
+    "kustomize",
+    "label",
+    "logs",
+    "options",
+    "patch",
+    "plugin",
+    "port-forward",
+    "proxy",
+    "replace",
+    "rollout",
+    "run",
+    "scale",
+    "set",
+    "taint",
+    "top",
+    "uncordon",
+    "version",
+    "wait",
+];
+
+/// Runs one kubectl command line (without the leading `kubectl`).
+pub fn dispatch(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> Output {
+    let mut out = Output::default();
+    // Global flags may come before the command name.
+    let mut i = 0;
+    let mut pre: Vec<String> = Vec::new();
+    while i < args.len() && args[i].starts_with('-') && args[i] != "-h" && args[i] != "--help" {
+        pre.push(args[i].clone());
+        let takes_value = flags::GLOBAL.iter().any(|f| {
+            f.kind == flags::Kind::Value
+                && (args[i] == format!("--{}", f.long)
+                    || f.short.is_some_and(|s| args[i] == format!("-{s}")))
+        });
+        if takes_value && i + 1 < args.len() {
+            pre.push(args[i + 1].clone());
+            i += 1;
+        }
+        i += 1;
+    }
+    let Some(command) = args.get(i).map(String::as_str) else {
+        if wants_help(args) || args.is_empty() {
+            out.stdout.push_str(help::text("").unwrap_or(""));
+        }
+        return out;
+    };
+    let mut rest: Vec<String> = args[i + 1..].to_vec();
+    rest.extend(pre);
+
+    if command == "help" {
+        let path = rest.join(" ");
+        match help::text(&path) {
+            Some(t) => out.stdout.push_str(t),
+            None => out.stdout.push_str(help::text("").unwrap_or("")),
+        }
+        return out;
+    }
+    if command == "-h" || command == "--help" {
+        out.stdout.push_str(help::text("").unwrap_or(""));
+        return out;
+    }
+    if !COMMANDS.contains(&command) {
+        out.fail(format!(
+            "error: unknown command \"{command}\" for \"kubectl\""
+        ));
+        return out;
+    }
+    if wants_help(&rest) {
+        // `kubectl create deployment --help`: the longest command path with a help text.
+        let words: Vec<&str> = std::iter::once(command)
+            .chain(
+                rest.iter()
+                    .take_while(|a| !a.starts_with('-'))
+                    .map(String::as_str),
+            )
+            .collect();
+        for n in (1..=words.len()).rev() {
+            if let Some(t) = help::text(&words[..n].join(" ")) {
+                out.stdout.push_str(t);
+                return out;
+            }
+        }
+    }
+
+    let explicit = rest.iter().any(|a| {
+        a == "-n"
+            || a.starts_with("--namespace")
+            || (a.starts_with("-n") && a.len() > 2 && !a.starts_with("--"))
+    });
+    let mut env = Env {
+        transport: ctx.transport,
+        files: ctx.files,
+        config,
+        namespace: String::new(),
+        explicit_namespace: explicit,
+        discovery: None,
+    };
+    env.namespace = env.config.namespace();
+    match command {
+        "get" => get::run(&rest, &mut env, &mut out),
+        "version" | "api-resources" | "api-versions" | "config" | "cluster-info" => {
+            misc::run(command, &rest, &mut env, &mut out)
+        }
+        _ => resources::run(command, &rest, &mut env, &mut out),
+    }
+    out
+}

@@ -1,0 +1,163 @@
+//! Resource types as kubectl learns them: aggregated discovery of `/api` and `/apis`, and the
+//! rules that turn what was typed (`po`, `pods`, `Pod`, `deploy.apps`) into a REST mapping.
+
+use serde_json::Value;
+
+use crate::rest::{Request, Transport};
+
+/// Accept header kubectl 1.33 sends for discovery.
+pub const AGGREGATED_ACCEPT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+
+/// One served resource type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mapping {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub plural: String,
+    pub singular: String,
+    pub short_names: Vec<String>,
+    pub namespaced: bool,
+    pub categories: Vec<String>,
+    pub verbs: Vec<String>,
+}
+
+impl Mapping {
+    /// `pods` or `deployments.apps`: the form in messages.
+    pub fn qualified_plural(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// `pod` or `deployment.apps`: `kubectl get -o name` and `kind/name` prefixes.
+    pub fn kind_prefix(&self) -> String {
+        let k = self.kind.to_lowercase();
+        if self.group.is_empty() {
+            k
+        } else {
+            format!("{k}.{}", self.group)
+        }
+    }
+
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The collection path, in a namespace when the type is namespaced and one is given.
+    pub fn collection_path(&self, namespace: Option<&str>) -> String {
+        let base = if self.group.is_empty() {
+            format!("/api/{}", self.version)
+        } else {
+            format!("/apis/{}/{}", self.group, self.version)
+        };
+        match namespace {
+            Some(ns) if self.namespaced => format!("{base}/namespaces/{ns}/{}", self.plural),
+            _ => format!("{base}/{}", self.plural),
+        }
+    }
+
+    pub fn object_path(&self, namespace: Option<&str>, name: &str) -> String {
+        format!("{}/{name}", self.collection_path(namespace))
+    }
+}
+
+/// Everything discovery returned, in discovery order.
+#[derive(Clone, Debug, Default)]
+pub struct Discovery {
+    pub mappings: Vec<Mapping>,
+}
+
+impl Discovery {
+    /// GETs `/api` and `/apis` (aggregated), as kubectl does when its cache is cold.
+    pub fn fetch(transport: &mut dyn Transport) -> Discovery {
+        let mut mappings = Vec::new();
+        for path in ["/api", "/apis"] {
+            let resp = transport.call(Request::get(path).header("accept", AGGREGATED_ACCEPT));
+            let Some(doc) = resp.body_json() else {
+                continue;
+            };
+            for group in doc["items"].as_array().into_iter().flatten() {
+                let gname = group["metadata"]["name"].as_str().unwrap_or("");
+                // The first version listed is the preferred one.
+                let Some(version) = group["versions"].as_array().and_then(|v| v.first()) else {
+                    continue;
+                };
+                let vname = version["version"].as_str().unwrap_or("");
+                for r in version["resources"].as_array().into_iter().flatten() {
+                    mappings.push(mapping(gname, vname, r));
+                }
+            }
+        }
+        Discovery { mappings }
+    }
+
+    /// Resolves a typed resource name (`po`, `pods`, `pod`, `Pod`, `deployments.apps`, `deploy.apps`).
+    pub fn resolve(&self, typed: &str) -> Option<&Mapping> {
+        let lower = typed.to_lowercase();
+        let (name, group) = match lower.split_once('.') {
+            Some((n, g)) => (n.to_string(), Some(g.to_string())),
+            None => (lower.clone(), None),
+        };
+        let group_ok = |m: &Mapping| match &group {
+            None => true,
+            Some(g) => &m.group == g || m.group.starts_with(&format!("{g}.")),
+        };
+        let by = |f: &dyn Fn(&Mapping) -> bool| self.mappings.iter().find(|m| group_ok(m) && f(m));
+        by(&|m| m.plural == name)
+            .or_else(|| by(&|m| m.singular == name))
+            .or_else(|| by(&|m| m.short_names.iter().any(|s| *s == name)))
+            .or_else(|| by(&|m| m.kind.to_lowercase() == name))
+    }
+
+    /// The types in a category (`all`), in discovery order.
+    pub fn category(&self, name: &str) -> Vec<&Mapping> {
+        self.mappings
+            .iter()
+            .filter(|m| m.categories.iter().any(|c| c == name))
+            .collect()
+    }
+
+    /// The mapping for an object's apiVersion and kind.
+    pub fn for_kind(&self, api_version: &str, kind: &str) -> Option<&Mapping> {
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        self.mappings
+            .iter()
+            .find(|m| m.group == group && m.kind == kind && m.version == version)
+            .or_else(|| {
+                self.mappings
+                    .iter()
+                    .find(|m| m.group == group && m.kind == kind)
+            })
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn mapping(group: &str, version: &str, r: &Value) -> Mapping {
+    Mapping {
+        group: group.to_string(),
+        version: version.to_string(),
+        kind: r["responseKind"]["kind"].as_str().unwrap_or("").to_string(),
+        plural: r["resource"].as_str().unwrap_or("").to_string(),
+        singular: r["singularResource"].as_str().unwrap_or("").to_string(),
+        short_names: strings(&r["shortNames"]),
+        namespaced: r["scope"].as_str() == Some("Namespaced"),
+        categories: strings(&r["categories"]),
+        verbs: strings(&r["verbs"]),
+    }
+}
