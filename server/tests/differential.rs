@@ -1,0 +1,249 @@
+//! Differential test: the terminal's kubectl emulation against the real kubectl 1.33.
+//!
+//! For each state block of `tests/differential/corpus.txt`, two sessions are created and set up
+//! identically (setup lines run with the real kubectl on both). Each command line then runs once
+//! with the real kubectl against session A (over HTTPS, with the session's kubeconfig) and once in
+//! session B's shell (`POST /api/sessions/{id}/shell`). stdout, stderr and the exit code must
+//! agree byte for byte after normalising AGE values only (and the session id, which differs).
+//!
+//! Corpus syntax: `== name` starts a state (fresh sessions); `! args` is a setup kubectl command run
+//! on both; `+ N` advances both clocks by N seconds; `kubectl ...` lines are compared; `#` comments.
+//! Files under `tests/differential/files/` are the working directory of the real kubectl and are
+//! uploaded to session B's workspace.
+//!
+//! The pass count is recorded in `tests/differential/RESULTS.md`; the test fails when agreement
+//! drops below it. `UPDATE_DIFFERENTIAL=1` rewrites the record; a report of every disagreement is
+//! written to `target/differential-report.txt`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use support::{kubectl, server, target_dir};
+
+struct Session {
+    id: String,
+    token: String,
+    kubeconfig: PathBuf,
+}
+
+fn new_session(dir: &Path, n: usize) -> Session {
+    let srv = server();
+    let s = srv.state.sessions.create();
+    let kubeconfig = dir.join(format!("kubeconfig-{n}"));
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: wheelhouse\n  cluster:\n    server: {}/k8s/{}\n    certificate-authority: {}\ncontexts:\n- name: wheelhouse\n  context:\n    cluster: wheelhouse\n    user: learner\n    namespace: default\ncurrent-context: wheelhouse\nusers:\n- name: learner\n  user:\n    token: {}\n",
+        srv.base,
+        s.id,
+        srv.ca.display(),
+        s.token
+    );
+    std::fs::write(&kubeconfig, text).unwrap();
+    Session { id: s.id.clone(), token: s.token.clone(), kubeconfig }
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+fn files_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/files")
+}
+
+fn real(session: &Session, args: &[String], cache: &Path) -> Run {
+    let mut cmd = Command::new(kubectl().expect("kubectl 1.33"));
+    cmd.args(args)
+        .env("KUBECONFIG", &session.kubeconfig)
+        .env("HOME", cache)
+        .env("KUBECACHEDIR", cache.join("cache"))
+        .current_dir(files_dir())
+        .stdin(Stdio::null());
+    let out = cmd.output().expect("kubectl runs");
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+fn curl(session: &Session, method: &str, path: &str, body: &str) -> String {
+    let srv = server();
+    let out = Command::new("curl")
+        .args(["-sS", "-X", method, "--cacert"])
+        .arg(&srv.ca)
+        .args(["-H", &format!("Authorization: Bearer {}", session.token)])
+        .args(["-H", "Content-Type: application/json", "--data-binary", body])
+        .arg(format!("{}{path}", srv.base))
+        .output()
+        .expect("curl runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn emulated(session: &Session, line: &str) -> Run {
+    let body = serde_json::json!({ "line": line }).to_string();
+    let text = curl(session, "POST", &format!("/api/sessions/{}/shell", session.id), &body);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    Run {
+        stdout: v["stdout"].as_str().unwrap_or("").to_string(),
+        stderr: v["stderr"].as_str().unwrap_or(&text).to_string(),
+        code: v["exit_code"].as_i64().unwrap_or(-1) as i32,
+    }
+}
+
+/// Splits a command line like a POSIX shell does for simple quoting.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                for d in chars.by_ref() {
+                    if d == '\'' {
+                        break;
+                    }
+                    cur.push(d);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(d) = chars.next() {
+                    match d {
+                        '"' => break,
+                        '\\' => {
+                            if let Some(e) = chars.next() {
+                                if !matches!(e, '"' | '\\' | '$' | '`') {
+                                    cur.push('\\');
+                                }
+                                cur.push(e);
+                            }
+                        }
+                        d => cur.push(d),
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    out
+}
+
+/// Ages (`5s`, `2m3s`, `7h`, `3d4h`, `4y`), the only thing allowed to differ; and session ids.
+fn normalise(text: &str, sessions: &[&Session]) -> String {
+    let mut t = text.to_string();
+    for (i, s) in sessions.iter().enumerate() {
+        t = t.replace(&s.id, &format!("SESSION{}", i.min(0)));
+        t = t.replace(&s.token, "TOKEN");
+    }
+    let age = regex::Regex::new(r"\b\d+[smhdy](\d+[smhd])?\b").unwrap();
+    age.replace_all(&t, "AGE").into_owned()
+}
+
+fn upload_files(session: &Session) {
+    for entry in std::fs::read_dir(files_dir()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        curl(session, "PUT", &format!("/api/sessions/{}/files/{name}", session.id), &text);
+    }
+}
+
+#[test]
+fn emulation_agrees_with_real_kubectl() {
+    let corpus = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/corpus.txt"),
+    )
+    .unwrap();
+    let dir = target_dir().join("differential").join(format!("run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut pair: Option<(Session, Session)> = None;
+    let mut n = 0;
+    let (mut total, mut passed) = (0, 0);
+    let mut report = String::new();
+    let mut state = String::new();
+    for raw in corpus.lines() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix("== ") {
+            state = name.to_string();
+            let a = new_session(&dir, n);
+            let b = new_session(&dir, n + 1);
+            n += 2;
+            upload_files(&b);
+            pair = Some((a, b));
+            continue;
+        }
+        let (a, b) = pair.as_ref().expect("corpus starts with a `== state` line");
+        if let Some(setup) = line.strip_prefix("! ") {
+            for s in [a, b] {
+                let r = real(s, &words(setup), &dir);
+                assert_eq!(r.code, 0, "setup `{setup}` failed in state {state}: {}", r.stderr);
+            }
+            continue;
+        }
+        if let Some(secs) = line.strip_prefix("+ ") {
+            for s in [a, b] {
+                let body = format!("{{\"advance_seconds\": {secs}}}");
+                curl(s, "POST", &format!("/api/sessions/{}/clock", s.id), &body);
+            }
+            continue;
+        }
+        let w = words(line);
+        assert_eq!(w.first().map(String::as_str), Some("kubectl"), "corpus line: {line}");
+        total += 1;
+        let r = real(a, &w[1..], &dir);
+        let e = emulated(b, line);
+        let norm_r = (normalise(&r.stdout, &[a]), normalise(&r.stderr, &[a]), r.code);
+        let norm_e = (normalise(&e.stdout, &[b]), normalise(&e.stderr, &[b]), e.code);
+        if norm_r == norm_e {
+            passed += 1;
+        } else {
+            report.push_str(&format!(
+                "### [{state}] {line}\n--- real (exit {}):\n{}--- real stderr:\n{}--- emulated (exit {}):\n{}--- emulated stderr:\n{}\n",
+                r.code, r.stdout, r.stderr, e.code, e.stdout, e.stderr
+            ));
+        }
+    }
+    std::fs::write(target_dir().join("differential-report.txt"), &report).unwrap();
+    println!("differential: {passed}/{total} command lines agree");
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/RESULTS.md");
+    let recorded: usize = std::fs::read_to_string(&results)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("Passing: ").and_then(|r| r.split('/').next()?.trim().parse().ok()))
+        })
+        .unwrap_or(0);
+    if std::env::var_os("UPDATE_DIFFERENTIAL").is_some() {
+        std::fs::write(
+            &results,
+            format!(
+                "# Differential test results\n\nThe terminal's kubectl emulation against the real kubectl 1.33 on identical sessions\n(`cargo test -p server --test differential`; `UPDATE_DIFFERENTIAL=1` rewrites this file).\nA line passes when stdout, stderr and exit code agree byte for byte after normalising AGE values.\n\nPassing: {passed}/{total}\n"
+            ),
+        )
+        .unwrap();
+    } else {
+        assert!(
+            passed >= recorded,
+            "agreement regressed: {passed}/{total} lines agree, {recorded} recorded (see target/differential-report.txt)"
+        );
+    }
+}
