@@ -303,12 +303,20 @@ fn where_text(rt: &ResourceType, ns: Option<&str>) -> String {
     }
 }
 
-fn get(ev: &Evidence, kind: &str, name: &str, ns: &Option<String>) -> Result<std::sync::Arc<Object>, String> {
+fn get(
+    ev: &Evidence,
+    kind: &str,
+    name: &str,
+    ns: &Option<String>,
+) -> Result<std::sync::Arc<Object>, String> {
     let rt = resource_type(kind).ok_or_else(|| format!("unknown kind {kind}"))?;
     let namespace = namespace_of(rt, ns);
-    ev.cluster
-        .get(rt, namespace, name)
-        .map_err(|_| format!("There is no {kind} named {name}{}.", where_text(rt, namespace)))
+    ev.cluster.get(rt, namespace, name).map_err(|_| {
+        format!(
+            "There is no {kind} named {name}{}.",
+            where_text(rt, namespace)
+        )
+    })
 }
 
 fn regex(pattern: &str) -> Result<Regex, String> {
@@ -321,7 +329,9 @@ fn regex(pattern: &str) -> Result<Regex, String> {
 /// Scalars compare as text (so `5` equals `"5"`), structures as JSON.
 fn same_value(actual: &Value, wanted: &Value) -> bool {
     match (actual, wanted) {
-        (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => actual == wanted,
+        (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => {
+            actual == wanted
+        }
         _ => scalar_text(actual) == scalar_text(wanted),
     }
 }
@@ -350,7 +360,10 @@ fn parse_selector(s: &str) -> Result<Vec<Requirement>, String> {
                 Ok(Requirement::NotEquals(k.trim().into(), v.trim().into()))
             } else if let Some((k, v)) = p.split_once("==").or_else(|| p.split_once('=')) {
                 Ok(Requirement::Equals(k.trim().into(), v.trim().into()))
-            } else if p.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+            } else if p
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            {
                 Ok(Requirement::Has(p.into()))
             } else {
                 Err(format!("cannot read label selector {s:?}"))
@@ -380,10 +393,14 @@ pub fn pod_ready(pod: &Value) -> bool {
 
 /// The containers of a Pod or of any workload's Pod template.
 fn containers(v: &Value) -> Option<&Vec<Value>> {
-    ["/spec/containers", "/spec/template/spec/containers", "/spec/jobTemplate/spec/template/spec/containers"]
-        .iter()
-        .find_map(|p| v.pointer(p))
-        .and_then(Value::as_array)
+    [
+        "/spec/containers",
+        "/spec/template/spec/containers",
+        "/spec/jobTemplate/spec/template/spec/containers",
+    ]
+    .iter()
+    .find_map(|p| v.pointer(p))
+    .and_then(Value::as_array)
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -405,16 +422,29 @@ impl Check {
                 Some(s) => format!("{}s matching {s}", c.kind),
                 None => format!("number of {}s", c.kind),
             },
-            Check::ReadyReplicas(r) => format!("{} {} has {} ready replicas", r.kind, r.name, r.equals),
+            Check::ReadyReplicas(r) => {
+                format!("{} {} has {} ready replicas", r.kind, r.name, r.equals)
+            }
             Check::Image(i) => format!("image of {} {}", i.kind, i.name),
             Check::Labels(l) => format!("labels of {} {}", l.kind, l.name),
             Check::Event(e) => format!("a {} event", e.reason),
             Check::Ran(r) => format!("used {}", r.describe),
             Check::File(f) => format!("file {}", f.path),
             Check::Quiz(q) => q.question.clone(),
-            Check::All(cs) => cs.iter().map(|c| c.name.clone().unwrap_or_else(|| c.check.describe())).collect::<Vec<_>>().join(" and "),
-            Check::Any(cs) => cs.iter().map(|c| c.name.clone().unwrap_or_else(|| c.check.describe())).collect::<Vec<_>>().join(" or "),
-            Check::Not(c) => format!("not: {}", c.name.clone().unwrap_or_else(|| c.check.describe())),
+            Check::All(cs) => cs
+                .iter()
+                .map(|c| c.name.clone().unwrap_or_else(|| c.check.describe()))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            Check::Any(cs) => cs
+                .iter()
+                .map(|c| c.name.clone().unwrap_or_else(|| c.check.describe()))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            Check::Not(c) => format!(
+                "not: {}",
+                c.name.clone().unwrap_or_else(|| c.check.describe())
+            ),
         }
     }
 
@@ -447,14 +477,26 @@ impl Check {
                 let outcomes: Vec<Outcome> = cs.iter().map(|c| c.outcome(ev)).collect();
                 match outcomes.iter().find(|o| !o.passed) {
                     Some(o) => fail(o.message.clone()),
-                    None => pass(outcomes.iter().map(|o| o.message.as_str()).collect::<Vec<_>>().join(" ")),
+                    None => pass(
+                        outcomes
+                            .iter()
+                            .map(|o| o.message.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
                 }
             }
             Check::Any(cs) => {
                 let outcomes: Vec<Outcome> = cs.iter().map(|c| c.outcome(ev)).collect();
                 match outcomes.iter().find(|o| o.passed) {
                     Some(o) => pass(o.message.clone()),
-                    None => fail(outcomes.iter().map(|o| o.message.as_str()).collect::<Vec<_>>().join(" Or: ")),
+                    None => fail(
+                        outcomes
+                            .iter()
+                            .map(|o| o.message.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" Or: "),
+                    ),
                 }
             }
             Check::Not(c) => {
@@ -483,7 +525,10 @@ impl Check {
                     errs.push(e);
                 }
                 if f.equals.is_none() && f.matches.is_none() && f.exists.is_none() {
-                    errs.push(format!("field check on {} needs equals, matches or exists", f.path));
+                    errs.push(format!(
+                        "field check on {} needs equals, matches or exists",
+                        f.path
+                    ));
                 }
                 if let Some(Err(e)) = f.matches.as_deref().map(regex) {
                     errs.push(e);
@@ -500,12 +545,18 @@ impl Check {
                     }
                 }
                 if c.equals.is_none() && c.at_least.is_none() && c.at_most.is_none() {
-                    errs.push(format!("count of {} needs equals, at_least or at_most", c.kind));
+                    errs.push(format!(
+                        "count of {} needs equals, at_least or at_most",
+                        c.kind
+                    ));
                 }
             }
             Check::ReadyReplicas(r) => {
                 kind(&r.kind);
-                if !matches!(r.kind.as_str(), "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet") {
+                if !matches!(
+                    r.kind.as_str(),
+                    "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
+                ) {
                     errs.push(format!("ready_replicas does not apply to {}", r.kind));
                 }
             }
@@ -540,7 +591,10 @@ impl Check {
             Check::Quiz(q) => {
                 if q.choices.is_empty() {
                     if q.accept.is_empty() {
-                        errs.push(format!("short-answer question {} has no accept patterns", q.id));
+                        errs.push(format!(
+                            "short-answer question {} has no accept patterns",
+                            q.id
+                        ));
                     }
                     for p in &q.accept {
                         if let Err(e) = regex(p) {
@@ -550,7 +604,10 @@ impl Check {
                 } else {
                     match &q.answer {
                         Some(a) if q.choices.contains(a) => {}
-                        _ => errs.push(format!("question {}: answer must be one of its choices", q.id)),
+                        _ => errs.push(format!(
+                            "question {}: answer must be one of its choices",
+                            q.id
+                        )),
                     }
                 }
             }
@@ -590,7 +647,11 @@ fn field(ev: &Evidence, f: &FieldCheck) -> Outcome {
         match actual {
             None => return fail(format!("{who} has no {path}; it should be {}.", show(want))),
             Some(v) if !same_value(v, want) => {
-                return fail(format!("{who} has {path} = {}; it should be {}.", show(v), show(want)))
+                return fail(format!(
+                    "{who} has {path} = {}; it should be {}.",
+                    show(v),
+                    show(want)
+                ))
             }
             _ => {}
         }
@@ -603,7 +664,10 @@ fn field(ev: &Evidence, f: &FieldCheck) -> Outcome {
         match actual {
             None => return fail(format!("{who} has no {path}.")),
             Some(v) if !re.is_match(&scalar_text(v)) => {
-                return fail(format!("{who} has {path} = {}, which is not what the task asks for.", show(v)))
+                return fail(format!(
+                    "{who} has {path} = {}, which is not what the task asks for.",
+                    show(v)
+                ))
             }
             _ => {}
         }
@@ -638,10 +702,18 @@ fn count(ev: &Evidence, c: &CountCheck) -> Outcome {
         .list(rt, ns.as_deref())
         .iter()
         .filter(|o| selects(&reqs, o.labels()))
-        .filter(|o| c.name_prefix.as_deref().is_none_or(|p| o.name().starts_with(p)))
+        .filter(|o| {
+            c.name_prefix
+                .as_deref()
+                .is_none_or(|p| o.name().starts_with(p))
+        })
         .map(|o| o.to_value())
         .filter(|v| c.ready.is_none_or(|r| pod_ready(v) == r))
-        .filter(|v| paths.iter().all(|(p, want)| p.lookup(v).is_some_and(|x| same_value(x, want))))
+        .filter(|v| {
+            paths
+                .iter()
+                .all(|(p, want)| p.lookup(v).is_some_and(|x| same_value(x, want)))
+        })
         .count() as u64;
     let mut what = format!("{}s", c.kind);
     if let Some(s) = &c.selector {
@@ -688,14 +760,22 @@ fn ready_replicas(ev: &Evidence, r: &ReadyReplicasCheck) -> Outcome {
     let who = format!("{} {}", r.kind, r.name);
     let (desired, ready) = if r.kind == "DaemonSet" {
         (
-            v.pointer("/status/desiredNumberScheduled").and_then(Value::as_u64).unwrap_or(0),
-            v.pointer("/status/numberReady").and_then(Value::as_u64).unwrap_or(0),
+            v.pointer("/status/desiredNumberScheduled")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            v.pointer("/status/numberReady")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
         )
     } else {
         (
             // An unset spec.replicas means 1, as the API defaults it.
-            v.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1),
-            v.pointer("/status/readyReplicas").and_then(Value::as_u64).unwrap_or(0),
+            v.pointer("/spec/replicas")
+                .and_then(Value::as_u64)
+                .unwrap_or(1),
+            v.pointer("/status/readyReplicas")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
         )
     };
     if r.kind != "DaemonSet" && desired != r.equals {
@@ -705,7 +785,10 @@ fn ready_replicas(ev: &Evidence, r: &ReadyReplicasCheck) -> Outcome {
             r.equals
         ));
     }
-    let msg = format!("{who} has {ready} of {} ready.", plural(r.equals, "replica", "replicas"));
+    let msg = format!(
+        "{who} has {ready} of {} ready.",
+        plural(r.equals, "replica", "replicas")
+    );
     if ready == r.equals {
         pass(msg)
     } else {
@@ -725,10 +808,17 @@ fn image(ev: &Evidence, i: &ImageCheck) -> Outcome {
     let c = match &i.container {
         Some(name) => cs.iter().find(|c| c["name"] == name.as_str()),
         None if cs.len() == 1 => cs.first(),
-        None => return fail(format!("{who} has several containers; the check must name one.")),
+        None => {
+            return fail(format!(
+                "{who} has several containers; the check must name one."
+            ))
+        }
     };
     let Some(c) = c else {
-        return fail(format!("{who} has no container named {}.", i.container.as_deref().unwrap_or_default()));
+        return fail(format!(
+            "{who} has no container named {}.",
+            i.container.as_deref().unwrap_or_default()
+        ));
     };
     let actual = c["image"].as_str().unwrap_or_default();
     let cname = c["name"].as_str().unwrap_or_default();
@@ -741,9 +831,13 @@ fn image(ev: &Evidence, i: &ImageCheck) -> Outcome {
     if ok {
         pass(format!("{who} runs {actual} in container {cname}."))
     } else if let Some(want) = &i.equals {
-        fail(format!("{who} runs {actual} in container {cname}; the task wants {want}."))
+        fail(format!(
+            "{who} runs {actual} in container {cname}; the task wants {want}."
+        ))
     } else {
-        fail(format!("{who} runs {actual} in container {cname}, which is not the image the task asks for."))
+        fail(format!(
+            "{who} runs {actual} in container {cname}, which is not the image the task asks for."
+        ))
     }
 }
 
@@ -756,12 +850,22 @@ fn labels(ev: &Evidence, l: &LabelsCheck) -> Outcome {
     for (k, v) in &l.include {
         match have.and_then(|h| h.get(k)) {
             None => return fail(format!("{} {} has no label {k}={v}.", l.kind, l.name)),
-            Some(x) if x != v => return fail(format!("{} {} has label {k}={x}, not {k}={v}.", l.kind, l.name)),
+            Some(x) if x != v => {
+                return fail(format!(
+                    "{} {} has label {k}={x}, not {k}={v}.",
+                    l.kind, l.name
+                ))
+            }
             _ => {}
         }
     }
     let list: Vec<String> = l.include.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    pass(format!("{} {} is labelled {}.", l.kind, l.name, list.join(", ")))
+    pass(format!(
+        "{} {} is labelled {}.",
+        l.kind,
+        l.name,
+        list.join(", ")
+    ))
 }
 
 fn event(ev: &Evidence, e: &EventCheck) -> Outcome {
@@ -774,14 +878,23 @@ fn event(ev: &Evidence, e: &EventCheck) -> Outcome {
         Ok(r) => r,
         Err(x) => return fail(x),
     };
-    let found = ev.cluster.list(rt, ns).iter().map(|o| o.to_value()).find(|v| {
-        let inv = &v["involvedObject"];
-        v["reason"] == e.reason.as_str()
-            && e.kind.as_deref().is_none_or(|k| inv["kind"] == k)
-            && e.name.as_deref().is_none_or(|n| inv["name"] == n)
-            && e.name_prefix.as_deref().is_none_or(|p| inv["name"].as_str().is_some_and(|n| n.starts_with(p)))
-            && re.as_ref().is_none_or(|r| r.is_match(v["message"].as_str().unwrap_or_default()))
-    });
+    let found = ev
+        .cluster
+        .list(rt, ns)
+        .iter()
+        .map(|o| o.to_value())
+        .find(|v| {
+            let inv = &v["involvedObject"];
+            v["reason"] == e.reason.as_str()
+                && e.kind.as_deref().is_none_or(|k| inv["kind"] == k)
+                && e.name.as_deref().is_none_or(|n| inv["name"] == n)
+                && e.name_prefix
+                    .as_deref()
+                    .is_none_or(|p| inv["name"].as_str().is_some_and(|n| n.starts_with(p)))
+                && re
+                    .as_ref()
+                    .is_none_or(|r| r.is_match(v["message"].as_str().unwrap_or_default()))
+        });
     let about = match (&e.kind, &e.name, &e.name_prefix) {
         (Some(k), Some(n), _) => format!(" for {k} {n}"),
         (Some(k), None, Some(p)) => format!(" for a {k} named {p}…"),
@@ -790,7 +903,11 @@ fn event(ev: &Evidence, e: &EventCheck) -> Outcome {
         _ => String::new(),
     };
     match found {
-        Some(v) => pass(format!("Event {}{about}: {}", e.reason, v["message"].as_str().unwrap_or_default())),
+        Some(v) => pass(format!(
+            "Event {}{about}: {}",
+            e.reason,
+            v["message"].as_str().unwrap_or_default()
+        )),
         None => fail(format!("No {} event{about} has been recorded.", e.reason)),
     }
 }
@@ -806,7 +923,9 @@ fn file(ev: &Evidence, f: &FileCheck) -> Outcome {
     }
     if let Some(p) = &f.matches {
         match regex(p) {
-            Ok(re) if !re.is_match(text) => return fail(format!("{} does not have what the task asks for.", f.path)),
+            Ok(re) if !re.is_match(text) => {
+                return fail(format!("{} does not have what the task asks for.", f.path))
+            }
             Err(e) => return fail(e),
             _ => {}
         }
@@ -827,7 +946,10 @@ fn file(ev: &Evidence, f: &FileCheck) -> Outcome {
 
 /// Normalises an answer: trimmed, lower case, inner whitespace collapsed.
 fn normalise(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn quiz(ev: &Evidence, q: &Question) -> Outcome {
@@ -835,16 +957,27 @@ fn quiz(ev: &Evidence, q: &Question) -> Outcome {
         return fail(format!("Question “{}” has no answer yet.", q.question));
     };
     let right = if q.choices.is_empty() {
-        q.accept.iter().any(|p| regex(p).is_ok_and(|re| re.is_match(given.trim())))
+        q.accept
+            .iter()
+            .any(|p| regex(p).is_ok_and(|re| re.is_match(given.trim())))
     } else {
         // A choice may be answered by its text or its letter (a, b, c...).
         let by_letter = given.trim().len() == 1
-            && given.trim().chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && given
+                .trim()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
             && {
                 let i = (given.trim().to_ascii_lowercase().as_bytes()[0] - b'a') as usize;
-                q.choices.get(i).is_some_and(|c| Some(c) == q.answer.as_ref())
+                q.choices
+                    .get(i)
+                    .is_some_and(|c| Some(c) == q.answer.as_ref())
             };
-        by_letter || q.answer.as_deref().is_some_and(|a| normalise(a) == normalise(given))
+        by_letter
+            || q.answer
+                .as_deref()
+                .is_some_and(|a| normalise(a) == normalise(given))
     };
     if right {
         pass(match &q.explain {
@@ -921,28 +1054,60 @@ mod tests {
         let absent = check("absent: {kind: Deployment, name: backend}");
         let r = w.eval(&exists);
         assert!(!r.passed);
-        assert_eq!(r.message, "There is no Deployment named backend in namespace default.");
+        assert_eq!(
+            r.message,
+            "There is no Deployment named backend in namespace default."
+        );
         assert!(w.eval(&absent).passed);
         w.create(backend(2, 2));
         assert!(w.eval(&exists).passed);
         assert_eq!(w.eval(&absent).message, "Deployment backend still exists.");
-        assert!(check("exists: {kind: Node, name: minikube}").evaluate(&Evidence {
-            cluster: &w.cluster, files: &w.files, commands: &w.commands, answers: &w.answers
-        }).passed);
+        assert!(
+            check("exists: {kind: Node, name: minikube}")
+                .evaluate(&Evidence {
+                    cluster: &w.cluster,
+                    files: &w.files,
+                    commands: &w.commands,
+                    answers: &w.answers
+                })
+                .passed
+        );
     }
 
     #[test]
     fn field_equals_matches_exists() {
         let mut w = World::new();
         w.create(backend(3, 3));
-        assert!(w.eval(&check("field: {kind: Deployment, name: backend, path: spec.replicas, equals: 3}")).passed);
-        assert!(w.eval(&check("field: {kind: Deployment, name: backend, path: spec.replicas, equals: '3'}")).passed);
-        let r = w.eval(&check("field: {kind: Deployment, name: backend, path: spec.replicas, equals: 5}"));
-        assert_eq!(r.message, "Deployment backend has spec.replicas = 3; it should be 5.");
+        assert!(
+            w.eval(&check(
+                "field: {kind: Deployment, name: backend, path: spec.replicas, equals: 3}"
+            ))
+            .passed
+        );
+        assert!(
+            w.eval(&check(
+                "field: {kind: Deployment, name: backend, path: spec.replicas, equals: '3'}"
+            ))
+            .passed
+        );
+        let r = w.eval(&check(
+            "field: {kind: Deployment, name: backend, path: spec.replicas, equals: 5}",
+        ));
+        assert_eq!(
+            r.message,
+            "Deployment backend has spec.replicas = 3; it should be 5."
+        );
         assert!(w.eval(&check("field: {kind: Deployment, name: backend, path: 'spec.template.spec.containers[name=backend].image', matches: ':v2$'}")).passed);
-        let r = w.eval(&check("field: {kind: Deployment, name: backend, path: spec.paused, exists: true}"));
+        let r = w.eval(&check(
+            "field: {kind: Deployment, name: backend, path: spec.paused, exists: true}",
+        ));
         assert_eq!(r.message, "Deployment backend has no spec.paused.");
-        assert!(w.eval(&check("field: {kind: Deployment, name: backend, path: spec.paused, exists: false}")).passed);
+        assert!(
+            w.eval(&check(
+                "field: {kind: Deployment, name: backend, path: spec.paused, exists: false}"
+            ))
+            .passed
+        );
     }
 
     #[test]
@@ -951,14 +1116,37 @@ mod tests {
         w.create(pod("a", "web", true));
         w.create(pod("b", "web", false));
         w.create(pod("c", "db", true));
-        assert!(w.eval(&check("count: {kind: Pod, selector: app=web, equals: 2}")).passed);
-        let r = w.eval(&check("count: {kind: Pod, selector: app=web, ready: true, equals: 2}"));
-        assert_eq!(r.message, "Found 1 Pods matching app=web that are ready in namespace default; the task wants 2.");
-        assert!(w.eval(&check("count: {kind: Pod, selector: 'app!=web', equals: 1}")).passed);
+        assert!(
+            w.eval(&check("count: {kind: Pod, selector: app=web, equals: 2}"))
+                .passed
+        );
+        let r = w.eval(&check(
+            "count: {kind: Pod, selector: app=web, ready: true, equals: 2}",
+        ));
+        assert_eq!(
+            r.message,
+            "Found 1 Pods matching app=web that are ready in namespace default; the task wants 2."
+        );
+        assert!(
+            w.eval(&check(
+                "count: {kind: Pod, selector: 'app!=web', equals: 1}"
+            ))
+            .passed
+        );
         assert!(w.eval(&check("count: {kind: Pod, at_least: 3}")).passed);
         assert!(!w.eval(&check("count: {kind: Pod, at_most: 2}")).passed);
-        assert!(w.eval(&check("count: {kind: Pod, where: {'spec.containers[0].image': 'nginx:1.27'}, equals: 3}")).passed);
-        assert!(w.eval(&check("count: {kind: Namespace, namespace: '*', equals: 4}")).passed);
+        assert!(
+            w.eval(&check(
+                "count: {kind: Pod, where: {'spec.containers[0].image': 'nginx:1.27'}, equals: 3}"
+            ))
+            .passed
+        );
+        assert!(
+            w.eval(&check(
+                "count: {kind: Namespace, namespace: '*', equals: 4}"
+            ))
+            .passed
+        );
     }
 
     #[test]
@@ -966,9 +1154,15 @@ mod tests {
         let mut w = World::new();
         w.create(backend(5, 3));
         let c = check("ready_replicas: {name: backend, equals: 5}");
-        assert_eq!(w.eval(&c).message, "Deployment backend has 3 of 5 replicas ready.");
+        assert_eq!(
+            w.eval(&c).message,
+            "Deployment backend has 3 of 5 replicas ready."
+        );
         let c4 = check("ready_replicas: {name: backend, equals: 4}");
-        assert_eq!(w.eval(&c4).message, "Deployment backend asks for 5 replicas; the task wants 4.");
+        assert_eq!(
+            w.eval(&c4).message,
+            "Deployment backend asks for 5 replicas; the task wants 4."
+        );
         let mut w = World::new();
         w.create(backend(5, 5));
         assert!(w.eval(&c).passed);
@@ -979,26 +1173,60 @@ mod tests {
         let mut w = World::new();
         w.create(backend(1, 1));
         w.create(pod("p", "web", true));
-        assert!(w.eval(&check("image: {name: backend, equals: 'mon-user/devops-backend:v2'}")).passed);
-        let r = w.eval(&check("image: {name: backend, container: backend, equals: 'mon-user/devops-backend:v3'}"));
+        assert!(
+            w.eval(&check(
+                "image: {name: backend, equals: 'mon-user/devops-backend:v2'}"
+            ))
+            .passed
+        );
+        let r = w.eval(&check(
+            "image: {name: backend, container: backend, equals: 'mon-user/devops-backend:v3'}",
+        ));
         assert_eq!(r.message, "Deployment backend runs mon-user/devops-backend:v2 in container backend; the task wants mon-user/devops-backend:v3.");
-        assert!(w.eval(&check("image: {kind: Pod, name: p, matches: '^nginx:'}")).passed);
-        assert!(!w.eval(&check("image: {kind: Pod, name: p, container: other, matches: '^nginx:'}")).passed);
+        assert!(
+            w.eval(&check("image: {kind: Pod, name: p, matches: '^nginx:'}"))
+                .passed
+        );
+        assert!(
+            !w.eval(&check(
+                "image: {kind: Pod, name: p, container: other, matches: '^nginx:'}"
+            ))
+            .passed
+        );
     }
 
     #[test]
     fn labels_and_events() {
         let mut w = World::new();
         w.create(pod("p", "web", true));
-        assert!(w.eval(&check("labels: {kind: Pod, name: p, include: {app: web}}")).passed);
-        assert_eq!(w.eval(&check("labels: {kind: Pod, name: p, include: {app: db}}")).message, "Pod p has label app=web, not app=db.");
-        assert_eq!(w.eval(&check("labels: {kind: Pod, name: p, include: {tier: x}}")).message, "Pod p has no label tier=x.");
+        assert!(
+            w.eval(&check("labels: {kind: Pod, name: p, include: {app: web}}"))
+                .passed
+        );
+        assert_eq!(
+            w.eval(&check("labels: {kind: Pod, name: p, include: {app: db}}"))
+                .message,
+            "Pod p has label app=web, not app=db."
+        );
+        assert_eq!(
+            w.eval(&check("labels: {kind: Pod, name: p, include: {tier: x}}"))
+                .message,
+            "Pod p has no label tier=x."
+        );
         let e = check("event: {reason: Killing, kind: Pod, name_prefix: p}");
-        assert_eq!(w.eval(&e).message, "No Killing event for a Pod named p… has been recorded.");
+        assert_eq!(
+            w.eval(&e).message,
+            "No Killing event for a Pod named p… has been recorded."
+        );
         w.create(json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "p.1"},
             "involvedObject": {"kind": "Pod", "name": "p"}, "reason": "Killing", "message": "Stopping container c"}));
         assert!(w.eval(&e).passed);
-        assert!(!w.eval(&check("event: {reason: Killing, message_matches: 'liveness'}")).passed);
+        assert!(
+            !w.eval(&check(
+                "event: {reason: Killing, message_matches: 'liveness'}"
+            ))
+            .passed
+        );
     }
 
     #[test]
@@ -1006,7 +1234,8 @@ mod tests {
         let mut w = World::new();
         let c = check("ran: {matches: '^(kubectl|k) scale ', describe: '`kubectl scale`'}");
         assert_eq!(w.eval(&c).message, "You haven't used `kubectl scale` yet.");
-        w.commands.push("kubectl scale deployment backend --replicas=5".into());
+        w.commands
+            .push("kubectl scale deployment backend --replicas=5".into());
         assert!(w.eval(&c).passed);
     }
 
@@ -1014,12 +1243,20 @@ mod tests {
     fn files_in_the_editor() {
         let mut w = World::new();
         let c = check("file: {path: pod.yaml, parses: true, kind: Pod, contains: nginx}");
-        assert_eq!(w.eval(&c).message, "There is no file pod.yaml in the editor.");
-        w.files.insert("pod.yaml".into(), "kind: Pod\nspec: [".into());
+        assert_eq!(
+            w.eval(&c).message,
+            "There is no file pod.yaml in the editor."
+        );
+        w.files
+            .insert("pod.yaml".into(), "kind: Pod\nspec: [".into());
         assert!(w.eval(&c).message.starts_with("pod.yaml does not contain"));
-        w.files.insert("pod.yaml".into(), "kind: Pod\nimage: nginx\nspec: [".into());
+        w.files
+            .insert("pod.yaml".into(), "kind: Pod\nimage: nginx\nspec: [".into());
         assert!(w.eval(&c).message.starts_with("pod.yaml is not valid YAML"));
-        w.files.insert("pod.yaml".into(), "kind: Service\n---\nkind: Pod\nimage: nginx\n".into());
+        w.files.insert(
+            "pod.yaml".into(),
+            "kind: Service\n---\nkind: Pod\nimage: nginx\n".into(),
+        );
         assert!(w.eval(&c).passed);
     }
 
@@ -1030,7 +1267,10 @@ mod tests {
         let sa = check("quiz: {id: q2, question: Which probe restarts a container?, accept: ['^liveness( probe)?$']}");
         assert!(w.eval(&mc).message.contains("no answer yet"));
         w.answers.insert("q1".into(), "kubelet".into());
-        assert_eq!(w.eval(&mc).message, "“kubelet” is not the answer to “Where is cluster state kept?”.");
+        assert_eq!(
+            w.eval(&mc).message,
+            "“kubelet” is not the answer to “Where is cluster state kept?”."
+        );
         w.answers.insert("q1".into(), "b".into());
         assert!(w.eval(&mc).passed);
         w.answers.insert("q1".into(), " ETCD ".into());
@@ -1048,19 +1288,28 @@ mod tests {
         let any = check("any: [{exists: {kind: Pod, name: q}}, {exists: {kind: Pod, name: p}}]");
         assert!(w.eval(&any).passed);
         let all = check("all: [{exists: {kind: Pod, name: p}}, {exists: {kind: Pod, name: q}}]");
-        assert_eq!(w.eval(&all).message, "There is no Pod named q in namespace default.");
+        assert_eq!(
+            w.eval(&all).message,
+            "There is no Pod named q in namespace default."
+        );
         let not = check("{name: no stray pod, message: Pod p should be deleted., not: {exists: {kind: Pod, name: p}}}");
         let r = w.eval(&not);
-        assert_eq!((r.name.as_str(), r.passed, r.message.as_str()), ("no stray pod", false, "Pod p should be deleted."));
+        assert_eq!(
+            (r.name.as_str(), r.passed, r.message.as_str()),
+            ("no stray pod", false, "Pod p should be deleted.")
+        );
     }
 
     #[test]
     fn authors_mistakes_are_caught() {
-        let bad: CheckSpec = serde_yaml_ng::from_str("count: {kind: Deploymnet, selector: 'a=(b', }").unwrap();
+        let bad: CheckSpec =
+            serde_yaml_ng::from_str("count: {kind: Deploymnet, selector: 'a=(b', }").unwrap();
         let errs = bad.validate();
         assert!(errs.iter().any(|e| e.contains("unknown kind")), "{errs:?}");
         assert!(errs.iter().any(|e| e.contains("needs equals")), "{errs:?}");
-        let q: CheckSpec = serde_yaml_ng::from_str("quiz: {id: q, question: x, choices: [a, b], answer: c}").unwrap();
+        let q: CheckSpec =
+            serde_yaml_ng::from_str("quiz: {id: q, question: x, choices: [a, b], answer: c}")
+                .unwrap();
         assert_eq!(q.validate().len(), 1);
         assert!(serde_yaml_ng::from_str::<CheckSpec>("exists: {kind: Pod, nmae: x}").is_err());
     }

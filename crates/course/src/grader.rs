@@ -169,7 +169,9 @@ fn shape_nodes(cluster: &mut Cluster, nodes: &[NodeShape]) -> Result<(), SetupEr
         .list(rt, None)
         .first()
         .map(|n| n.to_value())
-        .unwrap_or_else(|| json!({"apiVersion": "v1", "kind": "Node", "metadata": {}, "status": {}}));
+        .unwrap_or_else(
+            || json!({"apiVersion": "v1", "kind": "Node", "metadata": {}, "status": {}}),
+        );
     for existing in cluster.list(rt, None) {
         let _ = cluster.delete(rt, None, existing.name());
     }
@@ -252,10 +254,11 @@ fn create_objects(cluster: &mut Cluster, text: &str) -> Result<(), SetupError> {
         );
         let api_version = doc["apiVersion"].as_str().unwrap_or_default();
         let kind = doc["kind"].as_str().unwrap_or_default();
-        let rt = cluster::resources::by_kind(api_version, kind).ok_or_else(|| SetupError::Object {
-            what: what.clone(),
-            message: format!("no matches for kind \"{kind}\" in version \"{api_version}\""),
-        })?;
+        let rt =
+            cluster::resources::by_kind(api_version, kind).ok_or_else(|| SetupError::Object {
+                what: what.clone(),
+                message: format!("no matches for kind \"{kind}\" in version \"{api_version}\""),
+            })?;
         let ns = doc["metadata"]["namespace"].as_str().map(str::to_string);
         cluster
             .create(rt, ns.as_deref(), doc)
@@ -299,23 +302,45 @@ solutions: [{}]
         let names: Vec<_> = nodes.iter().map(|n| n.name().to_string()).collect();
         assert_eq!(names, ["control-plane", "worker-1"]);
         let cp = nodes[0].to_value();
-        assert_eq!(cp["spec"]["taints"][0]["key"], "node-role.kubernetes.io/control-plane");
-        assert_eq!(cp["metadata"]["labels"]["node-role.kubernetes.io/control-plane"], "");
+        assert_eq!(
+            cp["spec"]["taints"][0]["key"],
+            "node-role.kubernetes.io/control-plane"
+        );
+        assert_eq!(
+            cp["metadata"]["labels"]["node-role.kubernetes.io/control-plane"],
+            ""
+        );
         let w = nodes[1].to_value();
         assert_eq!(w["status"]["allocatable"]["cpu"], "1");
-        assert!(w["metadata"]["labels"].get("node-role.kubernetes.io/control-plane").is_none());
-        assert_eq!(ws.cluster.now(), exercise_config().start.checked_add(SignedDuration::from_secs(30)).unwrap());
+        assert!(w["metadata"]["labels"]
+            .get("node-role.kubernetes.io/control-plane")
+            .is_none());
+        assert_eq!(
+            ws.cluster.now(),
+            exercise_config()
+                .start
+                .checked_add(SignedDuration::from_secs(30))
+                .unwrap()
+        );
     }
 
     #[test]
     fn objects_files_and_commands_are_set_up_and_commands_are_not_the_learners() {
         let mut ex = exercise(SHAPED);
         ex.setup.nodes = None;
-        ex.setup.objects_yaml = vec!["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n".into()];
-        ex.setup.files = vec![FileSpec { path: "pod.yaml".into(), content: Some("x".into()), from: None }];
+        ex.setup.objects_yaml =
+            vec!["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n".into()];
+        ex.setup.files = vec![FileSpec {
+            path: "pod.yaml".into(),
+            content: Some("x".into()),
+            from: None,
+        }];
         ex.setup.commands = vec!["kubectl get nodes".into()];
         let ws = start(&ex, &exercise_config()).unwrap();
-        assert!(ws.cluster.get(resource_type("ConfigMap").unwrap(), Some("default"), "cfg").is_ok());
+        assert!(ws
+            .cluster
+            .get(resource_type("ConfigMap").unwrap(), Some("default"), "cfg")
+            .is_ok());
         assert_eq!(ws.files["pod.yaml"], "x");
         assert!(ws.shell.history.is_empty());
     }
@@ -325,12 +350,22 @@ solutions: [{}]
         let mut ex = exercise(SHAPED);
         ex.setup.commands = vec!["frobnicate".into()];
         let e = start(&ex, &exercise_config()).unwrap_err();
-        assert_eq!(e.to_string(), "setup command `frobnicate` exited 127: bash: frobnicate: command not found");
+        assert_eq!(
+            e.to_string(),
+            "setup command `frobnicate` exited 127: bash: frobnicate: command not found"
+        );
         let mut ex = exercise(SHAPED);
-        ex.setup.objects_yaml = vec!["apiVersion: v1\nkind: ReplicaSet\nmetadata: {name: x}\n".into()];
+        ex.setup.objects_yaml =
+            vec!["apiVersion: v1\nkind: ReplicaSet\nmetadata: {name: x}\n".into()];
         let e = start(&ex, &exercise_config()).unwrap_err();
-        assert!(e.to_string().contains("no matches for kind \"ReplicaSet\" in version \"v1\""));
-        let _ = TaintSpec { key: String::new(), value: None, effect: String::new() };
+        assert!(e
+            .to_string()
+            .contains("no matches for kind \"ReplicaSet\" in version \"v1\""));
+        let _ = TaintSpec {
+            key: String::new(),
+            value: None,
+            effect: String::new(),
+        };
     }
 
     #[test]
@@ -353,6 +388,9 @@ solutions:
         assert!(run.grade.passed, "{:?} {:?}", run.grade, run.steps);
         let noop = run_attempt(&ex, &Attempt::default()).unwrap();
         assert!(!noop.grade.passed);
-        assert_eq!(noop.grade.failures().next(), Some("There is no Pod named web in namespace default."));
+        assert_eq!(
+            noop.grade.failures().next(),
+            Some("There is no Pod named web in namespace default.")
+        );
     }
 }

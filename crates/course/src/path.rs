@@ -63,9 +63,10 @@ impl FieldPath {
                     if !closed {
                         return Err(format!("field path {text:?}: unclosed ["));
                     }
-                    steps.push(parse_bracket(&inner).ok_or_else(|| {
-                        format!("field path {text:?}: cannot read [{inner}]")
-                    })?);
+                    steps
+                        .push(parse_bracket(&inner).ok_or_else(|| {
+                            format!("field path {text:?}: cannot read [{inner}]")
+                        })?);
                     after_bracket = true;
                 }
                 c => {
@@ -91,9 +92,10 @@ impl FieldPath {
             v = match step {
                 Step::Key(k) => v.get(k)?,
                 Step::Index(i) => v.get(*i)?,
-                Step::Where { key, value } => v.as_array()?.iter().find(|item| {
-                    item.get(key).is_some_and(|x| scalar_text(x) == *value)
-                })?,
+                Step::Where { key, value } => v
+                    .as_array()?
+                    .iter()
+                    .find(|item| item.get(key).is_some_and(|x| scalar_text(x) == *value))?,
             };
         }
         Some(v)
@@ -146,9 +148,18 @@ mod tests {
         let d = deployment();
         let get = |p: &str| FieldPath::parse(p).unwrap().lookup(&d).cloned();
         assert_eq!(get("spec.replicas"), Some(json!(3)));
-        assert_eq!(get("spec.template.spec.containers[1].image"), Some(json!("nginx:1.27")));
-        assert_eq!(get("spec.template.spec.containers[name=web].ports[0].containerPort"), Some(json!(80)));
-        assert_eq!(get("metadata.labels[\"app.kubernetes.io/name\"]"), Some(json!("web")));
+        assert_eq!(
+            get("spec.template.spec.containers[1].image"),
+            Some(json!("nginx:1.27"))
+        );
+        assert_eq!(
+            get("spec.template.spec.containers[name=web].ports[0].containerPort"),
+            Some(json!(80))
+        );
+        assert_eq!(
+            get("metadata.labels[\"app.kubernetes.io/name\"]"),
+            Some(json!("web"))
+        );
         assert_eq!(get("spec.template.spec.containers[name=db].image"), None);
         assert_eq!(get("spec.paused"), None);
     }
@@ -158,6 +169,9 @@ mod tests {
         assert!(FieldPath::parse("").is_err());
         assert!(FieldPath::parse("spec.containers[0").is_err());
         assert!(FieldPath::parse("spec..replicas").is_err());
-        assert_eq!(FieldPath::parse("spec.replicas").unwrap().to_string(), "spec.replicas");
+        assert_eq!(
+            FieldPath::parse("spec.replicas").unwrap().to_string(),
+            "spec.replicas"
+        );
     }
 }

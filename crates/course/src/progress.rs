@@ -85,7 +85,15 @@ mod tests {
         p.checked("scale", false);
         p.checked("scale", true);
         p.checked("scale", false);
-        assert_eq!(p.exercises["scale"], ExerciseProgress { passed: true, attempts: 3, hints_used: 0, solution_viewed: false });
+        assert_eq!(
+            p.exercises["scale"],
+            ExerciseProgress {
+                passed: true,
+                attempts: 3,
+                hints_used: 0,
+                solution_viewed: false
+            }
+        );
         assert_eq!(p.reveal_hint("scale", 2), 1);
         assert_eq!(p.reveal_hint("scale", 2), 2);
         assert_eq!(p.reveal_hint("scale", 2), 2);

@@ -14,10 +14,17 @@ pub enum Verdict {
     /// Solutions pass, the no-op and wrong attempts fail as expected.
     Ok,
     /// Marked pending and still failing: `reason` is the author's, `problems` what failed.
-    Pending { reason: String, problems: Vec<String> },
+    Pending {
+        reason: String,
+        problems: Vec<String>,
+    },
     /// Marked pending but everything now works: the marker must go.
-    UnexpectedPass { reason: String },
-    Failed { problems: Vec<String> },
+    UnexpectedPass {
+        reason: String,
+    },
+    Failed {
+        problems: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -118,7 +125,10 @@ fn describe_run(run: &Run) -> String {
     for step in run.failed_steps() {
         let err = step.output.stderr.trim_end();
         let err = err.lines().next().unwrap_or_default();
-        parts.push(format!("`{}` exited {}: {err}", step.line, step.output.exit_code));
+        parts.push(format!(
+            "`{}` exited {}: {err}",
+            step.line, step.output.exit_code
+        ));
     }
     parts.join(" | ")
 }
@@ -148,7 +158,11 @@ pub fn check_exercise(ex: &Exercise) -> Verdict {
                 Ok(run) => {
                     let broken: Vec<_> = run.failed_steps().collect();
                     if !run.grade.passed || !broken.is_empty() {
-                        problems.push(format!("{} does not pass: {}", label(s, i), describe_run(&run)));
+                        problems.push(format!(
+                            "{} does not pass: {}",
+                            label(s, i),
+                            describe_run(&run)
+                        ));
                     }
                 }
             }
@@ -215,7 +229,9 @@ wrong:
         let mut e = ex(BASE);
         e.wrong[0].message = "something else".into();
         e.solutions[0].answers.insert("q1".into(), "kubelet".into());
-        let Verdict::Failed { problems } = check_exercise(&e) else { panic!() };
+        let Verdict::Failed { problems } = check_exercise(&e) else {
+            panic!()
+        };
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("solution 1 does not pass: “kubelet”"));
         assert!(problems[1].contains("without the expected message \"something else\""));
@@ -231,7 +247,9 @@ checks: [{exists: {kind: Node, name: minikube}}]
 hints: [a, b]
 solutions: [{}]
 "#);
-        let Verdict::Failed { problems } = check_exercise(&e) else { panic!() };
+        let Verdict::Failed { problems } = check_exercise(&e) else {
+            panic!()
+        };
         assert_eq!(problems, ["passes with no work done (the no-op must fail)"]);
     }
 
@@ -241,13 +259,24 @@ solutions: [{}]
         e.pending = Some("waits for the scheduler".into());
         assert_eq!(
             check_exercise(&e),
-            Verdict::UnexpectedPass { reason: "waits for the scheduler".into() }
+            Verdict::UnexpectedPass {
+                reason: "waits for the scheduler".into()
+            }
         );
         e.solutions[0].commands.push("kubectl frobnicate".into());
         let v = check_exercise(&e);
         assert!(matches!(v, Verdict::Pending { .. }), "{v:?}");
-        let report = Report { load_problems: vec![], exercises: vec![ExerciseReport { id: "t".into(), lesson: "l".into(), verdict: v }] };
+        let report = Report {
+            load_problems: vec![],
+            exercises: vec![ExerciseReport {
+                id: "t".into(),
+                lesson: "l".into(),
+                verdict: v,
+            }],
+        };
         assert!(report.success());
-        assert!(report.render().contains("pending  l/t (waits for the scheduler)"));
+        assert!(report
+            .render()
+            .contains("pending  l/t (waits for the scheduler)"));
     }
 }
