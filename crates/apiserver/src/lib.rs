@@ -10,6 +10,7 @@
 pub mod discovery;
 pub mod openapi;
 pub mod path;
+pub mod protobuf;
 pub mod table;
 pub mod watch;
 
@@ -123,6 +124,14 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Response, Status> {
 }
 
 fn decode_body(request: &Request) -> Result<Value, Status> {
+    let content_type = request.header_value("content-type").unwrap_or_default();
+    if content_type.starts_with(protobuf::CONTENT_TYPE) {
+        return protobuf::decode(&request.body, |api_version, kind| {
+            let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+            openapi::schema_name(group, version, kind)
+        })
+        .map_err(|e| Status::bad_request(format!("the body of the request could not be decoded: {e}")));
+    }
     serde_json::from_slice(&request.body).map_err(|e| {
         Status::bad_request(format!(
             "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf: {e}"

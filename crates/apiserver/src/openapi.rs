@@ -104,7 +104,7 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
 }
 
 /// The definition name of a served kind (`io.k8s.api.apps.v1.Deployment`).
-fn schema_name(group: &str, version: &str, kind: &str) -> Option<String> {
+pub fn schema_name(group: &str, version: &str, kind: &str) -> Option<String> {
     definitions().iter().find_map(|(name, schema)| {
         let gvks = schema["x-kubernetes-group-version-kind"].as_array()?;
         gvks.iter()
