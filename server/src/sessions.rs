@@ -19,6 +19,8 @@ pub struct Session {
     /// Bearer token for the session's Kubernetes API and the session cookie's value.
     pub token: String,
     pub state: Mutex<SessionState>,
+    /// Woken after every write to the session's cluster, so open watches send their events.
+    pub changed: tokio::sync::Notify,
 }
 
 impl Session {
@@ -57,6 +59,7 @@ impl SessionRegistry {
                 files: BTreeMap::new(),
                 shell: shell::Shell::default(),
             }),
+            changed: tokio::sync::Notify::new(),
         });
         self.sessions
             .write()
@@ -89,5 +92,8 @@ impl SessionRegistry {
 pub fn run_shell_line(session: &Session, line: &str) -> shell::Output {
     let mut guard = session.lock();
     let st = &mut *guard;
-    st.shell.run_line(line, &mut st.cluster, &mut st.files)
+    let out = st.shell.run_line(line, &mut st.cluster, &mut st.files);
+    drop(guard);
+    session.changed.notify_waiters();
+    out
 }

@@ -1,11 +1,16 @@
 //! HTTP routes of the public contract (see README and DESIGN).
 
 pub mod api;
+pub mod k8s;
+pub mod kubeconfig;
 
 use axum::Router;
 
 use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
-    api::router().with_state(state)
+    api::router()
+        .merge(k8s::router())
+        .merge(kubeconfig::router())
+        .with_state(state)
 }

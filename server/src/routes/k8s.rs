@@ -1,0 +1,229 @@
+//! `/k8s/{session}/...`: each session's cluster served as the real Kubernetes REST API.
+//!
+//! This module only adapts HTTP to [`apiserver`]: it authenticates the bearer token, moves the
+//! session's simulated clock up to wall time, turns the axum request into a
+//! [`kubectl::rest::Request`] and the answer back, and runs the streaming requests (watches)
+//! whose pure state lives in `apiserver::watch`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request as AxumRequest, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use cluster::Status;
+
+use crate::routes::api::{presented_token, same_secret};
+use crate::sessions::Session;
+use crate::AppState;
+
+/// Largest request body accepted (the real API server takes 3 MiB; manifests are far smaller).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// How long a watch without `timeoutSeconds` stays open (the API server picks 30–60 minutes).
+const DEFAULT_WATCH_SECONDS: u64 = 1800;
+
+/// How often an idle watch looks at the session even without a change notification (writes that
+/// do not come through this API, such as the simulated clock, are seen at this pace).
+const WATCH_POLL: Duration = Duration::from_millis(500);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/k8s/{id}", any(serve))
+        .route("/k8s/{id}/{*rest}", any(serve_path))
+}
+
+fn status_response(status: &Status) -> Response {
+    (
+        StatusCode::from_u16(status.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_vec(&status.to_value()).expect("Status serialises"),
+    )
+        .into_response()
+}
+
+/// The 401 the API server gives a request without valid credentials.
+fn unauthorized() -> Response {
+    status_response(&Status::new(401, "Unauthorized", "Unauthorized"))
+}
+
+/// The session a request may act on: its id must exist and the bearer token must be that
+/// session's. Both failures look the same, so session ids cannot be probed.
+fn authenticate(state: &AppState, id: &str, headers: &HeaderMap) -> Option<Arc<Session>> {
+    let session = state.sessions.get(id)?;
+    let token = presented_token(headers)?;
+    same_secret(&token, &session.token).then_some(session)
+}
+
+async fn serve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: AxumRequest,
+) -> Response {
+    dispatch(state, id, String::new(), request).await
+}
+
+async fn serve_path(
+    State(state): State<AppState>,
+    Path((id, rest)): Path<(String, String)>,
+    request: AxumRequest,
+) -> Response {
+    dispatch(state, id, rest, request).await
+}
+
+/// Moves the session's simulated time up to wall time: objects age as the learner watches.
+fn catch_up_clock(cluster: &mut cluster::Cluster) {
+    let now = jiff::Timestamp::now();
+    if now > cluster.now() {
+        cluster.advance(now.duration_since(cluster.now()));
+    }
+}
+
+async fn dispatch(state: AppState, id: String, rest: String, request: AxumRequest) -> Response {
+    let Some(session) = authenticate(&state, &id, request.headers()) else {
+        return unauthorized();
+    };
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return status_response(&Status::new(
+                413,
+                "RequestEntityTooLarge",
+                "Request entity too large: limit is 3145728",
+            ))
+        }
+    };
+    let mut path = format!("/{rest}");
+    if let Some(q) = parts.uri.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    let mut headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter(|(n, _)| *n != header::AUTHORIZATION && *n != header::COOKIE)
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    if !headers.iter().any(|(n, _)| n == "host") {
+        headers.push(("host".into(), "127.0.0.1".into()));
+    }
+    let req = kubectl::rest::Request {
+        method: parts.method.as_str().to_string(),
+        path,
+        headers,
+        body: body.to_vec(),
+    };
+
+    if req.method == "GET" && matches!(req.query_value("watch").as_deref(), Some("true" | "1")) {
+        return watch(session, req).await;
+    }
+
+    let response = {
+        let mut guard = session.lock();
+        catch_up_clock(&mut guard.cluster);
+        apiserver::handle(&mut guard.cluster, &req)
+    };
+    if req.method != "GET" {
+        session.changed.notify_waiters();
+    }
+    into_axum(response)
+}
+
+fn into_axum(r: kubectl::rest::Response) -> Response {
+    let mut out = Response::new(Body::from(r.body));
+    *out.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in r.headers {
+        if let (Ok(n), Ok(v)) = (
+            header::HeaderName::try_from(name),
+            HeaderValue::try_from(value),
+        ) {
+            out.headers_mut().append(n, v);
+        }
+    }
+    out
+}
+
+/// A watch: a chunked response of newline-delimited events that stays open until
+/// `timeoutSeconds`, a 410 Expired, or the client going away.
+async fn watch(session: Arc<Session>, req: kubectl::rest::Request) -> Response {
+    let started = {
+        let mut guard = session.lock();
+        catch_up_clock(&mut guard.cluster);
+        watch_start(&guard.cluster, &req)
+    };
+    let mut w = match started {
+        Ok(w) => w,
+        Err(status) => return status_response(&status),
+    };
+    let timeout = req
+        .query_value("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(DEFAULT_WATCH_SECONDS);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    tokio::spawn(async move {
+        let mut last_bookmark = tokio::time::Instant::now();
+        loop {
+            // Register for the next change before looking, so no change slips between the two.
+            let changed = session.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let lines = {
+                let mut guard = session.lock();
+                catch_up_clock(&mut guard.cluster);
+                let mut lines = w.poll(&guard.cluster);
+                if last_bookmark.elapsed() > Duration::from_secs(60) {
+                    last_bookmark = tokio::time::Instant::now();
+                    lines.extend(w.bookmark(&guard.cluster));
+                }
+                lines
+            };
+            for line in lines {
+                if tx.send(Ok(Bytes::from(line))).await.is_err() {
+                    return;
+                }
+            }
+            if w.is_done() || tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::select! {
+                _ = &mut changed => {}
+                _ = tokio::time::sleep(WATCH_POLL) => {}
+                _ = tokio::time::sleep_until(deadline) => {}
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let content_type = if apiserver::table::wants_table(req.header_value("accept")) {
+        "application/json;as=Table;v=v1;g=meta.k8s.io"
+    } else {
+        "application/json"
+    };
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache, private"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+fn watch_start(
+    cluster: &cluster::Cluster,
+    req: &kubectl::rest::Request,
+) -> Result<apiserver::watch::Watch, Status> {
+    let p = apiserver::path::ApiPath::parse(req.path_only()).ok_or_else(apiserver::not_found_path)?;
+    let rt = cluster::resources::by_plural(&p.group, &p.plural)
+        .filter(|r| r.version == p.version && p.name.is_none())
+        .ok_or_else(apiserver::not_found_path)?;
+    apiserver::watch::Watch::start(cluster, req, rt, p.namespace.as_deref())
+}
