@@ -4,16 +4,26 @@
 //! is no IO, no async runtime and no wall clock: time only moves when the caller advances it, and
 //! randomness comes from a seeded generator, so the same inputs always give the same cluster.
 
+pub mod admission;
+pub mod api;
+pub mod defaults;
+pub mod fieldvalidation;
+pub mod gc;
 pub mod object;
+pub mod patch;
+pub mod quantity;
+pub mod rbac;
 pub mod resources;
+pub mod schema;
+pub mod selector;
 pub mod snapshot;
 pub mod status;
 pub mod store;
+pub mod validation;
 
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::Value;
 
 pub use object::Object;
@@ -154,72 +164,26 @@ impl Cluster {
             .expect("system objects are valid");
     }
 
-    /// Creates an object (POST).
+    /// Creates an object (POST) as the control plane: full defaulting, admission and
+    /// validation, no field-validation warnings. Requests from users go through
+    /// [`Cluster::create_with`].
     pub fn create(
         &mut self,
         rt: &'static ResourceType,
         namespace: Option<&str>,
         body: Value,
     ) -> Result<Arc<Object>, Status> {
-        let mut object = Object::from_value(rt.kind, body).map_err(|e| {
-            Status::bad_request(format!(
-                "{} in version \"{}\" cannot be handled as a {}: {e}",
-                rt.kind, rt.version, rt.kind
-            ))
-        })?;
-        let meta = object.meta_mut();
-        if rt.namespaced() {
-            let ns = namespace
-                .or(meta.namespace.as_deref())
-                .unwrap_or("default")
-                .to_string();
-            meta.namespace = Some(ns);
-        } else {
-            meta.namespace = None;
-        }
-        if meta.name.as_deref().unwrap_or_default().is_empty() {
-            match meta.generate_name.clone() {
-                Some(prefix) if !prefix.is_empty() => {
-                    let suffix = self.name_suffix();
-                    object.meta_mut().name = Some(format!("{prefix}{suffix}"));
-                }
-                _ => {
-                    return Err(Status::invalid(
-                        rt,
-                        "",
-                        &[FieldError::required(
-                            "metadata.name",
-                            "name or generateName is required",
-                        )],
-                    ))
-                }
-            }
-        }
-        let key = Key::of(&object);
-        if self.store.get(&key).is_some() {
-            return Err(Status::already_exists(rt, &key.name));
-        }
-        if let Some(ns) = object.namespace() {
-            let ns_key = Key {
-                kind: "Namespace",
-                namespace: String::new(),
-                name: ns.to_string(),
-            };
-            if self.store.get(&ns_key).is_none() {
-                return Err(Status::new(
-                    404,
-                    "NotFound",
-                    format!("namespaces \"{ns}\" not found"),
-                ));
-            }
-        }
-        let uid = self.new_uid();
-        let now = self.now;
-        let meta = object.meta_mut();
-        meta.uid = Some(uid);
-        meta.creation_timestamp = Some(Time(now));
-        meta.generation = Some(1);
-        Ok(self.store.put(object))
+        let namespace = namespace.map(str::to_string).or_else(|| {
+            body["metadata"]["namespace"].as_str().map(str::to_string)
+        });
+        self.create_with(
+            &api::User::system("system:kube-controller-manager"),
+            rt,
+            namespace.as_deref(),
+            body,
+            &api::WriteOptions::internal(),
+        )
+        .map(|w| w.object)
     }
 
     /// Reads one object (GET).
@@ -240,16 +204,17 @@ impl Cluster {
         self.store.list(rt.kind, namespace).cloned().collect()
     }
 
-    /// Deletes an object (DELETE).
+    /// Deletes an object (DELETE) as the control plane, with default options: pods terminate
+    /// gracefully, dependents are deleted in the background. Returns the object (still present
+    /// with a `deletionTimestamp` while its deletion is pending). See [`Cluster::delete_with`].
     pub fn delete(
         &mut self,
         rt: &'static ResourceType,
         namespace: Option<&str>,
         name: &str,
     ) -> Result<Arc<Object>, Status> {
-        self.store
-            .remove(&Key::new(rt, namespace, name))
-            .ok_or_else(|| Status::not_found(rt, name))
+        self.delete_object(rt, namespace, name, &api::DeleteOptions::default())
+            .map(|d| d.object().clone())
     }
 }
 
@@ -307,7 +272,8 @@ mod tests {
             .create(
                 pods(),
                 None,
-                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"}}),
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}),
             )
             .unwrap();
         let suffix = p.name().strip_prefix("web-").unwrap();
@@ -322,7 +288,8 @@ mod tests {
             c.create(
                 pods(),
                 None,
-                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "x-"}}),
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "x-"},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}),
             )
             .unwrap()
         };

@@ -222,9 +222,14 @@ mod tests {
 
     #[test]
     fn typed_helpers() {
-        let q = ApiQuantity("250m".into());
+        let q = k8s_openapi::apimachinery::pkg::api::resource::Quantity("250m".into());
         assert_eq!(millicores(&q), 250);
-        assert_eq!(value(&ApiQuantity("1Ki".into())), 1024);
+        assert_eq!(
+            value(&k8s_openapi::apimachinery::pkg::api::resource::Quantity(
+                "1Ki".into()
+            )),
+            1024
+        );
         let mut m = std::collections::BTreeMap::new();
         m.insert("cpu".to_string(), q);
         assert!(get(Some(&m), "cpu").is_some());

@@ -1,0 +1,1 @@
+//! Scenario tests of the request API: each rule with the real message.
