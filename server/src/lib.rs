@@ -1,5 +1,8 @@
 //! The Wheelhouse server: HTTP and WebSocket front of the per-session simulated clusters.
 
+pub mod classrooms;
+pub mod db;
+pub mod persistence;
 pub mod routes;
 pub mod sessions;
 pub mod site;
@@ -18,6 +21,8 @@ pub struct Config {
     pub data: PathBuf,
     pub database_url: Option<String>,
     pub site: PathBuf,
+    /// Snapshots, eviction and ownership (used when the state is opened with a database).
+    pub persistence: persistence::PersistenceConfig,
 }
 
 impl Default for Config {
@@ -26,6 +31,7 @@ impl Default for Config {
             data: PathBuf::from("data"),
             database_url: None,
             site: PathBuf::from("target/site"),
+            persistence: persistence::PersistenceConfig::default(),
         }
     }
 }
@@ -35,6 +41,11 @@ impl Default for Config {
 pub struct AppState {
     pub sessions: Arc<SessionRegistry>,
     pub config: Arc<Config>,
+    /// The database behind sessions and classrooms; `None` for a memory-only state (unit tests).
+    pub persistence: Option<Arc<persistence::Persistence>>,
+    /// Live classroom dashboards.
+    pub classrooms: Arc<classrooms::Classrooms>,
+    flusher_stop: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -42,24 +53,64 @@ impl AppState {
         AppState {
             sessions: Arc::new(SessionRegistry::default()),
             config: Arc::new(config),
+            persistence: None,
+            classrooms: Arc::default(),
+            flusher_stop: Arc::default(),
+        }
+    }
+
+    /// A state backed by the configured database (SQLite under `data` unless `database_url`
+    /// names PostgreSQL), with the snapshot flusher running. Sessions stored earlier come back on
+    /// first access. Call [`AppState::shutdown`] to write everything before exiting.
+    pub async fn open(config: Config) -> Result<AppState, db::DbError> {
+        let db = db::Db::open(&config.data, config.database_url.as_deref()).await?;
+        let mut state = AppState::new(config);
+        let p = Arc::new(persistence::Persistence::new(
+            db,
+            state.config.persistence.clone(),
+        ));
+        tokio::spawn(p.clone().run(state.sessions.clone(), state.flusher_stop.clone()));
+        state.persistence = Some(p);
+        Ok(state)
+    }
+
+    /// Stops the flusher, writes every session and releases their ownership.
+    pub async fn shutdown(&self) {
+        self.flusher_stop.notify_waiters();
+        if let Some(p) = &self.persistence {
+            p.flush_all_and_release(&self.sessions).await;
         }
     }
 }
 
 /// The whole application router; tests call it without a socket.
 pub fn app(state: AppState) -> Router {
-    routes::router(state.clone()).merge(site::router(state))
+    routes::router(state.clone())
+        .merge(site::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::classrooms::observe_checks,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            persistence::track,
+        ))
 }
 
 /// Binds and serves until Ctrl-C or SIGTERM.
 pub async fn serve(addr: SocketAddr, config: Config) -> std::io::Result<()> {
-    let state = AppState::new(config);
+    let state = AppState::open(config)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     println!("Wheelhouse is running at http://{local}/");
-    axum::serve(listener, app(state))
+    let served = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await;
+    // Nothing a learner did is lost on a graceful stop.
+    state.shutdown().await;
+    served
 }
 
 async fn shutdown_signal() {
@@ -74,8 +125,14 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// `wheelhouse lessons check DIR`.
+/// `wheelhouse lessons check DIR`: validates every lesson and runs every exercise's solutions,
+/// no-op and known-wrong attempts (see `lessons/README.md`); fails on any mismatch.
 pub fn lessons_check(dir: &Path) -> std::process::ExitCode {
-    eprintln!("lessons check: no lessons loader yet in {}", dir.display());
-    std::process::ExitCode::FAILURE
+    let report = course::verify::check_dir(dir);
+    print!("{}", report.render());
+    if report.success() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,20 @@ enum Command {
         /// Where the built site (WASM, JS bundles, CSS) lives.
         #[arg(long, default_value = "target/site", env = "WHEELHOUSE_SITE")]
         site: PathBuf,
+        /// Sessions untouched this long are written and dropped from memory (restored on return).
+        #[arg(long, default_value_t = 1800, env = "WHEELHOUSE_IDLE_EVICT_SECS")]
+        idle_evict_secs: u64,
+        /// Longest delay between a change to a session and its snapshot in the database.
+        #[arg(long, default_value_t = 1000, env = "WHEELHOUSE_FLUSH_INTERVAL_MS")]
+        flush_interval_ms: u64,
+        /// How long this replica's ownership of a session lasts without renewal; another replica
+        /// takes the session over this long after this one dies.
+        #[arg(long, default_value_t = 15, env = "WHEELHOUSE_LEASE_SECS")]
+        lease_secs: u64,
+        /// This replica's name in session ownership records. Default: "local" with SQLite (one
+        /// process), the host name plus a random suffix with PostgreSQL.
+        #[arg(long, env = "WHEELHOUSE_REPLICA_ID")]
+        replica_id: Option<String>,
     },
     /// Work with the course content.
     Lessons {
@@ -64,11 +79,22 @@ async fn main() -> std::process::ExitCode {
             data,
             database_url,
             site,
+            idle_evict_secs,
+            flush_interval_ms,
+            lease_secs,
+            replica_id,
         } => {
+            let replica = replica_id.unwrap_or_else(|| default_replica_id(database_url.as_deref()));
             let config = server::Config {
                 data,
                 database_url,
                 site,
+                persistence: server::persistence::PersistenceConfig {
+                    replica,
+                    flush_interval: Duration::from_millis(flush_interval_ms.max(10)),
+                    idle_evict: Duration::from_secs(idle_evict_secs),
+                    lease: Duration::from_secs(lease_secs.max(1)),
+                },
             };
             match server::serve(addr, config).await {
                 Ok(()) => std::process::ExitCode::SUCCESS,
@@ -81,5 +107,21 @@ async fn main() -> std::process::ExitCode {
         Command::Lessons {
             command: LessonsCommand::Check { dir },
         } => server::lessons_check(&dir),
+    }
+}
+
+/// One SQLite file serves one process, which may keep the name "local" across restarts (and so
+/// get its sessions back at once). Replicas sharing PostgreSQL need distinct names: the host name
+/// (the pod's name on Kubernetes) and a random suffix, so two processes on one host differ too.
+fn default_replica_id(database_url: Option<&str>) -> String {
+    match database_url {
+        Some(url) if url.starts_with("postgres") => {
+            let host = std::env::var("HOSTNAME")
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "wheelhouse".into());
+            format!("{host}-{}", server::sessions::random_hex(3))
+        }
+        _ => "local".into(),
     }
 }

@@ -12,6 +12,8 @@ pub struct SessionState {
     /// The editor's files, which are also the shell's current directory.
     pub files: BTreeMap<String, String>,
     pub shell: shell::Shell,
+    /// The learner's lesson progress (kept with the session, so it is snapshotted with it).
+    pub progress: course::Progress,
 }
 
 pub struct Session {
@@ -58,6 +60,7 @@ impl SessionRegistry {
                 cluster: Cluster::new(&config),
                 files: BTreeMap::new(),
                 shell: shell::Shell::default(),
+                progress: course::Progress::default(),
             }),
             changed: tokio::sync::Notify::new(),
         });
@@ -96,4 +99,77 @@ pub fn run_shell_line(session: &Session, line: &str) -> shell::Output {
     drop(guard);
     session.changed.notify_waiters();
     out
+}
+
+impl SessionState {
+    /// A new session's state: a fresh minikube-like cluster, no files, a new terminal.
+    pub fn fresh() -> SessionState {
+        let config = ClusterConfig {
+            start: jiff::Timestamp::now(),
+            seed: fastrand::u64(..),
+        };
+        SessionState {
+            cluster: Cluster::new(&config),
+            files: BTreeMap::new(),
+            shell: shell::Shell::default(),
+            progress: course::Progress::default(),
+        }
+    }
+}
+
+impl Session {
+    /// A session with the given identity and state (a restored or taken-over one).
+    pub fn with_state(id: String, token: String, state: SessionState) -> Session {
+        Session {
+            id,
+            token,
+            state: Mutex::new(state),
+            changed: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+/// What persistence (`crate::persistence`) needs of the registry: sessions come back from the
+/// database and leave memory when idle.
+impl SessionRegistry {
+    /// Adds a session (restored from its snapshot), unless one with its id is already in memory,
+    /// which wins; returns the one now registered.
+    pub fn insert(&self, session: Arc<Session>) -> Arc<Session> {
+        self.sessions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(session.id.clone())
+            .or_insert(session)
+            .clone()
+    }
+
+    /// Every session in memory.
+    pub fn all(&self) -> Vec<Arc<Session>> {
+        self.sessions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Removes a session from memory if no request is using it (only the registry and the
+    /// caller hold it); returns it when removed.
+    pub fn remove_if_unused(&self, id: &str) -> Option<Arc<Session>> {
+        let mut map = self.sessions.write().unwrap_or_else(|p| p.into_inner());
+        // One reference in the map; any other means a request is in flight.
+        if Arc::strong_count(map.get(id)?) == 1 {
+            map.remove(id)
+        } else {
+            None
+        }
+    }
+
+    /// Removes a session from memory unconditionally (another replica took it over).
+    pub fn remove(&self, id: &str) -> Option<Arc<Session>> {
+        self.sessions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
+    }
 }

@@ -1,6 +1,7 @@
 //! HTTP routes of the public contract (see README and DESIGN).
 
 pub mod api;
+pub mod classrooms;
 pub mod k8s;
 pub mod kubeconfig;
 
@@ -12,5 +13,6 @@ pub fn router(state: AppState) -> Router {
     api::router()
         .merge(k8s::router())
         .merge(kubeconfig::router())
+        .merge(classrooms::router())
         .with_state(state)
 }

@@ -1,0 +1,540 @@
+//! Sessions outlive the process: snapshots to the database, restore on return, idle eviction,
+//! and ownership leases for running several replicas on one database.
+//!
+//! - **Snapshot on change, with bounded delay.** Requests that may change a session mark it dirty
+//!   (see [`track`]); a flusher task writes dirty sessions every `flush_interval` (1 s by default),
+//!   so a crash loses at most that much. It also writes sessions whose cluster moved on by itself
+//!   (its resourceVersion changed) and sessions never written yet.
+//! - **Restore on first access.** A request for a session that is not in memory (after a restart,
+//!   an eviction, or on another replica) loads it from its snapshot before the handler runs. A
+//!   corrupt cluster snapshot is logged and replaced by a fresh cluster; the learner keeps their
+//!   files and progress and the server keeps running.
+//! - **Idle eviction.** Sessions untouched for `idle_evict` are written, released and dropped from
+//!   memory.
+//! - **Ownership.** Each replica has an id; a session in memory is owned by one replica, recorded in
+//!   the database with a lease the flusher renews. A replica takes a session over only when no one
+//!   owns it or the owner's lease has lapsed (the owner died), and a replica that lost a session
+//!   cannot overwrite it (saves are fenced on the owner column).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{unix_now, Claim, Db, DbError, SessionRow};
+use crate::sessions::{Session, SessionRegistry, SessionState};
+use crate::AppState;
+
+/// How persistence behaves (from the command line).
+#[derive(Clone, Debug)]
+pub struct PersistenceConfig {
+    /// This replica's id in ownership records.
+    pub replica: String,
+    /// Longest time between a change and its snapshot.
+    pub flush_interval: Duration,
+    /// Sessions idle this long leave memory (they come back from their snapshot on return).
+    pub idle_evict: Duration,
+    /// How long an ownership lease lasts without renewal; another replica takes a session over
+    /// this long after its owner died.
+    pub lease: Duration,
+}
+
+impl Default for PersistenceConfig {
+    fn default() -> Self {
+        PersistenceConfig {
+            replica: "local".into(),
+            flush_interval: Duration::from_secs(1),
+            idle_evict: Duration::from_secs(30 * 60),
+            lease: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Bookkeeping for one session in memory.
+#[derive(Debug)]
+struct Tracking {
+    dirty: bool,
+    last_access: Instant,
+    /// The cluster's resourceVersion at the last write; `None` before the first.
+    saved_rv: Option<u64>,
+}
+
+/// The terminal's state as stored.
+#[derive(Serialize, Deserialize, Default)]
+struct ShellRecord {
+    namespace: Option<String>,
+    history: Vec<String>,
+}
+
+/// Sizes of the last snapshot written, for `/api/persistence` and tests.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct SnapshotSize {
+    pub cluster_json: usize,
+    pub cluster_compressed: usize,
+}
+
+pub struct Persistence {
+    pub db: Db,
+    pub config: PersistenceConfig,
+    tracking: Mutex<HashMap<String, Tracking>>,
+    last_size: Mutex<SnapshotSize>,
+}
+
+/// Why a session could not be brought into memory.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("no such session")]
+    Missing,
+    /// Another replica serves it; the ingress should have sent the request there.
+    #[error("session {id} is served by replica {owner} (lease for {seconds} more seconds)")]
+    Busy {
+        id: String,
+        owner: String,
+        seconds: i64,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl Persistence {
+    pub fn new(db: Db, config: PersistenceConfig) -> Persistence {
+        Persistence {
+            db,
+            config,
+            tracking: Mutex::new(HashMap::new()),
+            last_size: Mutex::new(SnapshotSize::default()),
+        }
+    }
+
+    fn tracking(&self) -> std::sync::MutexGuard<'_, HashMap<String, Tracking>> {
+        self.tracking.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lease_until(&self) -> i64 {
+        unix_now() + self.config.lease.as_secs().max(1) as i64
+    }
+
+    /// Notes a request to a session (keeps it from eviction).
+    pub fn touch(&self, id: &str) {
+        self.tracking()
+            .entry(id.to_string())
+            .or_insert_with(|| Tracking {
+                dirty: true,
+                last_access: Instant::now(),
+                saved_rv: None,
+            })
+            .last_access = Instant::now();
+    }
+
+    /// Marks a session as changed: it is written within one flush interval.
+    pub fn mark_dirty(&self, id: &str) {
+        if let Some(t) = self.tracking().get_mut(id) {
+            t.dirty = true;
+        }
+    }
+
+    pub fn last_snapshot_size(&self) -> SnapshotSize {
+        *self.last_size.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Loads a session from the database into `sessions` (taking ownership), unless it is
+    /// already there.
+    pub async fn restore(
+        &self,
+        sessions: &SessionRegistry,
+        id: &str,
+    ) -> Result<Arc<Session>, RestoreError> {
+        if let Some(s) = sessions.get(id) {
+            return Ok(s);
+        }
+        let now = unix_now();
+        match self
+            .db
+            .claim_session(id, &self.config.replica, now, self.lease_until())
+            .await?
+        {
+            Claim::Owned => {}
+            Claim::Missing => return Err(RestoreError::Missing),
+            Claim::Busy { owner, lease_until } => {
+                return Err(RestoreError::Busy {
+                    id: id.to_string(),
+                    owner,
+                    seconds: (lease_until - now).max(1),
+                })
+            }
+        }
+        let row = self
+            .db
+            .load_session(id)
+            .await?
+            .ok_or(RestoreError::Missing)?;
+        let saved_rv;
+        let session = {
+            let (state, problem) = tokio::task::spawn_blocking(move || decode(&row))
+                .await
+                .expect("decoding does not panic");
+            if let Some(problem) = &problem {
+                tracing::error!(session = id, "{problem}; the session restarts from a fresh cluster");
+            }
+            // A replaced cluster must be written back even if nobody touches the session.
+            saved_rv = problem
+                .is_none()
+                .then(|| state.1.cluster.store().resource_version());
+            Arc::new(Session::with_state(id.to_string(), state.0, state.1))
+        };
+        let session = sessions.insert(session);
+        self.tracking().insert(
+            id.to_string(),
+            Tracking {
+                dirty: saved_rv.is_none(),
+                last_access: Instant::now(),
+                saved_rv,
+            },
+        );
+        Ok(session)
+    }
+
+    /// Writes one session if it changed since its last write. Returns false if this replica no
+    /// longer owns it (it was taken over), in which case it is dropped from memory.
+    async fn flush_one(&self, sessions: &SessionRegistry, session: &Arc<Session>) -> bool {
+        let (needed, saved_rv) = {
+            let mut tracking = self.tracking();
+            let t = tracking.entry(session.id.clone()).or_insert_with(|| Tracking {
+                dirty: true,
+                last_access: Instant::now(),
+                saved_rv: None,
+            });
+            let needed = t.dirty || t.saved_rv.is_none();
+            t.dirty = false;
+            (needed, t.saved_rv)
+        };
+        // Capture under the session's lock: cloning a cluster is cheap (persistent maps).
+        let (captured, rv) = {
+            let st = session.lock();
+            let rv = st.cluster.store().resource_version();
+            if !needed && saved_rv == Some(rv) {
+                return true;
+            }
+            (Captured::of(&st), rv)
+        };
+        let id = session.id.clone();
+        let token = session.token.clone();
+        let (mut row, size) = tokio::task::spawn_blocking(move || captured.encode(id, token))
+            .await
+            .expect("encoding does not panic");
+        row.owner = Some(self.config.replica.clone());
+        row.lease_until = self.lease_until();
+        *self.last_size.lock().unwrap_or_else(|p| p.into_inner()) = size;
+        match self.db.save_session(&row).await {
+            Ok(true) => {
+                if let Some(t) = self.tracking().get_mut(&session.id) {
+                    t.saved_rv = Some(rv);
+                }
+                true
+            }
+            Ok(false) => {
+                tracing::warn!(
+                    session = session.id,
+                    "another replica took this session over; dropping the local copy"
+                );
+                sessions.remove(&session.id);
+                self.tracking().remove(&session.id);
+                false
+            }
+            Err(e) => {
+                tracing::error!(session = session.id, "snapshot not written (retrying): {e}");
+                if let Some(t) = self.tracking().get_mut(&session.id) {
+                    t.dirty = true;
+                }
+                true
+            }
+        }
+    }
+
+    /// One round of the flusher: write what changed, evict what is idle, renew leases.
+    pub async fn flush(&self, sessions: &SessionRegistry) {
+        for session in sessions.all() {
+            if !self.flush_one(sessions, &session).await {
+                continue;
+            }
+            let idle = self
+                .tracking()
+                .get(&session.id)
+                .is_some_and(|t| t.last_access.elapsed() >= self.config.idle_evict && !t.dirty);
+            if idle {
+                let id = session.id.clone();
+                drop(session);
+                if let Some(evicted) = sessions.remove_if_unused(&id) {
+                    // Written just above; write again in case a request slipped in meanwhile.
+                    self.tracking().get_mut(&id).map(|t| t.dirty = true);
+                    self.flush_one(sessions, &evicted).await;
+                    self.tracking().remove(&id);
+                    if let Err(e) = self.db.release_session(&id, &self.config.replica).await {
+                        tracing::warn!(session = id, "lease not released: {e}");
+                    }
+                    tracing::info!(session = id, "evicted after being idle");
+                }
+            }
+        }
+        if let Err(e) = self
+            .db
+            .renew_leases(&self.config.replica, self.lease_until())
+            .await
+        {
+            tracing::error!("leases not renewed: {e}");
+        }
+    }
+
+    /// Writes every session and gives up their ownership (graceful shutdown).
+    pub async fn flush_all_and_release(&self, sessions: &SessionRegistry) {
+        for session in sessions.all() {
+            self.mark_dirty(&session.id);
+            self.flush_one(sessions, &session).await;
+            if let Err(e) = self
+                .db
+                .release_session(&session.id, &self.config.replica)
+                .await
+            {
+                tracing::warn!(session = session.id, "lease not released: {e}");
+            }
+        }
+    }
+
+    /// Runs the flusher until `stop` is notified.
+    pub async fn run(self: Arc<Self>, sessions: Arc<SessionRegistry>, stop: Arc<tokio::sync::Notify>) {
+        let mut tick = tokio::time::interval(self.config.flush_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => self.flush(&sessions).await,
+                _ = stop.notified() => return,
+            }
+        }
+    }
+}
+
+/// A session's state taken under its lock, encoded after the lock is released.
+struct Captured {
+    cluster: cluster::Cluster,
+    files: BTreeMap<String, String>,
+    shell: ShellRecord,
+    progress: course::Progress,
+}
+
+impl Captured {
+    fn of(st: &SessionState) -> Captured {
+        Captured {
+            cluster: st.cluster.clone(),
+            files: st.files.clone(),
+            shell: ShellRecord {
+                namespace: st.shell.namespace.clone(),
+                history: st.shell.history.clone(),
+            },
+            progress: st.progress.clone(),
+        }
+    }
+
+    fn encode(self, id: String, token: String) -> (SessionRow, SnapshotSize) {
+        let json = self.cluster.snapshot();
+        let compressed = compress(&json);
+        let size = SnapshotSize {
+            cluster_json: json.len(),
+            cluster_compressed: compressed.len(),
+        };
+        let now = unix_now();
+        let row = SessionRow {
+            id,
+            token,
+            created_at: now,
+            updated_at: now,
+            cluster: Some(compressed),
+            files: serde_json::to_string(&self.files).expect("strings serialise"),
+            shell: serde_json::to_string(&self.shell).expect("strings serialise"),
+            progress: serde_json::to_string(&self.progress).expect("progress serialises"),
+            owner: None,
+            lease_until: 0,
+        };
+        (row, size)
+    }
+}
+
+/// A session's token and state from its row, and what was wrong with the row if anything: a
+/// missing or corrupt cluster snapshot gives a fresh cluster, unreadable files or terminal state
+/// give empty ones.
+fn decode(row: &SessionRow) -> ((String, SessionState), Option<String>) {
+    let mut state = SessionState::fresh();
+    let mut problems = Vec::new();
+    match &row.cluster {
+        None => problems.push("the cluster snapshot is missing".to_string()),
+        Some(bytes) => match decompress(bytes)
+            .map_err(|e| format!("the cluster snapshot is corrupt: {e}"))
+            .and_then(|json| cluster::Cluster::restore(&json).map_err(|e| e.to_string()))
+        {
+            Ok(c) => state.cluster = c,
+            Err(e) => problems.push(e),
+        },
+    }
+    match serde_json::from_str(&row.files) {
+        Ok(files) => state.files = files,
+        Err(e) => problems.push(format!("the workspace files are unreadable: {e}")),
+    }
+    match serde_json::from_str::<ShellRecord>(&row.shell) {
+        Ok(shell) => {
+            state.shell.namespace = shell.namespace;
+            state.shell.history = shell.history;
+        }
+        Err(e) => problems.push(format!("the terminal state is unreadable: {e}")),
+    }
+    match serde_json::from_str(match row.progress.trim() {
+        "" | "{}" => "{\"exercises\": {}}",
+        text => text,
+    }) {
+        Ok(progress) => state.progress = progress,
+        Err(e) => problems.push(format!("the lesson progress is unreadable: {e}")),
+    }
+    let problem = (!problems.is_empty()).then(|| {
+        format!("session {}: {}", row.id, problems.join("; "))
+    });
+    ((row.token.clone(), state), problem)
+}
+
+fn compress(bytes: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(bytes).expect("writing to memory");
+    z.finish().expect("writing to memory")
+}
+
+fn decompress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// The session ids a request names: in its path (`/api/sessions/{id}/...`, `/k8s/{id}/...`) or
+/// in its session cookie.
+fn session_ids(req: &Request) -> Vec<String> {
+    let mut ids = Vec::new();
+    let path = req.uri().path();
+    for prefix in ["/api/sessions/", "/k8s/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let id = rest.split('/').next().unwrap_or_default();
+            if !id.is_empty() {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    for value in req.headers().get_all(header::COOKIE).iter() {
+        let Ok(value) = value.to_str() else { continue };
+        for pair in value.split(';') {
+            if let Some(v) = pair
+                .trim()
+                .strip_prefix(concat!("wheelhouse_session", "="))
+            {
+                let id = v.split_once('.').map_or(v, |(id, _)| id);
+                if !id.is_empty() && !ids.iter().any(|i| i == id) {
+                    ids.push(id.to_string());
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// Middleware: brings the sessions a request names into memory before it runs, and marks them
+/// dirty after a request that may have changed them.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(p) = state.persistence.clone() else {
+        return next.run(req).await;
+    };
+    let ids = session_ids(&req);
+    for id in &ids {
+        match p.restore(&state.sessions, id).await {
+            Ok(_) => p.touch(id),
+            // Unknown ids are the handlers' business (404/401 as usual).
+            Err(RestoreError::Missing) => {}
+            Err(RestoreError::Busy { seconds, .. }) => {
+                let msg = RestoreError::Busy {
+                    id: id.clone(),
+                    owner: String::new(),
+                    seconds,
+                };
+                tracing::debug!("{msg}");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, seconds.to_string())],
+                    axum::Json(serde_json::json!({
+                        "error": format!("session {id} is active on another server; retry in {seconds} s")
+                    })),
+                )
+                    .into_response();
+            }
+            Err(RestoreError::Db(e)) => {
+                tracing::error!(session = id, "cannot restore: {e}");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(serde_json::json!({"error": "session storage is unavailable"})),
+                )
+                    .into_response();
+            }
+        }
+    }
+    let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let response = next.run(req).await;
+    if mutating {
+        for id in &ids {
+            p.mark_dirty(id);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrupt_snapshot_gives_a_fresh_cluster_and_keeps_the_files() {
+        let row = SessionRow {
+            id: "s".into(),
+            token: "t".into(),
+            cluster: Some(b"not zlib".to_vec()),
+            files: r#"{"pod.yaml":"kind: Pod"}"#.into(),
+            shell: r#"{"namespace":"dev","history":["kubectl get pods"]}"#.into(),
+            ..Default::default()
+        };
+        let ((token, state), problem) = decode(&row);
+        assert_eq!(token, "t");
+        assert_eq!(state.files["pod.yaml"], "kind: Pod");
+        assert_eq!(state.shell.namespace.as_deref(), Some("dev"));
+        assert!(problem.unwrap().contains("the cluster snapshot is corrupt"));
+        // The fresh cluster is a usable default cluster.
+        assert!(state.cluster.store().len() > 0);
+    }
+
+    #[test]
+    fn sessions_named_by_path_and_cookie() {
+        let req = Request::builder()
+            .uri("/k8s/abc/api/v1/pods")
+            .header(header::COOKIE, "x=1; wheelhouse_session=def.tok")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(session_ids(&req), ["abc", "def"]);
+    }
+
+    #[test]
+    fn snapshots_round_trip_through_compression() {
+        let captured = Captured::of(&SessionState::fresh());
+        let rv = captured.cluster.store().resource_version();
+        let (row, size) = captured.encode("s".into(), "t".into());
+        assert!(size.cluster_compressed < size.cluster_json);
+        let ((_, state), problem) = decode(&row);
+        assert_eq!(problem, None);
+        assert_eq!(state.cluster.store().resource_version(), rv);
+    }
+}
