@@ -4,6 +4,7 @@ pub mod api;
 pub mod classrooms;
 pub mod k8s;
 pub mod kubeconfig;
+pub mod lessons;
 
 use axum::Router;
 
@@ -13,6 +14,7 @@ pub fn router(state: AppState) -> Router {
     api::router()
         .merge(k8s::router())
         .merge(kubeconfig::router())
+        .merge(lessons::router())
         .merge(classrooms::router())
         .with_state(state)
 }
