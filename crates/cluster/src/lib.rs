@@ -6,14 +6,24 @@
 
 pub mod admission;
 pub mod api;
+pub mod clock;
+pub mod controllers;
 pub mod defaults;
+pub mod events;
 pub mod fieldvalidation;
 pub mod gc;
+pub mod images;
+pub mod index;
+pub mod kubelet;
+pub mod minikube;
+pub mod network;
 pub mod object;
 pub mod patch;
 pub mod quantity;
 pub mod rbac;
 pub mod resources;
+pub mod runtime;
+pub mod scheduler;
 pub mod schema;
 pub mod selector;
 pub mod snapshot;
@@ -23,7 +33,7 @@ pub mod validation;
 
 use std::sync::Arc;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde_json::Value;
 
 pub use object::Object;
@@ -56,6 +66,8 @@ pub struct Cluster {
     now: Timestamp,
     #[serde(with = "snapshot::rng")]
     rng: fastrand::Rng,
+    /// The simulated components' own memory: timers, kubelets, image stores, the registry.
+    runtime: runtime::Runtime,
 }
 
 /// The alphabet of generated name suffixes (k8s.io/apimachinery/pkg/util/rand): no vowels, no
@@ -69,11 +81,18 @@ impl Cluster {
             store: Store::default(),
             now: config.start,
             rng: fastrand::Rng::with_seed(config.seed),
+            runtime: runtime::Runtime::default(),
         }
     }
 
     /// A cluster like a fresh single-node minikube.
     pub fn new(config: &ClusterConfig) -> Cluster {
+        Cluster::with_shape(config, &minikube::Shape::default())
+    }
+
+    /// A fresh minikube cluster with the given nodes (for exercises that need workers, taints or
+    /// small nodes).
+    pub fn with_shape(config: &ClusterConfig, shape: &minikube::Shape) -> Cluster {
         let mut c = Cluster::empty(config);
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             c.create_system(serde_json::json!({
@@ -83,33 +102,7 @@ impl Cluster {
                 "status": {"phase": "Active"}
             }));
         }
-        c.create_system(serde_json::json!({
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": "minikube", "labels": {
-                "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
-                "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": "minikube", "kubernetes.io/os": "linux",
-                "minikube.k8s.io/primary": "true",
-                "node-role.kubernetes.io/control-plane": "",
-                "node.kubernetes.io/exclude-from-external-load-balancers": ""
-            }},
-            "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]},
-            "status": {
-                "addresses": [{"type": "InternalIP", "address": "192.168.49.2"}, {"type": "Hostname", "address": "minikube"}],
-                "allocatable": {"cpu": "2", "ephemeral-storage": "61202244Ki", "hugepages-2Mi": "0", "memory": "8025424Ki", "pods": "110"},
-                "capacity": {"cpu": "2", "ephemeral-storage": "61202244Ki", "hugepages-2Mi": "0", "memory": "8025424Ki", "pods": "110"},
-                "conditions": [
-                    {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory", "message": "kubelet has sufficient memory available"},
-                    {"type": "DiskPressure", "status": "False", "reason": "KubeletHasNoDiskPressure", "message": "kubelet has no disk pressure"},
-                    {"type": "PIDPressure", "status": "False", "reason": "KubeletHasSufficientPID", "message": "kubelet has sufficient PID available"},
-                    {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}
-                ],
-                "nodeInfo": {
-                    "architecture": "amd64", "bootID": "", "containerRuntimeVersion": "docker://28.1.1",
-                    "kernelVersion": "6.8.0-1030-gcp", "kubeProxyVersion": "v1.33.1", "kubeletVersion": "v1.33.1",
-                    "machineID": "", "operatingSystem": "linux", "osImage": "Ubuntu 22.04.5 LTS", "systemUUID": ""
-                }
-            }
-        }));
+        minikube::install(&mut c, shape);
         c
     }
 
@@ -127,10 +120,6 @@ impl Cluster {
         &mut self.store
     }
 
-    /// Moves simulated time forward.
-    pub fn advance(&mut self, by: SignedDuration) {
-        self.now = self.now.checked_add(by).unwrap_or(self.now);
-    }
 
     /// A random 5-character suffix for generated names.
     pub fn name_suffix(&mut self) -> String {

@@ -240,7 +240,7 @@ mod tests {
         );
         let bad_kind = String::from_utf8(bytes)
             .unwrap()
-            .replacen("\"kind\":\"Pod\"", "\"kind\":\"Poddd\"", 1);
+            .replacen("\"kind\":\"Pod\",\"metadata\"", "\"kind\":\"Poddd\",\"metadata\"", 1);
         assert!(Cluster::restore(bad_kind.as_bytes()).is_err());
     }
 }

@@ -76,6 +76,9 @@ pub struct Store {
     objects: OrdMap<Key, Arc<Object>>,
     log: Vector<WatchEvent>,
     resource_version: u64,
+    /// Keys written since the control plane last looked (see [`Store::take_changed`]): how the
+    /// runtime knows which controllers to run without rescanning every object.
+    changed: Vec<Key>,
 }
 
 impl Store {
@@ -114,6 +117,11 @@ impl Store {
             .map(|(_, v)| v)
     }
 
+    /// Every object, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Arc<Object>)> {
+        self.objects.iter()
+    }
+
     pub fn len(&self) -> usize {
         self.objects.len()
     }
@@ -127,6 +135,7 @@ impl Store {
         self.resource_version += 1;
         object.meta_mut().resource_version = Some(self.resource_version.to_string());
         let key = Key::of(&object);
+        self.changed.push(key.clone());
         let object = Arc::new(object);
         let event_type = if self.objects.insert(key, object.clone()).is_some() {
             EventType::Modified
@@ -140,11 +149,17 @@ impl Store {
     /// Removes an object for good (after finalizers and grace periods are done).
     pub fn remove(&mut self, key: &Key) -> Option<Arc<Object>> {
         let old = self.objects.remove(key)?;
+        self.changed.push(key.clone());
         self.resource_version += 1;
         let mut last = (*old).clone();
         last.meta_mut().resource_version = Some(self.resource_version.to_string());
         self.record(EventType::Deleted, Arc::new(last));
         Some(old)
+    }
+
+    /// The keys written (created, updated or removed) since the last call, in write order.
+    pub fn take_changed(&mut self) -> Vec<Key> {
+        std::mem::take(&mut self.changed)
     }
 
     fn record(&mut self, event_type: EventType, object: Arc<Object>) {

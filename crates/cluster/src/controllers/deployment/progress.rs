@@ -1,0 +1,155 @@
+//! Deployment status and its `Available` / `Progressing` conditions, including the progress
+//! deadline (`ProgressDeadlineExceeded` after `progressDeadlineSeconds` without progress).
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus};
+
+use super::util::{fenceposts, replicas, revision, REVISION};
+use super::{replica_sets, Sets};
+use crate::clock;
+use crate::controllers::replicaset::nonzero;
+use crate::object::Object;
+use crate::store::Key;
+use crate::Cluster;
+
+fn counts(sets: &Sets) -> (i32, i32, i32, i32) {
+    let all = sets.old.iter().chain(sets.new.iter());
+    let (mut total, mut ready, mut available) = (0, 0, 0);
+    for rs in all {
+        let s = rs.status.clone().unwrap_or_default();
+        total += s.replicas;
+        ready += s.ready_replicas.unwrap_or(0);
+        available += s.available_replicas.unwrap_or(0);
+    }
+    let updated = sets.new.as_ref().and_then(|rs| rs.status.as_ref()).map_or(0, |s| s.replicas);
+    (total, updated, ready, available)
+}
+
+/// `DeploymentComplete`: every replica updated and available, no old ones left.
+pub fn complete(_cluster: &Cluster, d: &Deployment, sets: &Sets) -> bool {
+    let (total, updated, _, available) = counts(sets);
+    let want = replicas(d);
+    updated == want && total == want && available == want
+}
+
+fn condition(type_: &str, status: &str, reason: &str, message: String, now: Timestamp) -> DeploymentCondition {
+    DeploymentCondition {
+        type_: type_.into(),
+        status: status.into(),
+        reason: Some(reason.into()),
+        message: Some(message),
+        last_update_time: Some(crate::clock::api_time(now)),
+        last_transition_time: Some(crate::clock::api_time(now)),
+    }
+}
+
+/// `SetDeploymentCondition`: no change when status and reason are the same.
+fn set(conds: &mut Vec<DeploymentCondition>, mut c: DeploymentCondition) {
+    if let Some(i) = conds.iter().position(|x| x.type_ == c.type_) {
+        if conds[i].status == c.status && conds[i].reason == c.reason {
+            return;
+        }
+        if conds[i].status == c.status {
+            c.last_transition_time = conds[i].last_transition_time.clone();
+        }
+        conds.remove(i);
+    }
+    conds.push(c);
+}
+
+/// Records `Progressing: NewReplicaSetCreated` right after the controller creates a ReplicaSet.
+pub fn note_new_replica_set(cluster: &mut Cluster, d: &Deployment, name: &str) {
+    let key = Key { kind: "Deployment", namespace: d.metadata.namespace.clone().unwrap_or_default(), name: d.metadata.name.clone().unwrap_or_default() };
+    let Some(Object::Deployment(current)) = cluster.store().get(&key).map(|o| o.as_ref().clone()) else { return };
+    let now = cluster.now();
+    let mut updated = current.clone();
+    let status = updated.status.get_or_insert_with(Default::default);
+    let mut conds = status.conditions.take().unwrap_or_default();
+    let mut c = condition("Progressing", "True", "NewReplicaSetCreated", format!("Created new replica set \"{name}\""), now);
+    if let Some(old) = conds.iter().find(|x| x.type_ == "Progressing" && x.status == "True") {
+        c.last_transition_time = old.last_transition_time.clone();
+    }
+    conds.retain(|x| x.type_ != "Progressing");
+    conds.push(c);
+    status.conditions = Some(conds);
+    cluster.store_mut().put(Object::Deployment(updated));
+}
+
+/// Recomputes the deployment's status from its ReplicaSets (`syncRolloutStatus`).
+pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
+    let Some(Object::Deployment(d)) = cluster.store().get(key).map(|o| o.as_ref().clone()) else { return };
+    let sets = replica_sets(cluster, &d);
+    let now = cluster.now();
+    let want = replicas(&d);
+    let (total, updated, ready, available) = counts(&sets);
+    let (_, max_unavailable) = fenceposts(&d);
+    let old = d.status.clone().unwrap_or_default();
+    let mut conds = old.conditions.clone().unwrap_or_default();
+    if available >= want - max_unavailable {
+        set(&mut conds, condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.".into(), now));
+    } else {
+        set(&mut conds, condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".into(), now));
+    }
+    let paused = d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
+    let deadline = d.spec.as_ref().and_then(|s| s.progress_deadline_seconds).unwrap_or(600);
+    let current = conds.iter().find(|c| c.type_ == "Progressing").cloned();
+    let rs_name = sets.new.as_ref().and_then(|rs| rs.metadata.name.clone()).unwrap_or_default();
+    if paused {
+        set(&mut conds, condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused".into(), now));
+    } else if let Some(_new) = &sets.new {
+        let was_paused = current.as_ref().is_some_and(|c| c.reason.as_deref() == Some("DeploymentPaused"));
+        if was_paused {
+            set(&mut conds, condition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed".into(), now));
+        }
+        let current = conds.iter().find(|c| c.type_ == "Progressing").cloned();
+        let timed_out_already = current.as_ref().is_some_and(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded"));
+        let is_complete = total == updated && current.as_ref().is_some_and(|c| c.reason.as_deref() == Some("NewReplicaSetAvailable"));
+        let old_old = old.replicas.unwrap_or(0) - old.updated_replicas.unwrap_or(0);
+        let new_old = total - updated;
+        let progressing = updated > old.updated_replicas.unwrap_or(0)
+            || ready > old.ready_replicas.unwrap_or(0)
+            || available > old.available_replicas.unwrap_or(0)
+            || old_old > new_old;
+        if !timed_out_already && !is_complete {
+            if updated == want && total == want && available == want {
+                set(&mut conds, condition("Progressing", "True", "NewReplicaSetAvailable", format!("ReplicaSet \"{rs_name}\" has successfully progressed."), now));
+            } else if progressing {
+                let mut c = condition("Progressing", "True", "ReplicaSetUpdated", format!("ReplicaSet \"{rs_name}\" is progressing."), now);
+                if let Some(cur) = current.as_ref().filter(|c| c.status == "True") {
+                    c.last_transition_time = cur.last_transition_time.clone();
+                }
+                conds.retain(|x| x.type_ != "Progressing");
+                conds.push(c);
+            } else if let Some(cur) = &current {
+                let last = cur.last_update_time.as_ref().map_or(now, |t| t.0);
+                let due = clock::after(last, deadline as f64);
+                if cur.status == "True" && cur.reason.as_deref() != Some("NewReplicaSetAvailable") {
+                    if due <= now {
+                        set(&mut conds, condition("Progressing", "False", "ProgressDeadlineExceeded", format!("ReplicaSet \"{rs_name}\" has timed out progressing."), now));
+                    } else {
+                        cluster.wake_at(due, key.clone());
+                    }
+                }
+            }
+        }
+    }
+    let status = DeploymentStatus {
+        observed_generation: d.metadata.generation,
+        replicas: nonzero(total),
+        updated_replicas: nonzero(updated),
+        ready_replicas: nonzero(ready),
+        available_replicas: nonzero(available),
+        unavailable_replicas: nonzero((want - available).max(0)),
+        conditions: Some(conds),
+        collision_count: old.collision_count,
+        terminating_replicas: None,
+    };
+    let mut updated_d = d.clone();
+    updated_d.status = Some(status);
+    if let Some(new) = &sets.new {
+        updated_d.metadata.annotations.get_or_insert_with(Default::default).insert(REVISION.into(), revision(new).to_string());
+    }
+    if updated_d != d {
+        cluster.store_mut().put(Object::Deployment(updated_d));
+    }
+}

@@ -1,0 +1,108 @@
+//! The RollingUpdate strategy: scale the new ReplicaSet up within `maxSurge` and the old ones
+//! down within `maxUnavailable`, one step per sync.
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+
+use super::util::{fenceposts, replicas, rs_available, rs_replicas};
+use super::{ensure_new, replica_sets, rollback, scale, Sets};
+use crate::Cluster;
+
+/// `NewRSNewReplicas` for RollingUpdate.
+pub fn new_rs_replicas(d: &Deployment, all: &[&ReplicaSet], new_replicas: i32) -> i32 {
+    let (surge, _) = fenceposts(d);
+    let want = replicas(d);
+    let current: i32 = all.iter().map(|rs| rs_replicas(rs)).sum();
+    let max_total = want + surge;
+    if current >= max_total {
+        return new_replicas;
+    }
+    let scale_up = max_total - current;
+    new_replicas + scale_up.min(want - new_replicas).max(0)
+}
+
+pub fn rollout(cluster: &mut Cluster, d: &Deployment, sets: Sets) {
+    let want = replicas(d);
+    let new = match &sets.new {
+        Some(_) => ensure_new(cluster, d, &sets, 0),
+        None => {
+            let old: Vec<&ReplicaSet> = sets.old.iter().collect();
+            let count = new_rs_replicas(d, &old, 0);
+            ensure_new(cluster, d, &sets, count)
+        }
+    };
+    let Some(new) = new else { return };
+    // Scale the new ReplicaSet.
+    let sets = replica_sets(cluster, d);
+    let all: Vec<&ReplicaSet> = sets.old.iter().chain(std::iter::once(&new)).collect();
+    let current_new = rs_replicas(&new);
+    if current_new > want {
+        scale(cluster, d, &new, want);
+    } else if current_new < want {
+        let target = new_rs_replicas(d, &all, current_new);
+        if target != current_new {
+            scale(cluster, d, &new, target);
+        }
+    }
+    // Scale the old ones down.
+    let sets = replica_sets(cluster, d);
+    if let Some(new) = &sets.new {
+        reconcile_old(cluster, d, new, &sets.old);
+    }
+    let sets = replica_sets(cluster, d);
+    if super::progress::complete(cluster, d, &sets) {
+        rollback::cleanup(cluster, d, &sets);
+    }
+}
+
+/// `reconcileOldReplicaSets`.
+fn reconcile_old(cluster: &mut Cluster, d: &Deployment, new: &ReplicaSet, old: &[ReplicaSet]) {
+    let old_pods: i32 = old.iter().map(rs_replicas).sum();
+    if old_pods == 0 {
+        return;
+    }
+    let (_, max_unavailable) = fenceposts(d);
+    let want = replicas(d);
+    let all_pods: i32 = old_pods + rs_replicas(new);
+    let min_available = want - max_unavailable;
+    let new_unavailable = rs_replicas(new) - rs_available(new);
+    let max_scaled_down = all_pods - min_available - new_unavailable;
+    if max_scaled_down <= 0 {
+        return;
+    }
+    // First drop old replicas that are not available anyway.
+    let mut cleaned = 0;
+    let mut remaining: Vec<ReplicaSet> = Vec::new();
+    for rs in old {
+        let r = rs_replicas(rs);
+        let unhealthy = r - rs_available(rs);
+        if r == 0 || unhealthy <= 0 || cleaned >= max_scaled_down {
+            remaining.push(rs.clone());
+            continue;
+        }
+        let down = (max_scaled_down - cleaned).min(unhealthy);
+        scale(cluster, d, rs, r - down);
+        cleaned += down;
+        let mut rs = rs.clone();
+        rs.spec.get_or_insert_with(Default::default).replicas = Some(r - down);
+        remaining.push(rs);
+    }
+    // Then scale down available old replicas while keeping minAvailable.
+    let available: i32 = remaining.iter().map(rs_available).sum::<i32>() + rs_available(new);
+    if available <= min_available {
+        return;
+    }
+    let total = available - min_available;
+    let mut done = 0;
+    for rs in &remaining {
+        if done >= total {
+            break;
+        }
+        let r = rs_replicas(rs);
+        if r == 0 {
+            continue;
+        }
+        let down = r.min(total - done);
+        scale(cluster, d, rs, r - down);
+        done += down;
+    }
+}

@@ -1,0 +1,135 @@
+//! Pure helpers of the Deployment controller (upstream `deployment/util`).
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+pub const REVISION: &str = "deployment.kubernetes.io/revision";
+pub const REVISION_HISTORY: &str = "deployment.kubernetes.io/revision-history";
+pub const DESIRED_REPLICAS: &str = "deployment.kubernetes.io/desired-replicas";
+pub const MAX_REPLICAS: &str = "deployment.kubernetes.io/max-replicas";
+pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+
+const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+/// `rand.SafeEncodeString`: maps each byte onto the no-vowel alphabet.
+pub fn safe_encode(s: &str) -> String {
+    s.bytes().map(|b| SAFE_ALPHABET[b as usize % SAFE_ALPHABET.len()] as char).collect()
+}
+
+/// The pod-template-hash: FNV-32a over the template (with any hash label removed) and the
+/// collision count, printed in decimal and safe-encoded, as `ComputeHash` does.
+pub fn pod_template_hash(template: &PodTemplateSpec, collision_count: Option<i32>) -> String {
+    let mut t = template.clone();
+    if let Some(l) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+        l.remove(POD_TEMPLATE_HASH);
+    }
+    let mut bytes = serde_json::to_vec(&t).unwrap_or_default();
+    if let Some(c) = collision_count {
+        bytes.extend_from_slice(c.to_string().as_bytes());
+    }
+    let mut h: u32 = 0x811c_9dc5;
+    for b in bytes {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    safe_encode(&h.to_string())
+}
+
+/// Templates equal apart from the pod-template-hash label (`EqualIgnoreHash`).
+pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
+    let strip = |t: &PodTemplateSpec| {
+        let mut t = t.clone();
+        if let Some(m) = t.metadata.as_mut() {
+            if let Some(l) = m.labels.as_mut() {
+                l.remove(POD_TEMPLATE_HASH);
+            }
+            if m.labels.as_ref().is_some_and(|l| l.is_empty()) {
+                m.labels = None;
+            }
+        }
+        serde_json::to_value(t).unwrap_or_default()
+    };
+    strip(a) == strip(b)
+}
+
+pub fn replicas(d: &Deployment) -> i32 {
+    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+}
+
+pub fn rs_replicas(rs: &ReplicaSet) -> i32 {
+    rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+}
+
+pub fn rs_available(rs: &ReplicaSet) -> i32 {
+    rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0)
+}
+
+pub fn revision(rs: &ReplicaSet) -> i64 {
+    rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION)).and_then(|r| r.parse().ok()).unwrap_or(0)
+}
+
+fn scaled(v: &IntOrString, total: i32, round_up: bool) -> i32 {
+    match v {
+        IntOrString::Int(n) => *n,
+        IntOrString::String(s) => {
+            let pct: f64 = s.trim_end_matches('%').parse().unwrap_or(0.0);
+            let x = pct * total as f64 / 100.0;
+            if round_up { x.ceil() as i32 } else { x.floor() as i32 }
+        }
+    }
+}
+
+/// `ResolveFenceposts`: (maxSurge, maxUnavailable), surge rounded up, unavailable down, and
+/// never both zero.
+pub fn fenceposts(d: &Deployment) -> (i32, i32) {
+    let total = replicas(d);
+    let ru = d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.rolling_update.as_ref());
+    let surge = ru.and_then(|r| r.max_surge.clone()).unwrap_or(IntOrString::String("25%".into()));
+    let unavailable = ru.and_then(|r| r.max_unavailable.clone()).unwrap_or(IntOrString::String("25%".into()));
+    let s = scaled(&surge, total, true);
+    let mut u = scaled(&unavailable, total, false);
+    if s == 0 && u == 0 {
+        u = 1;
+    }
+    (s, u)
+}
+
+pub fn is_recreate(d: &Deployment) -> bool {
+    d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.type_.as_deref()) == Some("Recreate")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::{DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
+
+    fn deployment(replicas: i32, surge: IntOrString, unavailable: IntOrString) -> Deployment {
+        Deployment {
+            spec: Some(DeploymentSpec {
+                replicas: Some(replicas),
+                strategy: Some(DeploymentStrategy {
+                    type_: Some("RollingUpdate".into()),
+                    rolling_update: Some(RollingUpdateDeployment { max_surge: Some(surge), max_unavailable: Some(unavailable) }),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn fenceposts_round_like_upstream() {
+        let pct = |s: &str| IntOrString::String(s.into());
+        assert_eq!(fenceposts(&deployment(3, pct("25%"), pct("25%"))), (1, 0));
+        assert_eq!(fenceposts(&deployment(10, pct("25%"), pct("25%"))), (3, 2));
+        assert_eq!(fenceposts(&deployment(1, IntOrString::Int(0), IntOrString::Int(0))), (0, 1));
+    }
+
+    #[test]
+    fn hashes_use_the_safe_alphabet() {
+        let h = pod_template_hash(&PodTemplateSpec::default(), None);
+        assert!(h.len() >= 8 && h.bytes().all(|b| SAFE_ALPHABET.contains(&b)), "{h}");
+        assert_ne!(h, pod_template_hash(&PodTemplateSpec::default(), Some(1)));
+    }
+}

@@ -1,0 +1,106 @@
+//! The ReplicaSet controller: keep `spec.replicas` active pods, and report how many are ready and
+//! available.
+
+use std::cmp::Reverse;
+
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
+use k8s_openapi::api::core::v1::Pod;
+
+use super::{create_pod, delete_pod, is_active, is_available, is_ready, owned, ready_since};
+use crate::events::{EventKind, Source};
+use crate::object::Object;
+use crate::store::Key;
+use crate::Cluster;
+
+/// The most pods one sync creates or deletes (the controller's `burstReplicas`).
+const BURST_REPLICAS: usize = 500;
+
+const SOURCE: &str = "replicaset-controller";
+
+pub fn sync(cluster: &mut Cluster, key: &Key) {
+    let Some(obj) = cluster.store().get(key).cloned() else { return };
+    let Object::ReplicaSet(rs) = obj.as_ref() else { return };
+    if rs.metadata.deletion_timestamp.is_some() {
+        return;
+    }
+    let uid = rs.metadata.uid.clone().unwrap_or_default();
+    let pods: Vec<Pod> = owned(cluster, &uid, "Pod").iter().filter_map(|o| o.as_pod().cloned()).collect();
+    let mut active: Vec<Pod> = pods.iter().filter(|p| is_active(p)).cloned().collect();
+    let want = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
+    let mut requeue = false;
+    if active.len() < want {
+        let template = rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default();
+        let n = (want - active.len()).min(BURST_REPLICAS);
+        requeue = want - active.len() > n;
+        for _ in 0..n {
+            create_pod(cluster, &obj, &template, None, &[], SOURCE);
+        }
+    } else if active.len() > want {
+        let n = (active.len() - want).min(BURST_REPLICAS);
+        requeue = active.len() - want > n;
+        // Delete the pods that matter least first: unscheduled, then pending, then not ready,
+        // then the most restarted, then the newest (the upstream ActivePods ranking).
+        active.sort_by_key(|p| {
+            let bound = p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
+            let phase_rank = match p.status.as_ref().and_then(|s| s.phase.as_deref()) {
+                Some("Pending") => 0,
+                Some("Running") => 2,
+                _ => 1,
+            };
+            let restarts: i32 = p.status.as_ref().and_then(|s| s.container_statuses.as_ref()).map_or(0, |cs| cs.iter().map(|c| c.restart_count).sum());
+            let created = p.metadata.creation_timestamp.as_ref().map(|t| t.0);
+            (bound, phase_rank, is_ready(p), Reverse(restarts), Reverse(ready_since(p)), Reverse(created), p.metadata.name.clone())
+        });
+        for p in active.iter().take(n) {
+            let name = p.metadata.name.clone().unwrap_or_default();
+            delete_pod(cluster, &Key { kind: "Pod", namespace: key.namespace.clone(), name: name.clone() });
+            cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Normal, "SuccessfulDelete", &format!("Deleted pod: {name}"));
+        }
+    }
+    update_status(cluster, key);
+    if requeue {
+        cluster.runtime.queued.insert((crate::runtime::Component::ReplicaSet, key.clone()));
+    }
+}
+
+/// Recomputes `status` from the pods as they are now.
+fn update_status(cluster: &mut Cluster, key: &Key) {
+    let Some(obj) = cluster.store().get(key).cloned() else { return };
+    let Object::ReplicaSet(rs) = obj.as_ref() else { return };
+    let uid = rs.metadata.uid.clone().unwrap_or_default();
+    let now = cluster.now();
+    let min_ready = rs.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0);
+    let template_labels = rs.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default();
+    let pods: Vec<Pod> = owned(cluster, &uid, "Pod").iter().filter_map(|o| o.as_pod().cloned()).filter(is_active).collect();
+    let ready = pods.iter().filter(|p| is_ready(p)).count() as i32;
+    let available = pods.iter().filter(|p| is_available(p, min_ready, now)).count() as i32;
+    let fully_labeled = pods
+        .iter()
+        .filter(|p| template_labels.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)))
+        .count() as i32;
+    if min_ready > 0 {
+        // Wake when a ready pod becomes available.
+        if let Some(t) = pods.iter().filter_map(ready_since).map(|t| crate::clock::after(t, min_ready as f64)).filter(|t| *t > now).min() {
+            cluster.wake_at(t, key.clone());
+        }
+    }
+    let status = ReplicaSetStatus {
+        replicas: pods.len() as i32,
+        fully_labeled_replicas: nonzero(fully_labeled),
+        ready_replicas: nonzero(ready),
+        available_replicas: nonzero(available),
+        observed_generation: rs.metadata.generation,
+        conditions: rs.status.as_ref().and_then(|s| s.conditions.clone()),
+        terminating_replicas: None,
+    };
+    if rs.status.as_ref() != Some(&status) {
+        let mut updated: ReplicaSet = rs.clone();
+        updated.status = Some(status);
+        cluster.store_mut().put(Object::ReplicaSet(updated));
+    }
+}
+
+/// Counters the API omits when zero (`omitempty`).
+pub fn nonzero(n: i32) -> Option<i32> {
+    (n != 0).then_some(n)
+}

@@ -1,0 +1,195 @@
+//! The event recorder: what `kubectl describe` and `kubectl get events` show.
+//!
+//! Two shapes exist in a real cluster, and both are reproduced:
+//! - the legacy `core/v1` recorder used by the kubelet and most controllers: `source.component`,
+//!   `firstTimestamp`/`lastTimestamp`, and `count` bumped in place when the same event repeats
+//!   (client-go's EventCorrelator);
+//! - the `events.k8s.io` recorder used by the scheduler: `eventTime`, `reportingComponent`,
+//!   `action`, and a `series` when it repeats.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Event, EventSeries, EventSource, ObjectReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::object::Object;
+use crate::store::Key;
+use crate::Cluster;
+
+/// `Normal` or `Warning`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Normal,
+    Warning,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Normal => "Normal",
+            EventKind::Warning => "Warning",
+        }
+    }
+}
+
+/// Who emits an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source<'a> {
+    /// The kubelet on a node (legacy recorder, `source.host` set).
+    Kubelet { node: &'a str },
+    /// A controller in kube-controller-manager (legacy recorder): `deployment-controller`, ...
+    Controller(&'static str),
+    /// The scheduler (events.k8s.io recorder, action `Scheduling`).
+    Scheduler,
+}
+
+/// Index from an event's identity to the stored event, for in-place count bumps.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    seen: BTreeMap<String, Key>,
+    sequence: u64,
+}
+
+/// The aggregation identity of an event: same object, part, reason, message, type and source.
+fn identity(uid: &str, field_path: &str, reason: &str, message: &str, kind: &str, component: &str) -> String {
+    format!("{uid}\u{0}{field_path}\u{0}{reason}\u{0}{message}\u{0}{kind}\u{0}{component}")
+}
+
+impl Recorder {
+    /// Rebuilds the aggregation index from stored events (after a snapshot restore).
+    pub fn rebuild<'a>(events: impl Iterator<Item = &'a Event>) -> Recorder {
+        let mut r = Recorder::default();
+        for e in events {
+            let id = identity(
+                e.involved_object.uid.as_deref().unwrap_or_default(),
+                e.involved_object.field_path.as_deref().unwrap_or_default(),
+                e.reason.as_deref().unwrap_or_default(),
+                e.message.as_deref().unwrap_or_default(),
+                e.type_.as_deref().unwrap_or_default(),
+                e.reporting_component.as_deref().unwrap_or_default(),
+            );
+            let key = Key { kind: "Event", namespace: e.metadata.namespace.clone().unwrap_or_default(), name: e.metadata.name.clone().unwrap_or_default() };
+            r.seen.insert(id, key);
+            r.sequence += 1;
+        }
+        r
+    }
+}
+
+impl Cluster {
+    /// Records an event about `involved` (optionally a part of it: `spec.containers{nginx}`).
+    pub fn record_event(
+        &mut self,
+        involved: &Object,
+        field_path: Option<&str>,
+        source: Source<'_>,
+        kind: EventKind,
+        reason: &str,
+        message: &str,
+    ) {
+        let now = self.now();
+        let meta = involved.meta();
+        let uid = meta.uid.clone().unwrap_or_default();
+        let (component, host) = match source {
+            Source::Kubelet { node } => ("kubelet", Some(node)),
+            Source::Controller(c) => (c, None),
+            Source::Scheduler => ("default-scheduler", None),
+        };
+        let identity = identity(&uid, field_path.unwrap_or_default(), reason, message, kind.as_str(), component);
+        if let Some(key) = self.runtime.events.seen.get(&identity).cloned() {
+            if let Some(existing) = self.store().get(&key) {
+                if let Object::Event(ev) = existing.as_ref() {
+                    let mut ev = ev.clone();
+                    if matches!(source, Source::Scheduler) {
+                        let count = ev.series.as_ref().map_or(1, |s| s.count.unwrap_or(1)) + 1;
+                        ev.series = Some(EventSeries {
+                            count: Some(count),
+                            last_observed_time: Some(crate::clock::api_micro_time(now)),
+                        });
+                    } else {
+                        ev.count = Some(ev.count.unwrap_or(1) + 1);
+                        ev.last_timestamp = Some(crate::clock::api_time(now));
+                    }
+                    self.store_mut().put(Object::Event(ev));
+                    return;
+                }
+            }
+        }
+        self.runtime.events.sequence += 1;
+        // Real names are `<object>.<hex of the creation time in ns>`; a sequence keeps them unique.
+        let nanos = now.as_nanosecond() as u64 + self.runtime.events.sequence;
+        let name = format!("{}.{:x}", involved.name(), nanos);
+        let namespace = involved
+            .namespace()
+            .unwrap_or("default")
+            .to_string();
+        let involved_ref = ObjectReference {
+            api_version: Some(involved.api_version().to_string()),
+            kind: Some(involved.kind().to_string()),
+            name: Some(involved.name().to_string()),
+            namespace: involved.namespace().map(str::to_string),
+            uid: meta.uid.clone(),
+            resource_version: meta.resource_version.clone(),
+            field_path: field_path.map(str::to_string),
+        };
+        let mut ev = Event {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(namespace.clone()),
+                uid: Some(self.new_uid()),
+                creation_timestamp: Some(crate::clock::api_time(now)),
+                ..ObjectMeta::default()
+            },
+            involved_object: involved_ref,
+            reason: Some(reason.to_string()),
+            message: Some(message.to_string()),
+            type_: Some(kind.as_str().to_string()),
+            reporting_component: Some(component.to_string()),
+            ..Event::default()
+        };
+        if matches!(source, Source::Scheduler) {
+            ev.event_time = Some(crate::clock::api_micro_time(now));
+            ev.action = Some("Scheduling".to_string());
+            ev.reporting_instance = Some("default-scheduler-minikube".to_string());
+            ev.source = Some(EventSource::default());
+        } else {
+            ev.first_timestamp = Some(crate::clock::api_time(now));
+            ev.last_timestamp = Some(crate::clock::api_time(now));
+            ev.count = Some(1);
+            ev.reporting_instance = Some(host.unwrap_or_default().to_string());
+            ev.source = Some(EventSource {
+                component: Some(component.to_string()),
+                host: host.map(str::to_string),
+            });
+        }
+        self.store_mut().put(Object::Event(ev));
+        self.runtime.events.seen.insert(
+            identity,
+            Key {
+                kind: "Event",
+                namespace,
+                name,
+            },
+        );
+    }
+
+    /// Events about one object, oldest first (what `kubectl describe` lists).
+    pub fn events_for(&self, involved: &Object) -> Vec<Event> {
+        let uid = involved.meta().uid.as_deref();
+        let mut evs: Vec<Event> = self
+            .store()
+            .list("Event", Some(involved.namespace().unwrap_or("default")))
+            .filter_map(|o| match o.as_ref() {
+                Object::Event(e) if e.involved_object.uid.as_deref() == uid => Some(e.clone()),
+                _ => None,
+            })
+            .collect();
+        evs.sort_by_key(|e| {
+            e.first_timestamp
+                .as_ref()
+                .map(|t| t.0)
+                .or(e.event_time.as_ref().map(|t| t.0))
+        });
+        evs
+    }
+}
