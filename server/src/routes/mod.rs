@@ -1,6 +1,7 @@
 //! HTTP routes of the public contract (see README and DESIGN).
 
 pub mod api;
+pub mod events;
 pub mod classrooms;
 pub mod k8s;
 pub mod kubeconfig;
@@ -12,6 +13,7 @@ use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
     api::router()
+        .merge(events::router())
         .merge(k8s::router())
         .merge(kubeconfig::router())
         .merge(lessons::router())

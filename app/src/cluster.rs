@@ -1,0 +1,242 @@
+//! The live cluster picture: nodes with their pods, deployments → ReplicaSets → pods, services and
+//! the pods they select, and the events timeline with the simulated clock. The server pushes a new
+//! [`ClusterView`] over Server-Sent Events whenever the cluster changes.
+
+use leptos::prelude::*;
+
+use crate::api;
+use crate::view::{status_class, ClusterView, PodView};
+
+#[component]
+pub fn ClusterPane(session: String) -> impl IntoView {
+    let cluster = RwSignal::new(ClusterView::default());
+    let selected = RwSignal::new(None::<(String, String)>);
+    let details = RwSignal::new(String::new());
+    subscribe(&session, cluster);
+
+    let describe = {
+        let session = session.clone();
+        move |kind: &'static str, namespace: String, name: String| {
+            selected.set(Some((kind.to_string(), name.clone())));
+            details.set("…".into());
+            let session = session.clone();
+            leptos::task::spawn_local(async move {
+                let line = format!("kubectl describe {kind} {name} -n {namespace}");
+                let text = match api::shell(&session, &line).await {
+                    Ok(out) => format!("$ {line}\n{}{}", out.stdout, out.stderr),
+                    Err(e) => e,
+                };
+                details.set(text);
+            });
+        }
+    };
+    let describe = StoredValue::new(describe);
+    let pod_chip = move |pod: PodView| {
+        let class = format!("pod {}", status_class(&pod.status));
+        let label = format!("Pod {} {} {}", pod.name, pod.status, pod.ready);
+        let (ns, name) = (pod.namespace.clone(), pod.name.clone());
+        view! {
+            <button class=class aria-label=label title=pod.status.clone() data-pod=pod.name.clone()
+                on:click=move |_| describe.with_value(|d| d("pod", ns.clone(), name.clone()))>
+                <span class="pod-name">{pod.name.clone()}</span>
+                <span class="pod-status">{pod.status.clone()}</span>
+                {(pod.restarts > 0).then(|| view! { <span class="pod-restarts">{format!("↻{}", pod.restarts)}</span> })}
+            </button>
+        }
+    };
+
+    view! {
+        <section class="cluster pane" aria-label="Cluster">
+            <h2 class="pane-title">"Cluster"</h2>
+            <Clock session=session.clone() cluster=cluster/>
+            <div class="cluster-scroll">
+                <h3>"Nodes"</h3>
+                <div class="nodes">
+                    {move || cluster.with(|c| c.nodes.iter().map(|node| {
+                        let pods: Vec<PodView> = c.pods.iter()
+                            .filter(|p| p.node.as_deref() == Some(node.name.as_str()))
+                            .cloned().collect();
+                        let ready = if node.status == "Ready" { "node ok" } else { "node failing" };
+                        view! {
+                            <div class=ready aria-label=format!("Node {}", node.name) data-node=node.name.clone()>
+                                <div class="node-head">
+                                    <strong>{node.name.clone()}</strong>
+                                    <span>{node.status.clone()}</span>
+                                    <span class="muted">{node.roles.clone()}</span>
+                                </div>
+                                <div class="pods">{pods.into_iter().map(pod_chip).collect_view()}</div>
+                            </div>
+                        }
+                    }).collect_view())}
+                    {move || cluster.with(|c| {
+                        let pending: Vec<PodView> = c.pods.iter().filter(|p| p.node.is_none()).cloned().collect();
+                        (!pending.is_empty()).then(|| view! {
+                            <div class="node unscheduled" aria-label="Not scheduled">
+                                <div class="node-head"><strong>"Not scheduled"</strong></div>
+                                <div class="pods">{pending.into_iter().map(pod_chip).collect_view()}</div>
+                            </div>
+                        })
+                    })}
+                </div>
+                <Workloads cluster=cluster describe=describe/>
+                <Services cluster=cluster/>
+                <Show when=move || selected.get().is_some()>
+                    <div class="details" role="region" aria-label="Details">
+                        <div class="details-head">
+                            <strong>{move || selected.get().map(|(k, n)| format!("{k}/{n}")).unwrap_or_default()}</strong>
+                            <button class="button small" on:click=move |_| selected.set(None)>"Close"</button>
+                        </div>
+                        <pre class="code">{move || details.get()}</pre>
+                    </div>
+                </Show>
+                <h3>"Events"</h3>
+                <ol class="events" aria-label="Events">
+                    {move || cluster.with(|c| c.events.iter().rev().map(|e| {
+                        let class = if e.type_ == "Warning" { "event warning" } else { "event" };
+                        view! {
+                            <li class=class>
+                                <span class="event-time">{short_time(&e.time)}</span>
+                                <span class="event-reason">{e.reason.clone()}</span>
+                                <span class="event-object">{e.object.clone()}</span>
+                                <span class="event-message">{e.message.clone()}</span>
+                            </li>
+                        }
+                    }).collect_view())}
+                </ol>
+            </div>
+        </section>
+    }
+}
+
+/// Deployments → ReplicaSets → pods, and bare ReplicaSets.
+#[component]
+fn Workloads<F>(cluster: RwSignal<ClusterView>, describe: StoredValue<F>) -> impl IntoView
+where
+    F: Fn(&'static str, String, String) + Send + Sync + 'static,
+{
+    view! {
+        {move || cluster.with(|c| (!c.deployments.is_empty()).then(|| view! { <h3>"Deployments"</h3> }))}
+        <ul class="tree">
+            {move || cluster.with(|c| c.deployments.iter().map(|d| {
+                let (ns, name) = (d.namespace.clone(), d.name.clone());
+                let class = if d.ready < d.replicas { "workload degraded" } else { "workload" };
+                let sets: Vec<_> = c.replicasets.iter()
+                    .filter(|rs| rs.namespace == d.namespace && rs.deployment.as_deref() == Some(d.name.as_str()))
+                    .map(|rs| {
+                        let pods: Vec<_> = c.pods.iter()
+                            .filter(|p| p.namespace == rs.namespace && p.owner.as_deref() == Some(rs.name.as_str()))
+                            .map(|p| view! { <span class=format!("dot {}", status_class(&p.status)) title=format!("{} {}", p.name, p.status)></span> })
+                            .collect_view();
+                        view! {
+                            <li class="rs">
+                                <span>{format!("replicaset/{}", rs.name)}</span>
+                                <span class="muted">{format!(" {}/{}", rs.ready, rs.replicas)}</span>
+                                <span class="dots">{pods}</span>
+                            </li>
+                        }
+                    }).collect_view();
+                view! {
+                    <li class=class>
+                        <button class="link" on:click=move |_| describe.with_value(|f| f("deployment", ns.clone(), name.clone()))>
+                            {format!("deployment/{}", d.name)}
+                        </button>
+                        <span class="muted">{format!(" {}/{} ready", d.ready, d.replicas)}</span>
+                        <ul>{sets}</ul>
+                    </li>
+                }
+            }).collect_view())}
+        </ul>
+    }
+}
+
+/// Services and the pods their selectors pick: the path traffic takes.
+#[component]
+fn Services(cluster: RwSignal<ClusterView>) -> impl IntoView {
+    view! {
+        {move || cluster.with(|c| (!c.services.is_empty()).then(|| view! { <h3>"Services"</h3> }))}
+        <ul class="services">
+            {move || cluster.with(|c| c.services.iter().map(|s| {
+                let class = if s.pods.is_empty() && s.name != "kubernetes" { "service failing" } else { "service" };
+                view! {
+                    <li class=class>
+                        <strong>{format!("service/{}", s.name)}</strong>
+                        <span class="muted">{format!(" {} {} {}", s.type_, s.cluster_ip, s.ports)}</span>
+                        <div class="traffic">
+                            {if s.pods.is_empty() {
+                                view! { <span class="muted">"→ no endpoints"</span> }.into_any()
+                            } else {
+                                view! { <span>{format!("→ {}", s.pods.join(", "))}</span> }.into_any()
+                            }}
+                        </div>
+                    </li>
+                }
+            }).collect_view())}
+        </ul>
+    }
+}
+
+/// The simulated clock and fast-forward.
+#[component]
+fn Clock(session: String, cluster: RwSignal<ClusterView>) -> impl IntoView {
+    let (error, set_error) = signal(None::<String>);
+    let advance = move |seconds: u64| {
+        let session = session.clone();
+        move |_| {
+            let session = session.clone();
+            leptos::task::spawn_local(async move {
+                let result = api::post_json(
+                    &format!("/api/sessions/{session}/clock"),
+                    &serde_json::json!({ "advance_seconds": seconds }),
+                )
+                .await;
+                set_error.set(result.err());
+            });
+        }
+    };
+    view! {
+        <div class="clock" role="group" aria-label="Simulated clock">
+            <span class="clock-now" title="Simulated time">{move || cluster.with(|c| short_time(&c.now))}</span>
+            <button class="button small" on:click=advance(10) aria-label="Fast-forward 10 seconds">"+10s"</button>
+            <button class="button small" on:click=advance(60) aria-label="Fast-forward 1 minute">"+1m"</button>
+            <button class="button small" on:click=advance(300) aria-label="Fast-forward 5 minutes">"+5m"</button>
+            {move || error.get().map(|e| view! { <span class="error" role="status">{e}</span> })}
+        </div>
+    }
+}
+
+/// `HH:MM:SS` of an RFC 3339 time.
+fn short_time(time: &str) -> String {
+    time.split('T')
+        .nth(1)
+        .map(|t| t.chars().take(8).collect())
+        .unwrap_or_default()
+}
+
+/// Subscribes to the session's cluster stream (browser only).
+fn subscribe(session: &str, cluster: RwSignal<ClusterView>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::prelude::*;
+        let url = format!("/api/sessions/{session}/cluster/stream");
+        Effect::new(move |_| {
+            let Ok(source) = web_sys::EventSource::new(&url) else {
+                return;
+            };
+            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |event: web_sys::MessageEvent| {
+                    if let Some(text) = event.data().as_string() {
+                        if let Ok(view) = serde_json::from_str::<ClusterView>(&text) {
+                            cluster.set(view);
+                        }
+                    }
+                },
+            );
+            source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            // The page lives as long as the subscription does.
+            on_message.forget();
+            std::mem::forget(source);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (session, cluster);
+}
