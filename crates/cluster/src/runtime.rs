@@ -32,7 +32,6 @@ pub(crate) enum Component {
     CronJob,
     DaemonSet,
     VolumeBinder,
-    ServiceAccounts,
     Scheduler,
     Kubelet,
     Endpoints,
@@ -54,6 +53,10 @@ pub struct Runtime {
     pub(crate) queued: BTreeSet<(Component, Key)>,
     #[serde(skip)]
     pub(crate) settling: bool,
+    /// Whether the controllers, scheduler and kubelets are stopped (see
+    /// [`Cluster::stop_control_plane`]).
+    #[serde(default)]
+    pub(crate) stopped: bool,
 }
 
 /// A settle that has not converged after this many rounds is stopped: a controller fighting
@@ -64,7 +67,7 @@ const MAX_ROUNDS: usize = 200;
 impl Cluster {
     /// Runs every component until the cluster stops changing at the current time.
     pub fn settle(&mut self) {
-        if self.runtime.settling {
+        if self.runtime.settling || self.runtime.stopped {
             return;
         }
         self.runtime.settling = true;
@@ -73,6 +76,11 @@ impl Cluster {
         }
         for _ in 0..MAX_ROUNDS {
             let changed = self.store_mut().take_changed();
+            if !changed.is_empty() {
+                // Finish deletions the writes unblocked (foreground owners, namespaces).
+                self.collect_garbage();
+            }
+            let changed = [changed, self.store_mut().take_changed()].concat();
             let mut work = std::mem::take(&mut self.runtime.queued);
             let mut seen = BTreeSet::new();
             for key in changed {
@@ -88,6 +96,17 @@ impl Cluster {
             }
         }
         self.runtime.settling = false;
+    }
+
+    /// Stops (or restarts) the controllers, the scheduler and the kubelets, leaving only the API
+    /// machinery: objects are stored, defaulted, validated and garbage-collected, but nothing
+    /// reacts to them, like a cluster whose kube-controller-manager, kube-scheduler and kubelets
+    /// are down. For tests of the API alone; restarting settles at once.
+    pub fn stop_control_plane(&mut self, stopped: bool) {
+        self.runtime.stopped = stopped;
+        if !stopped {
+            self.settle();
+        }
     }
 
     /// Moves simulated time forward by `by`, firing every timer that falls due on the way, each
@@ -264,9 +283,6 @@ impl Cluster {
             "DaemonSet" => {
                 work.insert((Component::DaemonSet, key.clone()));
             }
-            "Namespace" => {
-                work.insert((Component::ServiceAccounts, key.clone()));
-            }
             "Service" => {
                 work.insert((Component::ServiceAllocator, key.clone()));
                 work.insert((Component::Endpoints, key.clone()));
@@ -312,7 +328,6 @@ impl Cluster {
             Component::CronJob => controllers::cronjob::sync(self, key),
             Component::DaemonSet => controllers::daemonset::sync(self, key),
             Component::VolumeBinder => controllers::volume::sync(self, key),
-            Component::ServiceAccounts => controllers::serviceaccount::sync(self, key),
             Component::Scheduler => crate::scheduler::schedule(self, key),
             Component::Kubelet => crate::kubelet::sync_pod(self, key),
             Component::Endpoints => controllers::endpoints::sync(self, key),

@@ -114,7 +114,10 @@ impl Cluster {
     ) -> Result<Deleted, Status> {
         let ns = scope_namespace(rt, namespace)?;
         self.authorize(user, "delete", rt, None, ns.as_deref(), Some(name))?;
-        self.delete_object(rt, ns.as_deref(), name, opts)
+        let deleted = self.delete_object(rt, ns.as_deref(), name, opts);
+        // Controllers react at once (a deleted pod is replaced, a deleted Service's endpoints go).
+        self.settle();
+        deleted
     }
 
     /// DELETE of every object selected by `list` (`deletecollection`), each as a single delete.
@@ -136,6 +139,7 @@ impl Cluster {
                 Err(e) => return Err(e),
             }
         }
+        self.settle();
         Ok(out)
     }
 

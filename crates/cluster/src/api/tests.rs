@@ -17,7 +17,10 @@ fn pods() -> &'static ResourceType {
 }
 
 fn cluster() -> Cluster {
-    Cluster::new(&ClusterConfig::default())
+    // The API machinery alone: no controller, scheduler or kubelet reacts to these writes.
+    let mut c = Cluster::new(&ClusterConfig::default());
+    c.stop_control_plane(true);
+    c
 }
 
 fn admin() -> User {

@@ -352,5 +352,8 @@ impl Cluster {
         if let Some(ns) = stored.namespace().map(str::to_string) {
             self.refresh_quota_usage(&ns, rt.kind);
         }
+        // Let the controllers, scheduler and kubelets react before the next request (a no-op
+        // when the write came from a controller: the settle loop is already running).
+        self.settle();
     }
 }

@@ -10,7 +10,6 @@ pub mod endpoints;
 pub mod job;
 pub mod replicaset;
 pub mod service;
-pub mod serviceaccount;
 pub mod volume;
 
 use std::sync::Arc;
