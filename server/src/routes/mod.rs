@@ -6,6 +6,7 @@ pub mod classrooms;
 pub mod k8s;
 pub mod kubeconfig;
 pub mod lessons;
+pub mod terminal;
 
 use axum::Router;
 
@@ -18,5 +19,6 @@ pub fn router(state: AppState) -> Router {
         .merge(kubeconfig::router())
         .merge(lessons::router())
         .merge(classrooms::router())
+        .merge(terminal::router())
         .with_state(state)
 }

@@ -1,0 +1,139 @@
+//! `kubectl` in the shell: the emulation from the `kubectl` crate, talking to the session's API
+//! server in-process. `port-forward` and `edit` live here because they reach outside the API (the
+//! laptop's ports, the browser's editor).
+
+use serde_json::Value;
+
+use super::{edit, port_forward, Done, Proc};
+use crate::exec::Cx;
+
+pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
+    let _ = stdin;
+    let offline = matches!(
+        args.first().map(String::as_str),
+        None | Some(
+            "config"
+                | "help"
+                | "completion"
+                | "--help"
+                | "-h"
+                | "explain"
+                | "options"
+                | "plugin"
+                | "alpha"
+        )
+    ) || args
+        .iter()
+        .any(|a| a == "--client" || a == "--dry-run=client" || a == "--help" || a == "-h");
+    if !cx.sh.laptop.minikube_running && !offline {
+        // With minikube stopped, nothing listens at the API server's address.
+        let ip = node_ip(cx);
+        return Done::err(
+            format!("The connection to the server {ip}:8443 was refused - did you specify the right host or port?\n"),
+            1,
+        )
+        .into();
+    }
+    match args.first().map(String::as_str) {
+        Some("port-forward") => return port_forward::start(cx, &args[1..]),
+        Some("edit") => return edit::start(cx, &args[1..]),
+        _ => {}
+    }
+    let namespace = cx.sh.namespace.clone().unwrap_or_else(|| "default".into());
+    let mut config = kubectl::KubeConfig::default();
+    config.set_namespace(&namespace);
+    let mut transport = apiserver::InProcess {
+        cluster: cx.rt.cluster(),
+    };
+    let mut ctx = kubectl::Context {
+        transport: &mut transport,
+        files: cx.files,
+        namespace,
+    };
+    let out = kubectl::run_with_config(args, &mut ctx, &mut config);
+    // `kubectl config set-context --current --namespace=x` changes the context's namespace.
+    let ns = config.namespace();
+    cx.sh.namespace = (ns != "default").then_some(ns);
+    Done {
+        stdout: out.stdout,
+        stderr: out.stderr,
+        code: out.exit_code,
+    }
+    .into()
+}
+
+/// `-n ns` / `--namespace ns` / `--namespace=ns` among kubectl arguments, and the arguments without it.
+pub(crate) fn namespace_flag(cx: &Cx, args: &[String]) -> (String, Vec<String>) {
+    let mut ns = cx.sh.namespace.clone().unwrap_or_else(|| "default".into());
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-n" | "--namespace" => {
+                if let Some(v) = it.next() {
+                    ns = v.clone();
+                }
+            }
+            s if s.starts_with("--namespace=") => ns = s[12..].to_string(),
+            s if s.starts_with("-n") && s.len() > 2 && !s.starts_with("--") => {
+                ns = s[2..].to_string()
+            }
+            _ => rest.push(a.clone()),
+        }
+    }
+    (ns, rest)
+}
+
+/// Reads one object from the session's cluster as JSON.
+pub(crate) fn get_object(
+    cx: &mut Cx,
+    plural: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> Option<Value> {
+    let rt = cluster::resources::RESOURCES
+        .iter()
+        .find(|r| r.plural == plural)?;
+    let ns = if rt.namespaced() { namespace } else { None };
+    cx.rt.cluster().get(rt, ns, name).ok().map(|o| o.to_value())
+}
+
+/// Lists objects of a type from the session's cluster as JSON.
+pub(crate) fn list_objects(cx: &mut Cx, plural: &str, namespace: Option<&str>) -> Vec<Value> {
+    let Some(rt) = cluster::resources::RESOURCES
+        .iter()
+        .find(|r| r.plural == plural)
+    else {
+        return Vec::new();
+    };
+    let ns = if rt.namespaced() { namespace } else { None };
+    cx.rt
+        .cluster()
+        .list(rt, ns)
+        .iter()
+        .map(|o| o.to_value())
+        .collect()
+}
+
+/// The InternalIP of the first node (minikube's `192.168.49.2`).
+pub(crate) fn node_ip(cx: &mut Cx) -> String {
+    list_objects(cx, "nodes", None)
+        .first()
+        .and_then(|n| {
+            n["status"]["addresses"]
+                .as_array()?
+                .iter()
+                .find(|a| a["type"] == "InternalIP")?["address"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "192.168.49.2".into())
+}
+
+/// Whether an object's labels satisfy a `matchLabels`-style map.
+pub(crate) fn labels_match(selector: &Value, labels: &Value) -> bool {
+    match selector.as_object() {
+        Some(sel) if !sel.is_empty() => sel.iter().all(|(k, v)| labels.get(k) == Some(v)),
+        _ => false,
+    }
+}
