@@ -18,7 +18,8 @@ use crate::resources::{self, ResourceType};
 use crate::status::Status;
 use crate::Cluster;
 
-/// The most objects one session may hold: the simulation's own "quota", reported like one.
+/// The most objects (Events aside) one session may hold: the simulation's own "quota",
+/// reported like one.
 pub const MAX_OBJECTS: usize = 20_000;
 
 fn q(s: &str) -> Quantity {
@@ -180,15 +181,19 @@ impl Cluster {
         obj: &Value,
         old: Option<&Value>,
     ) -> Result<(), Status> {
-        if old.is_none() && self.store.len() >= MAX_OBJECTS {
-            return Err(forbidden(
-                rt,
-                name,
-                &format!(
-                    "exceeded quota: session-object-limit, requested: count/objects=1, used: count/objects={}, limited: count/objects={MAX_OBJECTS}",
-                    self.store.len()
-                ),
-            ));
+        // Events do not count: the recorder ages them out, like the API server's event TTL.
+        // Counting them is only needed once the store is big, so the common path stays O(1).
+        if old.is_none() && rt.kind != "Event" && self.store.len() >= MAX_OBJECTS {
+            let used = self.store.len() - self.store.list("Event", None).count();
+            if used >= MAX_OBJECTS {
+                return Err(forbidden(
+                    rt,
+                    name,
+                    &format!(
+                        "exceeded quota: session-object-limit, requested: count/objects=1, used: count/objects={used}, limited: count/objects={MAX_OBJECTS}"
+                    ),
+                ));
+            }
         }
         let Some(ns) = ns else { return Ok(()) };
         // Only creates (and claims growing) change usage in ways learners meet.
