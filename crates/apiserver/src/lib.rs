@@ -8,17 +8,17 @@
 //! the IO loop in the server.
 
 pub mod discovery;
+pub mod handlers;
+pub mod logs;
 pub mod openapi;
 pub mod path;
 pub mod protobuf;
 pub mod table;
 pub mod watch;
 
-use std::sync::Arc;
-
-use cluster::{resources, Cluster, Object, ResourceType, Status};
+use cluster::{resources, Cluster, Status};
 use kubectl::rest::{Request, Response, Transport};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use path::ApiPath;
 
@@ -120,10 +120,10 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Response, Status> {
     if rt.namespaced() != api_path.namespace.is_some() && api_path.name.is_some() {
         return Err(not_found_path());
     }
-    resource(cluster, request, rt, &api_path)
+    handlers::resource(cluster, request, rt, &api_path)
 }
 
-fn decode_body(request: &Request) -> Result<Value, Status> {
+pub(crate) fn decode_body(request: &Request) -> Result<Value, Status> {
     let content_type = request.header_value("content-type").unwrap_or_default();
     if content_type.starts_with(protobuf::CONTENT_TYPE) {
         return protobuf::decode(&request.body, |api_version, kind| {
@@ -140,102 +140,7 @@ fn decode_body(request: &Request) -> Result<Value, Status> {
 }
 
 /// `?dryRun=All`: the request is checked and answered, but nothing is stored.
-fn dry_run(request: &Request) -> bool {
+pub(crate) fn dry_run(request: &Request) -> bool {
     request.query().iter().any(|(k, v)| k == "dryRun" && v == "All")
 }
 
-fn list_response(
-    cluster: &Cluster,
-    request: &Request,
-    rt: &'static ResourceType,
-    items: &[Arc<Object>],
-) -> Response {
-    let rv = cluster.store().resource_version().to_string();
-    if table::wants_table(request.header_value("accept")) {
-        let include = table::IncludeObject::parse(request.query_value("includeObject").as_deref());
-        return Response::json(200, &table::table(rt, items, include, &rv, cluster.now()));
-    }
-    let items: Vec<Value> = items.iter().map(|o| o.to_value()).collect();
-    Response::json(
-        200,
-        &json!({
-            "apiVersion": rt.api_version(),
-            "kind": format!("{}List", rt.kind),
-            "metadata": {"resourceVersion": rv},
-            "items": items,
-        }),
-    )
-}
-
-fn object_response(
-    cluster: &Cluster,
-    request: &Request,
-    rt: &'static ResourceType,
-    code: u16,
-    object: Arc<Object>,
-) -> Response {
-    if table::wants_table(request.header_value("accept")) {
-        let include = table::IncludeObject::parse(request.query_value("includeObject").as_deref());
-        let rv = object.meta().resource_version.clone().unwrap_or_default();
-        return Response::json(code, &table::table(rt, &[object], include, &rv, cluster.now()));
-    }
-    Response::json(code, &object.to_value())
-}
-
-fn resource(
-    cluster: &mut Cluster,
-    request: &Request,
-    rt: &'static ResourceType,
-    p: &ApiPath,
-) -> Result<Response, Status> {
-    let ns = p.namespace.as_deref();
-    match (
-        request.method.as_str(),
-        p.name.as_deref(),
-        p.subresource.as_deref(),
-    ) {
-        ("GET", None, None) => {
-            if request.query_value("watch").is_some_and(|w| w == "true" || w == "1") {
-                // A watch answered in one piece: the events available now. The HTTP server
-                // streams instead (see `watch`).
-                let mut w = watch::Watch::start(cluster, request, rt, ns)?;
-                let mut body = Vec::new();
-                for line in w.poll(cluster) {
-                    body.extend(line);
-                }
-                return Ok(Response {
-                    status: 200,
-                    headers: vec![("content-type".into(), "application/json".into())],
-                    body,
-                });
-            }
-            let items = watch::Selectors::from_request(rt, request)?.filter(cluster.list(rt, ns));
-            Ok(list_response(cluster, request, rt, &items))
-        }
-        ("GET", Some(name), None | Some("status")) => {
-            let o = cluster.get(rt, ns, name)?;
-            Ok(object_response(cluster, request, rt, 200, o))
-        }
-        ("POST", None, None) => {
-            let body = decode_body(request)?;
-            if dry_run(request) {
-                let mut scratch = cluster.clone();
-                let o = scratch.create(rt, ns, body)?;
-                return Ok(object_response(&scratch, request, rt, 201, o));
-            }
-            let o = cluster.create(rt, ns, body)?;
-            Ok(object_response(cluster, request, rt, 201, o))
-        }
-        ("DELETE", Some(name), None) => {
-            let o = if dry_run(request) {
-                cluster.get(rt, ns, name)?
-            } else {
-                cluster.delete(rt, ns, name)?
-            };
-            Ok(Response::json(200, &o.to_value()))
-        }
-        _ => Err(Status::method_not_allowed(
-            "the server does not allow this method on the requested resource",
-        )),
-    }
-}

@@ -26,7 +26,8 @@ fn definitions() -> &'static Map<String, Value> {
                     // The JSON-Schema form pins apiVersion and kind with an enum; the API
                     // server's documents do not (kubectl explain would print it).
                     for field in ["apiVersion", "kind"] {
-                        if let Some(p) = schema["properties"][field].as_object_mut() {
+                        let p = schema.get_mut("properties").and_then(|p| p.get_mut(field));
+                        if let Some(Value::Object(p)) = p {
                             p.remove("enum");
                         }
                     }
@@ -320,6 +321,9 @@ mod tests {
         let spec = &doc["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"];
         assert_eq!(spec["properties"]["containers"]["x-kubernetes-patch-merge-key"], "name");
         assert!(!serde_json::to_string(&doc).unwrap().contains("$defs"));
+        assert!(pod["properties"]["apiVersion"].get("enum").is_none());
+        let quantity = &doc["components"]["schemas"]["io.k8s.apimachinery.pkg.api.resource.Quantity"];
+        assert!(quantity.get("properties").is_none(), "{quantity}");
     }
 
     #[test]
