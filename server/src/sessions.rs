@@ -23,6 +23,8 @@ pub struct Session {
     pub state: Mutex<SessionState>,
     /// Woken after every write to the session's cluster, so open watches send their events.
     pub changed: tokio::sync::Notify,
+    /// How far the learner has fast-forwarded the session's clock ahead of wall time, in ms.
+    clock_offset_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Session {
@@ -47,28 +49,12 @@ pub fn random_hex(bytes: usize) -> String {
 
 impl SessionRegistry {
     pub fn create(&self) -> Arc<Session> {
-        let id = random_hex(8);
-        let token = random_hex(24);
-        let config = ClusterConfig {
-            start: jiff::Timestamp::now(),
-            seed: fastrand::u64(..),
-        };
-        let session = Arc::new(Session {
-            id: id.clone(),
-            token,
-            state: Mutex::new(SessionState {
-                cluster: Cluster::new(&config),
-                files: BTreeMap::new(),
-                shell: shell::Shell::default(),
-                progress: course::Progress::default(),
-            }),
-            changed: tokio::sync::Notify::new(),
-        });
-        self.sessions
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, session.clone());
-        session
+        let session = Arc::new(Session::with_state(
+            random_hex(8),
+            random_hex(24),
+            SessionState::fresh(),
+        ));
+        self.insert(session)
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Session>> {
@@ -91,10 +77,27 @@ impl SessionRegistry {
     }
 }
 
+/// The ready default cluster every new session starts from, built once per process. It starts a
+/// few minutes before the process did and is settled, so a new session's system pods are already
+/// Running; sessions fork it and share its objects until they change them.
+pub fn default_cluster() -> &'static Cluster {
+    static TEMPLATE: std::sync::OnceLock<Cluster> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let now = jiff::Timestamp::now();
+        let start = now
+            .checked_sub(jiff::SignedDuration::from_secs(300))
+            .unwrap_or(now);
+        let mut cluster = Cluster::new(&ClusterConfig { start, seed: 0 });
+        cluster.advance_to(now);
+        cluster
+    })
+}
+
 /// Runs one line of the session's shell.
 pub fn run_shell_line(session: &Session, line: &str) -> shell::Output {
     let mut guard = session.lock();
     let st = &mut *guard;
+    session.catch_up(st);
     let out = st.shell.run_line(line, &mut st.cluster, &mut st.files);
     drop(guard);
     session.changed.notify_waiters();
@@ -104,12 +107,8 @@ pub fn run_shell_line(session: &Session, line: &str) -> shell::Output {
 impl SessionState {
     /// A new session's state: a fresh minikube-like cluster, no files, a new terminal.
     pub fn fresh() -> SessionState {
-        let config = ClusterConfig {
-            start: jiff::Timestamp::now(),
-            seed: fastrand::u64(..),
-        };
         SessionState {
-            cluster: Cluster::new(&config),
+            cluster: default_cluster().fork(fastrand::u64(..)),
             files: BTreeMap::new(),
             shell: shell::Shell::default(),
             progress: course::Progress::default(),
@@ -120,12 +119,49 @@ impl SessionState {
 impl Session {
     /// A session with the given identity and state (a restored or taken-over one).
     pub fn with_state(id: String, token: String, state: SessionState) -> Session {
+        // A restored cluster may have been fast-forwarded past wall time: keep its lead, so its
+        // clock goes on from where it was instead of standing still until wall time catches up.
+        let lead = state
+            .cluster
+            .now()
+            .duration_since(jiff::Timestamp::now())
+            .as_millis()
+            .max(0) as i64;
         Session {
             id,
             token,
             state: Mutex::new(state),
             changed: tokio::sync::Notify::new(),
+            clock_offset_ms: std::sync::atomic::AtomicI64::new(lead),
         }
+    }
+
+    /// The session's simulated "now": wall time plus what the learner fast-forwarded.
+    pub fn simulated_now(&self) -> jiff::Timestamp {
+        let offset = self
+            .clock_offset_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_millis(offset))
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+    }
+
+    /// Runs the session's cluster up to its simulated now. The clock runs with real time, but
+    /// lazily: an idle session costs nothing, and catches up (firing every timer in order) on
+    /// its next request.
+    pub fn catch_up(&self, st: &mut SessionState) {
+        let target = self.simulated_now();
+        if target > st.cluster.now() {
+            st.cluster.advance_to(target);
+        }
+    }
+
+    /// Fast-forwards the session's clock by `seconds` and lets the controllers settle.
+    pub fn fast_forward(&self, st: &mut SessionState, seconds: u64) {
+        let ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        self.clock_offset_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+        self.catch_up(st);
     }
 }
 

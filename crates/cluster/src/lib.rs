@@ -106,6 +106,15 @@ impl Cluster {
         c
     }
 
+    /// A copy of this cluster with its own random sequence. The copy shares every object with
+    /// the original (persistent maps), so forking a ready default cluster costs a few hundred bytes
+    /// until the copy starts changing.
+    pub fn fork(&self, seed: u64) -> Cluster {
+        let mut c = self.clone();
+        c.rng = fastrand::Rng::with_seed(seed);
+        c
+    }
+
     pub fn now(&self) -> Timestamp {
         self.now
     }

@@ -74,14 +74,6 @@ async fn serve_path(
     dispatch(state, id, rest, request).await
 }
 
-/// Moves the session's simulated time up to wall time: objects age as the learner watches.
-fn catch_up_clock(cluster: &mut cluster::Cluster) {
-    let now = jiff::Timestamp::now();
-    if now > cluster.now() {
-        cluster.advance(now.duration_since(cluster.now()));
-    }
-}
-
 async fn dispatch(state: AppState, id: String, rest: String, request: AxumRequest) -> Response {
     let Some(session) = authenticate(&state, &id, request.headers()) else {
         return unauthorized();
@@ -124,7 +116,7 @@ async fn dispatch(state: AppState, id: String, rest: String, request: AxumReques
 
     let response = {
         let mut guard = session.lock();
-        catch_up_clock(&mut guard.cluster);
+        session.catch_up(&mut guard);
         apiserver::handle(&mut guard.cluster, &req)
     };
     if req.method != "GET" {
@@ -152,7 +144,7 @@ fn into_axum(r: kubectl::rest::Response) -> Response {
 async fn watch(session: Arc<Session>, req: kubectl::rest::Request) -> Response {
     let started = {
         let mut guard = session.lock();
-        catch_up_clock(&mut guard.cluster);
+        session.catch_up(&mut guard);
         watch_start(&guard.cluster, &req)
     };
     let mut w = match started {
@@ -174,7 +166,7 @@ async fn watch(session: Arc<Session>, req: kubectl::rest::Request) -> Response {
             changed.as_mut().enable();
             let lines = {
                 let mut guard = session.lock();
-                catch_up_clock(&mut guard.cluster);
+                session.catch_up(&mut guard);
                 let mut lines = w.poll(&guard.cluster);
                 if last_bookmark.elapsed() > Duration::from_secs(60) {
                     last_bookmark = tokio::time::Instant::now();

@@ -1,8 +1,9 @@
 //! HTTP routes of the public contract (see README and DESIGN).
 
 pub mod api;
-pub mod events;
 pub mod classrooms;
+pub mod clock;
+pub mod events;
 pub mod k8s;
 pub mod kubeconfig;
 pub mod lessons;
@@ -14,10 +15,11 @@ use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
     api::router()
-        .merge(events::router())
         .merge(k8s::router())
         .merge(kubeconfig::router())
         .merge(lessons::router())
+        .merge(events::router())
+        .merge(clock::router())
         .merge(classrooms::router())
         .merge(terminal::router())
         .with_state(state)
