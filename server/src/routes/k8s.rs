@@ -113,6 +113,9 @@ async fn dispatch(state: AppState, id: String, rest: String, request: AxumReques
     if req.method == "GET" && matches!(req.query_value("watch").as_deref(), Some("true" | "1")) {
         return watch(session, req).await;
     }
+    if req.method == "GET" && is_log(&req) && matches!(req.query_value("follow").as_deref(), Some("true" | "1")) {
+        return follow_log(session, req).await;
+    }
 
     let response = {
         let mut guard = session.lock();
@@ -218,4 +221,93 @@ fn watch_start(
         .filter(|r| r.version == p.version && p.name.is_none())
         .ok_or_else(apiserver::not_found_path)?;
     apiserver::watch::Watch::start(cluster, req, rt, p.namespace.as_deref())
+}
+
+fn is_log(req: &kubectl::rest::Request) -> bool {
+    apiserver::path::ApiPath::parse(req.path_only())
+        .is_some_and(|p| p.plural == "pods" && p.subresource.as_deref() == Some("log"))
+}
+
+/// `kubectl logs -f`: the log so far, then new lines as the simulated container writes them,
+/// until the container stops or the client goes away.
+async fn follow_log(session: Arc<Session>, req: kubectl::rest::Request) -> Response {
+    use apiserver::logs::{self, LogOptions};
+    let Some(p) = apiserver::path::ApiPath::parse(req.path_only()) else {
+        return status_response(&apiserver::not_found_path());
+    };
+    let (ns, pod) = (
+        p.namespace.unwrap_or_else(|| "default".into()),
+        p.name.unwrap_or_default(),
+    );
+    let opts = LogOptions::from_request(&req);
+    // New lines are found by counting the whole log, so tailLines and sinceSeconds shape only
+    // what is sent first.
+    let whole = LogOptions { tail_lines: None, since_seconds: None, ..opts.clone() };
+    let first = {
+        let mut guard = session.lock();
+        session.catch_up(&mut guard);
+        apiserver::handlers::requesting_user(&guard.cluster, &req).and_then(|user| {
+            let shown = logs::lines(&guard.cluster, &user, &ns, &pod, &opts)?;
+            let count = logs::lines(&guard.cluster, &user, &ns, &pod, &whole)?.len();
+            Ok((user, shown, count))
+        })
+    };
+    let (user, shown, mut sent) = match first {
+        Ok(x) => x,
+        Err(status) => return status_response(&status),
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    let initial: String = shown.iter().map(|l| logs::render(l, opts.timestamps)).collect();
+    tokio::spawn(async move {
+        if !initial.is_empty() && tx.send(Ok(Bytes::from(initial))).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(WATCH_POLL) => {}
+                _ = tx.closed() => return,
+            }
+            let (all, running) = {
+                let mut guard = session.lock();
+                session.catch_up(&mut guard);
+                (
+                    logs::lines(&guard.cluster, &user, &ns, &pod, &whole),
+                    container_running(&guard.cluster, &ns, &pod, opts.container.as_deref()),
+                )
+            };
+            let Ok(all) = all else { return };
+            let text: String = all.iter().skip(sent).map(|l| logs::render(l, opts.timestamps)).collect();
+            sent = sent.max(all.len());
+            if !text.is_empty() && tx.send(Ok(Bytes::from(text))).await.is_err() {
+                return;
+            }
+            if !running {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// Whether the followed container is still running (a follow ends when it stops).
+fn container_running(cluster: &cluster::Cluster, ns: &str, pod: &str, container: Option<&str>) -> bool {
+    let key = cluster::Key { kind: "Pod", namespace: ns.into(), name: pod.into() };
+    let Some(p) = cluster.store().get(&key).and_then(|o| o.as_pod()) else {
+        return false;
+    };
+    p.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|c| container.is_none_or(|n| c.name == n))
+        .any(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()))
 }
