@@ -25,6 +25,7 @@
 //! then calling [`Cluster::collect_garbage`].
 
 mod delete;
+mod pods;
 mod read;
 mod subresources;
 mod write;
@@ -144,6 +145,13 @@ impl WriteOptions {
 pub struct Written {
     pub object: Arc<Object>,
     pub warnings: Vec<String>,
+}
+
+/// Resolves a manifest's apiVersion and kind to a served type, or the message kubectl prints
+/// when discovery has no such mapping: `no matches for kind "ReplicaSet" in version "v1"`.
+pub fn lookup_kind(api_version: &str, kind: &str) -> Result<&'static ResourceType, String> {
+    crate::resources::by_kind(api_version, kind)
+        .ok_or_else(|| format!("no matches for kind {kind:?} in version {api_version:?}"))
 }
 
 /// Kinds whose registry keeps `metadata.generation` (bumped on spec changes only).
