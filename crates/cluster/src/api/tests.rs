@@ -1114,3 +1114,19 @@ fn ten_thousand_pods() {
     }
     eprintln!("10,000 pod deletes: {:?}", start.elapsed());
 }
+
+#[test]
+fn unknown_kinds_get_kubectls_no_matches_message() {
+    assert_eq!(
+        lookup_kind("apps/v1", "ReplicaSet").unwrap().plural,
+        "replicasets"
+    );
+    assert_eq!(
+        lookup_kind("v1", "ReplicaSet").unwrap_err(),
+        r#"no matches for kind "ReplicaSet" in version "v1""#
+    );
+    assert_eq!(
+        lookup_kind("apps/v1beta1", "Deployment").unwrap_err(),
+        r#"no matches for kind "Deployment" in version "apps/v1beta1""#
+    );
+}
