@@ -5,7 +5,7 @@
 //! The shell is written against this trait; the cluster runtime implements it (see the `impl` for
 //! [`Cluster`] at the bottom), and tests can substitute their own.
 
-use cluster::Cluster;
+use cluster::{images, network, Cluster};
 
 /// An HTTP request as curl sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,10 +74,11 @@ pub trait Runtime {
 
     /// `minikube image load` / `kind load docker-image`: the image is now in every node's image
     /// store, so pods using it (and `imagePullPolicy: IfNotPresent`) stop failing to pull.
-    fn load_image(&mut self, image: &LocalImage);
+    /// Returns the nodes that did not have it yet; an error when the cluster cannot run it.
+    fn load_image(&mut self, image: &LocalImage) -> Result<Vec<String>, String>;
 
     /// `docker push`: the registry now serves the image to every node.
-    fn push_image(&mut self, image: &LocalImage);
+    fn push_image(&mut self, image: &LocalImage) -> Result<(), String>;
 
     /// The size of an image the registry serves (public, or pushed), `None` if it has none by that
     /// reference. `docker build` checks its `FROM` here; `docker push` reports layers as
@@ -88,21 +89,91 @@ pub trait Runtime {
     fn http(&mut self, to: &Endpoint, request: &HttpRequest) -> Result<HttpResponse, NetError>;
 }
 
-/// The session's cluster as the laptop sees it.
+/// The session's cluster as the laptop sees it: its nodes' image stores, its registry and its
+/// network model (`cluster::images`, `cluster::network`).
 impl Runtime for Cluster {
     fn cluster(&mut self) -> &mut Cluster {
         self
     }
 
-    fn load_image(&mut self, _image: &LocalImage) {}
-
-    fn push_image(&mut self, _image: &LocalImage) {}
-
-    fn registry_image(&mut self, _reference: &str) -> Option<u64> {
-        None
+    fn load_image(&mut self, image: &LocalImage) -> Result<Vec<String>, String> {
+        self.load_image_into_nodes(&image.reference)
+            .map_err(|e| e.to_string())
     }
 
-    fn http(&mut self, _to: &Endpoint, _request: &HttpRequest) -> Result<HttpResponse, NetError> {
-        Err(NetError::Refused)
+    fn push_image(&mut self, image: &LocalImage) -> Result<(), String> {
+        self.registry_push(&image.reference)
+            .map_err(|e| e.to_string())
+    }
+
+    fn registry_image(&mut self, reference: &str) -> Option<u64> {
+        let r = images::ImageRef::parse(reference);
+        images::lookup_tagged(&r)
+            .filter(|s| s.availability == images::Availability::Public)
+            .map(|s| s.size_bytes)
+    }
+
+    fn http(&mut self, to: &Endpoint, request: &HttpRequest) -> Result<HttpResponse, NetError> {
+        let answer = match to {
+            Endpoint::Node { ip, port } => self.http_request(
+                network::Origin::Outside,
+                &format!("http://{ip}:{port}{}", request.path),
+            ),
+            Endpoint::Pod {
+                namespace,
+                name,
+                port,
+            } => {
+                // A port-forward enters the pod's network namespace, as a request from the pod
+                // itself to its own address would.
+                let pods = cluster::resources::by_plural("", "pods").expect("pods are served");
+                let ip = self
+                    .get(pods, Some(namespace), name)
+                    .ok()
+                    .and_then(|p| p.to_value()["status"]["podIP"].as_str().map(str::to_string))
+                    .ok_or(NetError::EmptyReply)?;
+                self.http_request(
+                    network::Origin::Pod { namespace, name },
+                    &format!("http://{ip}:{port}{}", request.path),
+                )
+            }
+        };
+        match answer {
+            Ok(r) => Ok(HttpResponse {
+                status: r.status,
+                reason: reason_phrase(r.status).to_string(),
+                headers: vec![("Content-Length".into(), r.body.len().to_string())],
+                body: r.body,
+            }),
+            Err(network::NetError::Refused { .. } | network::NetError::BadUrl) => {
+                Err(NetError::Refused)
+            }
+            Err(network::NetError::EmptyReply) => Err(NetError::EmptyReply),
+            Err(network::NetError::Timeout { .. } | network::NetError::Unresolved(_)) => {
+                Err(NetError::Unreachable)
+            }
+        }
+    }
+}
+
+/// The reason phrase of an HTTP status.
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
     }
 }

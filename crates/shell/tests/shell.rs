@@ -552,4 +552,3 @@ fn hostile_input_is_handled_safely() {
     }
     assert!(s.files["big"].len() <= shell::workspace::MAX_FILE_BYTES);
 }
-

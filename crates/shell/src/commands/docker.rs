@@ -597,12 +597,18 @@ fn push(cx: &mut Cx, args: &[String]) -> Done {
         "{tag}: digest: {digest} size: {}\n",
         1200 + 210 * layers.len()
     ));
-    cx.rt.push_image(&LocalImage {
+    if let Err(e) = cx.rt.push_image(&LocalImage {
         reference: r.clone(),
         base: image.base.clone(),
         exposed_ports: image.exposed_ports.clone(),
         size_bytes: image.size_bytes,
-    });
+    }) {
+        return Done {
+            stdout: format!("The push refers to repository [{qualified_repo}]\n"),
+            stderr: format!("unknown: {e}\n"),
+            code: 1,
+        };
+    }
     Done::out(out)
 }
 

@@ -104,16 +104,28 @@ fn load(cx: &mut Cx, args: &[String]) -> Done {
             d.code = 1;
             return d;
         };
-        d.stderr.push_str(&format!(
-            "Image: \"{reference}\" with ID \"{}\" not yet present on node \"{name}-control-plane\", loading...\n",
-            img.id
-        ));
-        cx.rt.load_image(&LocalImage {
+        let loaded = cx.rt.load_image(&LocalImage {
             reference: normalize(reference),
             base: img.base.clone(),
             exposed_ports: img.exposed_ports.clone(),
             size_bytes: img.size_bytes,
         });
+        match loaded {
+            // kind names its one node after the cluster.
+            Ok(nodes) if nodes.is_empty() => d.stderr.push_str(&format!(
+                "Image: \"{reference}\" with ID \"{}\" found to be already present on all nodes.\n",
+                img.id
+            )),
+            Ok(_) => d.stderr.push_str(&format!(
+                "Image: \"{reference}\" with ID \"{}\" not yet present on node \"{name}-control-plane\", loading...\n",
+                img.id
+            )),
+            Err(e) => {
+                d.stderr.push_str(&format!("ERROR: failed to load image: {e}\n"));
+                d.code = 1;
+                return d;
+            }
+        }
     }
     d
 }

@@ -289,7 +289,14 @@ fn image(cx: &mut Cx, args: &[String]) -> Done {
             }
             for reference in images {
                 match local_or_remote(cx, reference) {
-                    Some(img) => cx.rt.load_image(&img),
+                    Some(img) => {
+                        if let Err(e) = cx.rt.load_image(&img) {
+                            return Done::err(
+                                format!("\n❌  Exiting due to GUEST_IMAGE_LOAD: Failed to load image: {e}\n\n"),
+                                80,
+                            );
+                        }
+                    }
                     None => {
                         let r = super::laptop::normalize(reference);
                         return Done::err(

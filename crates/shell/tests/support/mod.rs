@@ -23,13 +23,15 @@ impl Runtime for Recorder {
         &mut self.cluster
     }
 
-    fn load_image(&mut self, image: &LocalImage) {
+    fn load_image(&mut self, image: &LocalImage) -> Result<Vec<String>, String> {
         self.loaded.push(image.clone());
+        Ok(vec!["minikube".into()])
     }
 
-    fn push_image(&mut self, image: &LocalImage) {
+    fn push_image(&mut self, image: &LocalImage) -> Result<(), String> {
         self.registry.insert(image.reference.clone());
         self.pushed.push(image.clone());
+        Ok(())
     }
 
     fn registry_image(&mut self, reference: &str) -> Option<u64> {
@@ -160,7 +162,12 @@ impl Session {
         // The simulated kubelet pulls and starts it as time passes.
         self.rt.cluster.advance(jiff::SignedDuration::from_secs(60));
         let rt = resources::by_plural("", "pods").unwrap();
-        let pod = self.rt.cluster.get(rt, Some("default"), name).unwrap().to_value();
+        let pod = self
+            .rt
+            .cluster
+            .get(rt, Some("default"), name)
+            .unwrap()
+            .to_value();
         assert_eq!(pod["status"]["phase"], "Running", "{}", pod["status"]);
     }
 
