@@ -31,12 +31,27 @@ pub struct Lesson {
 pub struct Exercise {
     pub id: String,
     pub title: String,
+    /// `task`, `debug` or `quiz`.
+    #[serde(default)]
+    pub kind: String,
     #[serde(default)]
     pub task: String,
+    /// How many hints there are (their text is revealed one by one by the server).
     #[serde(default)]
-    pub hints: Vec<String>,
+    pub hints: usize,
     #[serde(default)]
-    pub solutions: Vec<Attempt>,
+    pub questions: Vec<Question>,
+    /// What the grader checks, by name.
+    #[serde(default)]
+    pub checks: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct Question {
+    pub id: String,
+    pub question: String,
+    #[serde(default)]
+    pub choices: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -45,6 +60,8 @@ pub struct Attempt {
     pub files: Vec<FileSpec>,
     #[serde(default)]
     pub commands: Vec<String>,
+    #[serde(default)]
+    pub answers: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -52,6 +69,25 @@ pub struct FileSpec {
     pub path: String,
     #[serde(default)]
     pub content: Option<String>,
+}
+
+/// `GET /api/sessions/{id}/progress`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct Progress {
+    #[serde(default)]
+    pub exercises: std::collections::BTreeMap<String, ExerciseProgress>,
+    #[serde(default)]
+    pub active: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct ExerciseProgress {
+    #[serde(default)]
+    pub passed: bool,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub hints_used: usize,
 }
 
 /// `POST .../check`'s answer.
@@ -70,19 +106,43 @@ pub struct Check {
     pub message: String,
 }
 
+/// The learner's record, shared by the pane and its exercise cards.
+pub type ProgressSignal = RwSignal<Progress>;
+
 #[component]
 pub fn LessonPane(session: String) -> impl IntoView {
     let course = RwSignal::new(None::<Result<Course, String>>);
     let current = RwSignal::new(0usize);
-    let passed = RwSignal::new(std::collections::BTreeSet::<String>::new());
-    Effect::new(move |_| {
-        leptos::task::spawn_local(async move {
-            let result = api::get_json("/api/lessons").await.and_then(|v| {
-                serde_json::from_value::<Course>(v).map_err(|e| format!("unexpected course format: {e}"))
+    let progress: ProgressSignal = RwSignal::new(Progress::default());
+    {
+        let session = session.clone();
+        Effect::new(move |_| {
+            let session = session.clone();
+            leptos::task::spawn_local(async move {
+                let result = api::get_json("/api/lessons").await.and_then(|v| {
+                    serde_json::from_value::<Course>(v)
+                        .map_err(|e| format!("unexpected course format: {e}"))
+                });
+                let record = api::get_json(&format!("/api/sessions/{session}/progress"))
+                    .await
+                    .ok()
+                    .and_then(|v| serde_json::from_value::<Progress>(v).ok())
+                    .unwrap_or_default();
+                // Come back to the lesson of the exercise in progress.
+                if let (Ok(course), Some(active)) = (&result, &record.active) {
+                    if let Some(i) = course
+                        .lessons
+                        .iter()
+                        .position(|l| l.exercises.iter().any(|e| &e.id == active))
+                    {
+                        current.set(i);
+                    }
+                }
+                progress.set(record);
+                course.set(Some(result));
             });
-            course.set(Some(result));
         });
-    });
+    }
     let session = StoredValue::new(session);
 
     view! {
@@ -93,7 +153,7 @@ pub fn LessonPane(session: String) -> impl IntoView {
                     None => view! { <p class="muted">"Loading the course…"</p> }.into_any(),
                     Some(Err(e)) => view! {
                         <div class="notice">
-                            <p>"The course is not available yet (" {e} ")."</p>
+                            <p>"The course is not available (" {e} ")."</p>
                             <p>"Meanwhile, try the terminal: " <code>"kubectl get nodes"</code></p>
                         </div>
                     }.into_any(),
@@ -103,26 +163,30 @@ pub fn LessonPane(session: String) -> impl IntoView {
                     Some(Ok(course)) => {
                         let total: usize = course.lessons.iter().map(|l| l.exercises.len()).sum();
                         let lessons = course.lessons.clone();
+                        let count = lessons.len();
                         let titles = lessons.iter().enumerate().map(|(i, l)| {
-                            view! { <option value=i.to_string() selected=move || current.get() == i>{l.title.clone()}</option> }
+                            view! { <option value=i.to_string() selected=move || current.get() == i>{format!("{}. {}", i + 1, l.title)}</option> }
                         }).collect_view();
                         view! {
                             <div class="course-nav">
-                                <label>
-                                    <span class="visually-hidden">"Lesson"</span>
-                                    <select aria-label="Choose a lesson"
-                                        on:change=move |ev| current.set(event_target_value(&ev).parse().unwrap_or(0))>
-                                        {titles}
-                                    </select>
-                                </label>
-                                <span class="progress" aria-label="Progress">
-                                    {move || format!("{}/{} exercises passed", passed.with(|p| p.len()), total)}
+                                <select aria-label="Choose a lesson"
+                                    on:change=move |ev| current.set(event_target_value(&ev).parse().unwrap_or(0))>
+                                    {titles}
+                                </select>
+                                <span class="progress" role="status" aria-label="Progress">
+                                    {move || format!("{}/{} passed", progress.with(|p| p.exercises.values().filter(|e| e.passed).count()), total)}
                                 </span>
                             </div>
                             {move || {
                                 let lesson = lessons.get(current.get()).cloned().unwrap_or_default();
-                                view! { <LessonText lesson=lesson session=session.get_value() passed=passed/> }
+                                view! { <LessonText lesson=lesson session=session.get_value() progress=progress/> }
                             }}
+                            <div class="lesson-nav">
+                                <button class="button" disabled=move || current.get() == 0
+                                    on:click=move |_| current.update(|c| *c = c.saturating_sub(1))>"← Previous"</button>
+                                <button class="button" disabled=move || { current.get() + 1 >= count }
+                                    on:click=move |_| current.update(|c| *c = (*c + 1).min(count - 1))>"Next →"</button>
+                            </div>
                         }.into_any()
                     }
                 }}
@@ -132,20 +196,17 @@ pub fn LessonPane(session: String) -> impl IntoView {
 }
 
 #[component]
-fn LessonText(
-    lesson: Lesson,
-    session: String,
-    passed: RwSignal<std::collections::BTreeSet<String>>,
-) -> impl IntoView {
+fn LessonText(lesson: Lesson, session: String, progress: ProgressSignal) -> impl IntoView {
     let segments = markdown::segments(&lesson.markdown);
     view! {
         <article class="lesson-text">
+            <h1>{lesson.title.clone()}</h1>
             {segments.into_iter().map(|segment| match segment {
                 Segment::Html(html) => view! { <div inner_html=html></div> }.into_any(),
                 Segment::Code { info, text } => view! { <CodeBlock info text/> }.into_any(),
             }).collect_view()}
             {lesson.exercises.into_iter().map(|exercise| {
-                view! { <ExerciseCard exercise session=session.clone() passed/> }
+                view! { <ExerciseCard exercise session=session.clone() progress/> }
             }).collect_view()}
         </article>
     }
@@ -188,71 +249,139 @@ fn CodeBlock(info: String, text: String) -> impl IntoView {
 }
 
 #[component]
-fn ExerciseCard(
-    exercise: Exercise,
-    session: String,
-    passed: RwSignal<std::collections::BTreeSet<String>>,
-) -> impl IntoView {
+fn ExerciseCard(exercise: Exercise, session: String, progress: ProgressSignal) -> impl IntoView {
     let result = RwSignal::new(None::<Result<CheckResult, String>>);
-    let hints_shown = RwSignal::new(0usize);
-    let tried = RwSignal::new(false);
+    let hints = RwSignal::new(Vec::<String>::new());
+    let solution = RwSignal::new(None::<Result<Vec<Attempt>, String>>);
+    let answers = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
     let busy = RwSignal::new(false);
     let id = exercise.id.clone();
+    let hint_count = exercise.hints;
     let base = format!("/api/sessions/{session}/exercises/{id}");
-    let (start_url, check_url) = (format!("{base}/start"), format!("{base}/check"));
-    let hints = exercise.hints.clone();
-    let hint_count = hints.len();
-    let solution = exercise.solutions.first().cloned();
+    let base = StoredValue::new(base);
+    let id = StoredValue::new(id);
+    let record = move || progress.with(|p| p.exercises.get(&id.get_value()).cloned().unwrap_or_default());
+    let tried = move || record().attempts > 0 || result.with(Option::is_some);
+
+    // Hints already revealed (they survive a refresh).
+    if hint_count > 0 {
+        Effect::new(move |_| {
+            leptos::task::spawn_local(async move {
+                if let Ok(v) = api::get_json(&format!("{}/hints", base.get_value())).await {
+                    hints.set(serde_json::from_value(v["hints"].clone()).unwrap_or_default());
+                }
+            });
+        });
+    }
 
     let start = move |_| {
-        let url = start_url.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let r = api::post_json(&url, &serde_json::json!({})).await;
-            result.set(r.err().map(Err));
-            hints_shown.set(0);
+            let r = api::post_json(&format!("{}/start", base.get_value()), &serde_json::json!({})).await;
+            match r {
+                Ok(v) => {
+                    result.set(None);
+                    // The exercise's files go into the editor.
+                    let session = base.get_value().split('/').nth(3).unwrap_or_default().to_string();
+                    let files: Vec<String> = serde_json::from_value(v["files"].clone()).unwrap_or_default();
+                    for path in files {
+                        if let Ok(text) = api::get_text(&format!("/api/sessions/{session}/files/{path}")).await {
+                            expect_context::<EditorFiles>().load(&path, &text);
+                        }
+                    }
+                    progress.update(|p| p.active = Some(id.get_value()));
+                }
+                Err(e) => result.set(Some(Err(e))),
+            }
             busy.set(false);
         });
     };
-    let check = {
-        let id = id.clone();
-        move |_| {
-            let (url, id) = (check_url.clone(), id.clone());
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                js::editor_saved().await;
-                let r = api::post_json(&url, &serde_json::json!({})).await.and_then(|v| {
-                    serde_json::from_value::<CheckResult>(v).map_err(|e| e.to_string())
+    let check = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            js::editor_saved().await;
+            let body = serde_json::json!({ "answers": answers.get_untracked() });
+            let r = api::post_json(&format!("{}/check", base.get_value()), &body)
+                .await
+                .and_then(|v| serde_json::from_value::<CheckResult>(v).map_err(|e| e.to_string()));
+            if let Ok(r) = &r {
+                progress.update(|p| {
+                    let e = p.exercises.entry(id.get_value()).or_default();
+                    e.attempts += 1;
+                    e.passed |= r.passed;
                 });
-                if let Ok(r) = &r {
-                    if r.passed {
-                        passed.update(|p| {
-                            p.insert(id);
-                        });
-                    }
-                }
-                tried.set(true);
-                result.set(Some(r));
-                busy.set(false);
-            });
-        }
+            }
+            result.set(Some(r));
+            busy.set(false);
+        });
     };
+    let hint = move |_: leptos::ev::MouseEvent| {
+        leptos::task::spawn_local(async move {
+            if let Ok(v) = api::post_json(&format!("{}/hint", base.get_value()), &serde_json::json!({})).await {
+                hints.set(serde_json::from_value(v["hints"].clone()).unwrap_or_default());
+            }
+        });
+    };
+    let show_solution = move |_: leptos::ev::MouseEvent| {
+        leptos::task::spawn_local(async move {
+            let r = api::get_json(&format!("{}/solution", base.get_value())).await.and_then(|v| {
+                serde_json::from_value::<Vec<Attempt>>(v["solutions"].clone()).map_err(|e| e.to_string())
+            });
+            solution.set(Some(r));
+        });
+    };
+    let questions = exercise.questions.clone();
 
     view! {
-        <div class="exercise" role="region" aria-label=format!("Exercise: {}", exercise.title) data-exercise=id.clone()>
-            <h3>{exercise.title.clone()}</h3>
+        <div class="exercise" role="region" aria-label=format!("Exercise: {}", exercise.title) data-exercise=id.get_value()>
+            <h3>
+                {move || if record().passed { "✓ " } else { "" }}
+                {exercise.title.clone()}
+                <span class="muted kind">{format!(" {}", exercise.kind)}</span>
+            </h3>
             <div class="task" inner_html=markdown::to_html(&exercise.task)></div>
+            {questions.into_iter().map(|q| {
+                let qid = q.id.clone();
+                view! {
+                    <fieldset class="question">
+                        <legend>{q.question.clone()}</legend>
+                        {if q.choices.is_empty() {
+                            let qid = qid.clone();
+                            view! {
+                                <input type="text" aria-label=q.question.clone()
+                                    on:input=move |ev| { let v = event_target_value(&ev); answers.update(|a| { a.insert(qid.clone(), v); }); }/>
+                            }.into_any()
+                        } else {
+                            q.choices.iter().map(|choice| {
+                                let (qid, choice) = (qid.clone(), choice.clone());
+                                let value = choice.clone();
+                                view! {
+                                    <label class="choice">
+                                        <input type="radio" name=format!("{}-{}", id.get_value(), qid)
+                                            on:change=move |_| answers.update(|a| { a.insert(qid.clone(), value.clone()); })/>
+                                        {choice}
+                                    </label>
+                                }
+                            }).collect_view().into_any()
+                        }}
+                    </fieldset>
+                }
+            }).collect_view()}
             <div class="exercise-actions">
-                <button class="button" on:click=start disabled=move || busy.get()>"Start / reset"</button>
-                <button class="button primary" on:click=check disabled=move || busy.get()>"Check"</button>
-                <button class="button" disabled=move || hints_shown.get() >= hint_count
-                    on:click=move |_| hints_shown.update(|n| *n += 1)>
-                    {move || format!("Hint ({}/{})", hints_shown.get(), hint_count)}
+                <button class="button" on:click=start disabled=move || busy.get()>
+                    {move || if progress.with(|p| p.active.as_deref() == Some(id.get_value().as_str())) { "Reset" } else { "Start" }}
                 </button>
+                <button class="button primary" on:click=check disabled=move || busy.get()>"Check"</button>
+                <button class="button" disabled=move || { hints.with(Vec::len) >= hint_count } on:click=hint>
+                    {move || format!("Hint ({}/{})", hints.with(Vec::len), hint_count)}
+                </button>
+                <Show when=tried>
+                    <button class="button" on:click=show_solution>"Solution"</button>
+                </Show>
             </div>
             {move || result.get().map(|r| match r {
                 Ok(r) => view! {
-                    <div class=if r.passed { "checks passed" } else { "checks failed" } role="status">
+                    <div class=if r.passed { "checks passed" } else { "checks failed" } role="status" aria-label="Check result">
                         <strong>{if r.passed { "Passed!" } else { "Not yet." }}</strong>
                         <ul>
                             {r.checks.into_iter().map(|c| view! {
@@ -263,23 +392,22 @@ fn ExerciseCard(
                         </ul>
                     </div>
                 }.into_any(),
-                Err(e) => view! { <div class="checks failed" role="status">{e}</div> }.into_any(),
+                Err(e) => view! { <div class="checks failed" role="status" aria-label="Check result">{e}</div> }.into_any(),
             })}
-            <ol class="hints">
-                {move || hints.iter().take(hints_shown.get()).map(|h| view! {
-                    <li inner_html=markdown::to_html(h)></li>
-                }).collect_view()}
+            <ol class="hints" aria-label="Hints">
+                {move || hints.get().into_iter().map(|h| view! { <li inner_html=markdown::to_html(&h)></li> }).collect_view()}
             </ol>
-            {solution.map(|s| view! {
-                <Show when=move || tried.get()>
-                    <details class="solution">
-                        <summary>"Show a solution"</summary>
-                        {s.files.iter().map(|f| view! {
-                            <CodeBlock info=format!("yaml {}", f.path) text=f.content.clone().unwrap_or_default()/>
+            {move || solution.get().map(|s| match s {
+                Ok(attempts) => attempts.into_iter().take(1).map(|a| view! {
+                    <div class="solution" aria-label="Solution">
+                        {a.files.into_iter().map(|f| view! {
+                            <CodeBlock info=format!("yaml {}", f.path) text=f.content.unwrap_or_default()/>
                         }).collect_view()}
-                        {(!s.commands.is_empty()).then(|| view! { <CodeBlock info="sh".to_string() text=s.commands.join("\n")/> })}
-                    </details>
-                </Show>
+                        {(!a.commands.is_empty()).then(|| view! { <CodeBlock info="sh".to_string() text=a.commands.join("\n")/> })}
+                        {a.answers.into_iter().map(|(q, v)| view! { <p>{format!("{q}: {v}")}</p> }).collect_view()}
+                    </div>
+                }).collect_view().into_any(),
+                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
             })}
         </div>
     }

@@ -44,8 +44,16 @@ export function createEditor({ session, files, theme }) {
     return request;
   }
 
-  async function mount(host) {
+  let mounted;
+  let hostElement = null;
+  function mount(host) {
     if (!host) return;
+    hostElement = host;
+    mounted ??= load(host);
+    return mounted;
+  }
+
+  async function load(host) {
     const css = document.createElement('link');
     css.rel = 'stylesheet';
     css.href = new URL('./editor.css', import.meta.url).href;
@@ -87,6 +95,30 @@ export function createEditor({ session, files, theme }) {
     },
     active() {
       return current;
+    },
+    /**
+     * `kubectl edit`: shows `content` in the editor until the learner saves or cancels; resolves to
+     * the saved text, or null when cancelled.
+     */
+    async edit(path, content) {
+      await mounted;
+      const doc = monaco.showScratch(path, content);
+      const bar = document.createElement('div');
+      bar.className = 'edit-bar';
+      bar.setAttribute('role', 'toolbar');
+      bar.setAttribute('aria-label', 'kubectl edit');
+      bar.innerHTML = '<span></span><button class="button primary">Save and close</button><button class="button">Cancel</button>';
+      bar.querySelector('span').textContent = `kubectl edit: ${path}`;
+      hostElement.before(bar);
+      const [save, cancel] = bar.querySelectorAll('button');
+      const text = await new Promise((resolve) => {
+        save.onclick = () => resolve(doc.text());
+        cancel.onclick = () => resolve(null);
+      });
+      bar.remove();
+      monaco.show(current);
+      doc.dispose();
+      return text;
     },
     /** The messages of every marker Monaco shows (schema and server diagnostics). */
     markers() {

@@ -47,6 +47,12 @@ export async function loadEditor(host, { theme, textOf, onChange }) {
   }
 
   return {
+    /** Shows a document that is not a workspace file (kubectl edit's); returns its text getter. */
+    showScratch(path, text) {
+      const m = monaco.editor.createModel(text, 'yaml', monaco.Uri.parse(`scratch://${path}`));
+      editor.setModel(m);
+      return { text: () => m.getValue(), dispose: () => m.dispose() };
+    },
     show(path) {
       editor.setModel(model(path));
     },

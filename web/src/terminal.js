@@ -1,5 +1,8 @@
-// The terminal: xterm.js with a small line editor (history, cursor keys, Ctrl-C, Ctrl-L, paste)
-// in front of the session's shell, `POST /api/sessions/{id}/shell`, one line at a time.
+// The terminal: xterm.js with a small line editor (history, cursor keys, Ctrl-C, Ctrl-L, Tab,
+// paste) in front of the session's shell. It talks to the terminal WebSocket
+// (`/api/sessions/{id}/terminal`: streaming output, Ctrl-C, completion, shared history; protocol in
+// server/src/routes/terminal.rs) and falls back to `POST /api/sessions/{id}/shell`, one line at a
+// time, when the socket cannot be opened.
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
@@ -16,11 +19,12 @@ export function createTerminal({ session, theme }) {
   let fit = null;
   let line = '';
   let cursor = 0;
-  const history = [];
+  let history = [];
   let historyIndex = 0;
   // Lines wait here while one runs, so "run" buttons and typing never interleave.
   const queue = [];
-  let running = false;
+  let running = null; // { resolve } of the line in flight
+  let socket = null; // open WebSocket, or null when the HTTP fallback is in use
 
   function mount(host) {
     if (!host || term) return;
@@ -38,11 +42,79 @@ export function createTerminal({ session, theme }) {
     term.open(host);
     term.textarea?.setAttribute('aria-label', 'Terminal input');
     fit.fit();
-    new ResizeObserver(() => fit.fit()).observe(host);
+    new ResizeObserver(() => {
+      fit.fit();
+      send({ type: 'resize', cols: term.cols, rows: term.rows });
+    }).observe(host);
     term.writeln('Welcome to Wheelhouse. Your cluster is ready: try \x1b[1mkubectl get nodes\x1b[0m');
-    term.write(PROMPT);
     term.onData(onData);
-    host.dataset.ready = 'true';
+    connect().finally(() => {
+      term.write(PROMPT);
+      host.dataset.ready = 'true';
+      host.dataset.transport = socket ? 'websocket' : 'http';
+    });
+  }
+
+  /** Opens the terminal socket; resolves when it is open or known to be unavailable. */
+  function connect() {
+    return new Promise((resolve) => {
+      let ws;
+      try {
+        const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+        ws = new WebSocket(`${scheme}://${location.host}/api/sessions/${session}/terminal`);
+      } catch {
+        return resolve();
+      }
+      const timer = setTimeout(() => ws.close(), 5000);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        socket = ws;
+        send({ type: 'resize', cols: term.cols, rows: term.rows });
+        resolve();
+      };
+      ws.onmessage = (event) => onMessage(JSON.parse(event.data));
+      ws.onclose = () => {
+        clearTimeout(timer);
+        if (socket === ws) {
+          socket = null;
+          if (running) finish();
+          term.write('\r\n\x1b[33m(terminal connection closed; reconnecting)\x1b[0m\r\n');
+          setTimeout(() => connect().then(() => term.write(PROMPT)), 1000);
+        }
+        resolve();
+      };
+    });
+  }
+
+  function send(message) {
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  function onMessage(message) {
+    switch (message.type) {
+      case 'history':
+        history = message.lines.slice();
+        historyIndex = history.length;
+        break;
+      case 'output':
+        term.write(message.stream === 'stderr' ? `\x1b[31m${message.data}\x1b[0m` : message.data);
+        break;
+      case 'exit':
+        finish();
+        break;
+      case 'completions':
+        complete(message);
+        break;
+      case 'edit':
+        // `kubectl edit`: the document opens in the editor; saving it there answers the shell.
+        window.wheelhouse?.editor.edit(message.path, message.content).then((content) =>
+          send({ type: 'edited', content }),
+        );
+        break;
+      case 'error':
+        term.write(`\x1b[31m${message.message}\x1b[0m\r\n`);
+        break;
+    }
   }
 
   function redraw() {
@@ -52,16 +124,45 @@ export function createTerminal({ session, theme }) {
     if (back > 0) term.write(`\x1b[${back}D`);
   }
 
+  function complete({ start, candidates }) {
+    if (!candidates.length) return;
+    const typed = line.slice(start, cursor);
+    let insert;
+    if (candidates.length === 1) {
+      insert = candidates[0] + ' ';
+    } else {
+      insert = candidates.reduce((prefix, c) => {
+        let i = 0;
+        while (i < prefix.length && prefix[i] === c[i]) i++;
+        return prefix.slice(0, i);
+      });
+      if (insert.length <= typed.length) {
+        term.write('\r\n' + candidates.join('  ') + '\r\n');
+      }
+    }
+    if (insert.length >= typed.length) {
+      line = line.slice(0, start) + insert + line.slice(cursor);
+      cursor = start + insert.length;
+    }
+    redraw();
+  }
+
   function onData(data) {
     if (running) {
-      if (data === '\x03') term.write('^C');
+      if (data === '\x03') {
+        if (socket) send({ type: 'interrupt' });
+        else term.write('^C');
+        queue.length = 0;
+      }
       return;
     }
     // A paste can carry several lines: each complete one runs.
     if (data.length > 1 && /[\r\n]/.test(data)) {
       const parts = data.split(/\r\n|\r|\n/);
       const last = parts.pop();
-      for (const part of parts) submit(line.slice(0, cursor) + part + line.slice(cursor));
+      const first = line.slice(0, cursor) + parts.shift() + line.slice(cursor);
+      submit(first);
+      for (const part of parts) enqueue(part, true);
       line = last;
       cursor = line.length;
       return;
@@ -69,6 +170,9 @@ export function createTerminal({ session, theme }) {
     switch (data) {
       case '\r':
         submit(line);
+        return;
+      case '\t':
+        if (socket) send({ type: 'complete', line, cursor: new TextEncoder().encode(line.slice(0, cursor)).length });
         return;
       case '\x7f': // Backspace
         if (cursor > 0) {
@@ -132,24 +236,35 @@ export function createTerminal({ session, theme }) {
   function enqueue(text, echo) {
     return new Promise((resolve) => {
       queue.push({ text, echo, resolve });
-      if (!running) drain();
+      if (!running) next();
     });
   }
 
-  async function drain() {
-    running = true;
-    while (queue.length) {
-      const { text, echo, resolve } = queue.shift();
-      if (echo) term.write('\r\x1b[2K' + PROMPT + text + '\r\n');
-      if (text.trim()) {
-        history.push(text);
-        await execute(text);
-      }
-      historyIndex = history.length;
+  /** Starts the next queued line, if any. */
+  function next() {
+    const item = queue.shift();
+    if (!item) return;
+    const { text, echo, resolve } = item;
+    if (echo) term.write('\r\x1b[2K' + PROMPT + text + '\r\n');
+    if (!text.trim()) {
       term.write(PROMPT);
       resolve();
+      return next();
     }
-    running = false;
+    history.push(text);
+    historyIndex = history.length;
+    running = { resolve };
+    if (socket) send({ type: 'line', line: text });
+    else execute(text).then(finish);
+  }
+
+  /** The running line ended: prompt again and go on with the queue. */
+  function finish() {
+    const done = running;
+    running = null;
+    term.write(PROMPT);
+    done?.resolve();
+    next();
   }
 
   async function execute(text) {

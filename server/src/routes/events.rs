@@ -3,9 +3,9 @@
 //!
 //! One `data:` message carries a whole [`ClusterView`] (a few kilobytes for a lesson-sized
 //! cluster); a new one is sent whenever the session's resourceVersion or simulated clock moves.
-//! The stream checks for change on a short tick rather than through a notification from the
-//! session, because sessions have no change signal yet; the check reads two numbers under the
-//! session's lock and sends nothing when neither moved.
+//! The stream wakes when the session signals a change (`Session::changed`) and once a second,
+//! when it also moves the simulated clock up to wall time (as the Kubernetes API route does on
+//! every request), so that pods start, back off and restart while the learner watches.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -25,8 +25,8 @@ use serde_json::Value;
 use crate::routes::api::{authorize, ApiError};
 use crate::AppState;
 
-/// How often a stream looks for a change.
-const TICK: Duration = Duration::from_millis(150);
+/// How often a stream moves the clock on when nothing else happens.
+const TICK: Duration = Duration::from_secs(1);
 /// Events shown in the timeline (the newest).
 const TIMELINE: usize = 50;
 
@@ -44,8 +44,13 @@ async fn stream(
     tokio::spawn(async move {
         let mut last = None;
         loop {
+            // Registered before the state is read, so a change made meanwhile still wakes us.
+            let changed = session.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
             let view = {
-                let st = session.lock();
+                let mut st = session.lock();
+                catch_up_clock(&mut st.cluster);
                 let mark = (st.cluster.store().resource_version(), st.cluster.now());
                 (last != Some(mark)).then(|| {
                     last = Some(mark);
@@ -58,13 +63,25 @@ async fn stream(
                     return; // the page went away
                 }
             }
-            tokio::time::sleep(TICK).await;
+            tokio::select! {
+                _ = changed => {}
+                _ = tokio::time::sleep(TICK) => {}
+                _ = tx.closed() => return,
+            }
         }
     });
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|event| (event, rx))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// Moves simulated time up to wall time (never back: a fast-forwarded clock waits for the wall).
+fn catch_up_clock(cluster: &mut Cluster) {
+    let now = jiff::Timestamp::now();
+    if now > cluster.now() {
+        cluster.advance(now.duration_since(cluster.now()));
+    }
 }
 
 /// The objects of one kind, as JSON.
