@@ -57,7 +57,7 @@ use serde_json::json;
 use shell::{State as LineState, Step, Wake};
 
 use crate::routes::api::{authorize, ApiError};
-use crate::sessions::Session;
+use crate::sessions::{Session, SessionState};
 use crate::AppState;
 
 /// Longest message accepted from the client.
@@ -193,9 +193,7 @@ impl Terminal {
         // The terminal went away: its foreground line dies with it, as with a hang-up. Background
         // jobs (port-forwards) keep running for the session.
         if self.running.is_some() {
-            let mut st = self.session.lock();
-            let st = &mut *st;
-            st.shell.interrupt(&mut st.cluster, &mut st.files);
+            self.with_state(|st| st.shell.interrupt(&mut st.cluster, &mut st.files));
         }
     }
 
@@ -223,19 +221,12 @@ impl Terminal {
                 if self.running.is_none() {
                     return Ok(());
                 }
-                let step = {
-                    let mut st = self.session.lock();
-                    let st = &mut *st;
-                    st.shell.interrupt(&mut st.cluster, &mut st.files)
-                };
+                let step = self.with_state(|st| st.shell.interrupt(&mut st.cluster, &mut st.files));
                 self.deliver(step).await
             }
             ClientMessage::Complete { line, cursor } => {
-                let completions = {
-                    let mut st = self.session.lock();
-                    let st = &mut *st;
-                    st.shell.complete(&line, cursor, &mut st.cluster, &st.files)
-                };
+                let completions = self
+                    .with_state(|st| st.shell.complete(&line, cursor, &mut st.cluster, &st.files));
                 self.send(json!({"type": "completions", "start": completions.start, "candidates": completions.candidates}))
                     .await
             }
@@ -247,34 +238,22 @@ impl Terminal {
                 if self.running.is_none() {
                     return Ok(());
                 }
-                let step = {
-                    let mut st = self.session.lock();
-                    let st = &mut *st;
+                let step = self.with_state(|st| {
                     st.shell
                         .finish_edit(content, &mut st.cluster, &mut st.files)
-                };
-                self.session.changed.notify_waiters();
+                });
                 self.deliver(step).await
             }
         }
     }
 
     async fn run(&mut self, line: String) -> Result<(), axum::Error> {
-        let step = {
-            let mut st = self.session.lock();
-            let st = &mut *st;
-            st.shell.start(&line, &mut st.cluster, &mut st.files)
-        };
-        self.session.changed.notify_waiters();
+        let step = self.with_state(|st| st.shell.start(&line, &mut st.cluster, &mut st.files));
         self.deliver(step).await
     }
 
     async fn poll(&mut self) -> Result<(), axum::Error> {
-        let step = {
-            let mut st = self.session.lock();
-            let st = &mut *st;
-            st.shell.poll(&mut st.cluster, &mut st.files)
-        };
+        let step = self.with_state(|st| st.shell.poll(&mut st.cluster, &mut st.files));
         if self.running.is_none() {
             // Only background output: no exit message.
             for c in step.chunks {
@@ -311,13 +290,21 @@ impl Terminal {
             let Some(next) = self.type_ahead.pop_front() else {
                 return Ok(());
             };
-            step = {
-                let mut st = self.session.lock();
-                let st = &mut *st;
-                st.shell.start(&next, &mut st.cluster, &mut st.files)
-            };
-            self.session.changed.notify_waiters();
+            step = self.with_state(|st| st.shell.start(&next, &mut st.cluster, &mut st.files));
         }
+    }
+
+    /// Runs `f` on the session's state with its clock caught up to now, then wakes whoever waits
+    /// on the session's changes (watches, the cluster view). Never held across an await.
+    fn with_state<R>(&self, f: impl FnOnce(&mut SessionState) -> R) -> R {
+        let r = {
+            let mut guard = self.session.lock();
+            let st = &mut *guard;
+            self.session.catch_up(st);
+            f(st)
+        };
+        self.session.changed.notify_waiters();
+        r
     }
 
     async fn send(&mut self, value: serde_json::Value) -> Result<(), axum::Error> {
