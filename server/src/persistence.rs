@@ -180,7 +180,10 @@ impl Persistence {
                 .await
                 .expect("decoding does not panic");
             if let Some(problem) = &problem {
-                tracing::error!(session = id, "{problem}; the session restarts from a fresh cluster");
+                tracing::error!(
+                    session = id,
+                    "{problem}; the session restarts from a fresh cluster"
+                );
             }
             // A replaced cluster must be written back even if nobody touches the session.
             saved_rv = problem
@@ -205,11 +208,13 @@ impl Persistence {
     async fn flush_one(&self, sessions: &SessionRegistry, session: &Arc<Session>) -> bool {
         let (needed, saved_rv) = {
             let mut tracking = self.tracking();
-            let t = tracking.entry(session.id.clone()).or_insert_with(|| Tracking {
-                dirty: true,
-                last_access: Instant::now(),
-                saved_rv: None,
-            });
+            let t = tracking
+                .entry(session.id.clone())
+                .or_insert_with(|| Tracking {
+                    dirty: true,
+                    last_access: Instant::now(),
+                    saved_rv: None,
+                });
             let needed = t.dirty || t.saved_rv.is_none();
             t.dirty = false;
             (needed, t.saved_rv)
@@ -307,7 +312,11 @@ impl Persistence {
     }
 
     /// Runs the flusher until `stop` is notified.
-    pub async fn run(self: Arc<Self>, sessions: Arc<SessionRegistry>, stop: Arc<tokio::sync::Notify>) {
+    pub async fn run(
+        self: Arc<Self>,
+        sessions: Arc<SessionRegistry>,
+        stop: Arc<tokio::sync::Notify>,
+    ) {
         let mut tick = tokio::time::interval(self.config.flush_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -398,9 +407,8 @@ fn decode(row: &SessionRow) -> ((String, SessionState), Option<String>) {
         Ok(progress) => state.progress = progress,
         Err(e) => problems.push(format!("the lesson progress is unreadable: {e}")),
     }
-    let problem = (!problems.is_empty()).then(|| {
-        format!("session {}: {}", row.id, problems.join("; "))
-    });
+    let problem =
+        (!problems.is_empty()).then(|| format!("session {}: {}", row.id, problems.join("; ")));
     ((row.token.clone(), state), problem)
 }
 
@@ -432,10 +440,7 @@ fn session_ids(req: &Request) -> Vec<String> {
     for value in req.headers().get_all(header::COOKIE).iter() {
         let Ok(value) = value.to_str() else { continue };
         for pair in value.split(';') {
-            if let Some(v) = pair
-                .trim()
-                .strip_prefix(concat!("wheelhouse_session", "="))
-            {
+            if let Some(v) = pair.trim().strip_prefix(concat!("wheelhouse_session", "=")) {
                 let id = v.split_once('.').map_or(v, |(id, _)| id);
                 if !id.is_empty() && !ids.iter().any(|i| i == id) {
                     ids.push(id.to_string());

@@ -41,7 +41,11 @@ async fn busy_session(app: &axum::Router) -> (String, String) {
     );
     put_file(app, &id, &token, "k8s/cm.yaml", CONFIGMAP).await;
     let (out, err, code) = shell(app, &id, &token, "kubectl apply -f k8s/cm.yaml").await;
-    assert_eq!((out.as_str(), code), ("configmap/settings created\n", 0), "{err}");
+    assert_eq!(
+        (out.as_str(), code),
+        ("configmap/settings created\n", 0),
+        "{err}"
+    );
     let (quiz, answers) = quiz_answers();
     let r = call(
         app,
@@ -99,7 +103,14 @@ async fn restart_keeps_everything(backend: Backend) {
         .unwrap();
     let app = server::app(state.clone());
     let (id, token) = busy_session(&app).await;
-    let history = state.sessions.get(&id).unwrap().lock().shell.history.clone();
+    let history = state
+        .sessions
+        .get(&id)
+        .unwrap()
+        .lock()
+        .shell
+        .history
+        .clone();
     assert!(history.contains(&"kubectl apply -f k8s/cm.yaml".to_string()));
     state.shutdown().await;
     drop(app);
@@ -181,9 +192,10 @@ async fn a_corrupt_snapshot_restarts_the_cluster_only(backend: Backend) {
 
     // Damage the stored cluster behind the server's back.
     sqlx::any::install_default_drivers();
-    let url = cfg.database_url.clone().unwrap_or_else(|| {
-        format!("sqlite://{}", dir.path().join("wheelhouse.db").display())
-    });
+    let url = cfg
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("wheelhouse.db").display()));
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
     let done = sqlx::query("UPDATE sessions SET cluster = $1 WHERE id = $2")
         .bind(b"\x78\x9c garbage".to_vec())
@@ -242,10 +254,8 @@ async fn sqlite_a_corrupt_snapshot_restarts_the_cluster_only() {
 async fn postgres_suite() {
     let Some(pg) = Postgres::start() else { return };
     restart_keeps_everything(Backend::Postgres(pg.create_database("restart"))).await;
-    unflushed_stop_loses_at_most_one_interval(Backend::Postgres(pg.create_database("crash")))
-        .await;
-    idle_sessions_leave_memory_and_come_back(Backend::Postgres(pg.create_database("evict")))
-        .await;
+    unflushed_stop_loses_at_most_one_interval(Backend::Postgres(pg.create_database("crash"))).await;
+    idle_sessions_leave_memory_and_come_back(Backend::Postgres(pg.create_database("evict"))).await;
     a_corrupt_snapshot_restarts_the_cluster_only(Backend::Postgres(pg.create_database("corrupt")))
         .await;
 }

@@ -238,9 +238,11 @@ mod tests {
             err.to_string(),
             "cluster snapshot format 999 is not readable by this version (expects 1)"
         );
-        let bad_kind = String::from_utf8(bytes)
-            .unwrap()
-            .replacen("\"kind\":\"Pod\",\"metadata\"", "\"kind\":\"Poddd\",\"metadata\"", 1);
+        let bad_kind = String::from_utf8(bytes).unwrap().replacen(
+            "\"kind\":\"Pod\",\"metadata\"",
+            "\"kind\":\"Poddd\",\"metadata\"",
+            1,
+        );
         assert!(Cluster::restore(bad_kind.as_bytes()).is_err());
     }
 }

@@ -198,7 +198,10 @@ pub fn build(
             name: entry.name.clone(),
             joined_at: entry.joined_at,
             active: p.active.as_ref().map(|a| a.exercise.clone()),
-            passed: cells.values().filter(|c| c.status == Status::Passed).count(),
+            passed: cells
+                .values()
+                .filter(|c| c.status == Status::Passed)
+                .count(),
             stuck: cells.values().any(|c| c.stuck),
             exercises: cells,
         });
@@ -228,7 +231,8 @@ pub fn build(
 
 /// The dashboard as CSV, one row per learner and exercise.
 pub fn to_csv(d: &Dashboard) -> String {
-    let mut out = String::from("name,session,exercise,status,attempts,hints,stuck,failing_checks\n");
+    let mut out =
+        String::from("name,session,exercise,status,attempts,hints,stuck,failing_checks\n");
     for l in &d.learners {
         for ex in &d.exercises {
             let c = &l.exercises[ex];
@@ -304,7 +308,12 @@ mod tests {
             check("c", "pods", &["image"], 5),
             check("c", "pods", &["pod-running"], 6),
         ];
-        let d = build(&["pods".into(), "deploy".into()], &roster, &progress, &checks);
+        let d = build(
+            &["pods".into(), "deploy".into()],
+            &roster,
+            &progress,
+            &checks,
+        );
         assert_eq!(d.exercises, ["pods", "deploy"]);
         let cell = |i: usize, ex: &str| d.learners[i].exercises[ex].clone();
         assert_eq!(cell(0, "pods").status, Status::Passed);
@@ -347,7 +356,10 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {
-        let roster = [learner("s1", "=HYPERLINK(\"x\")"), learner("s2", "Lee, Ann")];
+        let roster = [
+            learner("s1", "=HYPERLINK(\"x\")"),
+            learner("s2", "Lee, Ann"),
+        ];
         let checks = [check("s2", "pods", &["a", "b"], 1)];
         let csv = to_csv(&build(&["pods".into()], &roster, &HashMap::new(), &checks));
         let lines: Vec<&str> = csv.lines().collect();

@@ -107,7 +107,10 @@ mod tests {
 
     #[test]
     fn display_names() {
-        assert_eq!(valid_name("  Ada Lovelace ").as_deref(), Some("Ada Lovelace"));
+        assert_eq!(
+            valid_name("  Ada Lovelace ").as_deref(),
+            Some("Ada Lovelace")
+        );
         assert_eq!(valid_name("   "), None);
         assert_eq!(valid_name("a\u{7}b"), None);
         assert_eq!(valid_name(&"x".repeat(41)), None);

@@ -408,7 +408,8 @@ impl Db {
     }
 
     /// Adds a learner to a roster unless the class is full; false when it is. The count and the
-    /// insert run in one transaction.
+    /// insert are one statement; on PostgreSQL the classroom row is locked first, so concurrent
+    /// joins (on any replica) are counted one after the other. (SQLite runs one writer at a time.)
     pub async fn join_roster(
         &self,
         classroom: &str,
@@ -417,24 +418,26 @@ impl Db {
         size_limit: i64,
     ) -> Result<bool, DbError> {
         let mut tx = self.pool.begin().await?;
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roster WHERE classroom_id = $1")
-            .bind(classroom)
-            .fetch_one(&mut *tx)
-            .await?;
-        if count >= size_limit {
-            return Ok(false);
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM classrooms WHERE id = $1 FOR UPDATE")
+                .bind(classroom)
+                .execute(&mut *tx)
+                .await?;
         }
-        sqlx::query(
-            "INSERT INTO roster (classroom_id, session_id, name, joined_at) VALUES ($1, $2, $3, $4)",
+        let done = sqlx::query(
+            "INSERT INTO roster (classroom_id, session_id, name, joined_at)
+             SELECT $1, $2, $3, $4
+             WHERE (SELECT COUNT(*) FROM roster WHERE classroom_id = $1) < $5",
         )
         .bind(classroom)
         .bind(session)
         .bind(name)
-        .bind(unix_now())
+        .bind(unix_now_ms())
+        .bind(size_limit)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(done.rows_affected() == 1)
     }
 
     /// A classroom's learners, in the order they joined.
@@ -554,7 +557,10 @@ mod tests {
             redact("postgres://wh:secret@db:5432/wh"),
             "postgres://wh:***@db:5432/wh"
         );
-        assert_eq!(redact("sqlite://data/wheelhouse.db"), "sqlite://data/wheelhouse.db");
+        assert_eq!(
+            redact("sqlite://data/wheelhouse.db"),
+            "sqlite://data/wheelhouse.db"
+        );
     }
 
     #[tokio::test]

@@ -32,6 +32,8 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/join", get(|| async { page(JOIN_PAGE) }))
+        .route("/classrooms/{id}", get(|| async { page(DASHBOARD_PAGE) }))
         .route("/api/classrooms", post(create))
         .route("/api/classrooms/join", post(join))
         .route("/api/sessions/{id}/classroom", get(my_classroom))
@@ -53,6 +55,23 @@ pub fn router() -> Router<AppState> {
             "/api/classrooms/{id}/learners/{session}/reset",
             post(reset_learner),
         )
+}
+
+/// The instructor dashboard: a self-contained page (the instructor token stays in the URL's
+/// fragment, which browsers never send, and in the tab's sessionStorage).
+const DASHBOARD_PAGE: &str = include_str!("../classrooms/dashboard.html");
+/// The learners' join form (`/join?code=...` is the join link).
+const JOIN_PAGE: &str = include_str!("../classrooms/join.html");
+
+fn page(html: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        html,
+    )
+        .into_response()
 }
 
 fn persistence(state: &AppState) -> Result<&Arc<Persistence>, ApiError> {
@@ -139,7 +158,10 @@ async fn create(
     if !(1..=class::MAX_SIZE_LIMIT).contains(&size_limit) {
         return Err(ApiError(
             StatusCode::BAD_REQUEST,
-            format!("size_limit: must be between 1 and {}", class::MAX_SIZE_LIMIT),
+            format!(
+                "size_limit: must be between 1 and {}",
+                class::MAX_SIZE_LIMIT
+            ),
         ));
     }
     let mut row = ClassroomRow {
@@ -320,12 +342,12 @@ async fn build_dashboard(state: &AppState, c: &ClassroomRow) -> Result<Dashboard
             .map(|s| s.lock().progress.clone());
         let record = match here {
             Some(record) => Some(record),
-            None => p
-                .db
-                .session_progress(&entry.session_id)
-                .await
-                .map_err(db_error)?
-                .and_then(|text| serde_json::from_str(&text).ok()),
+            None => {
+                p.db.session_progress(&entry.session_id)
+                    .await
+                    .map_err(db_error)?
+                    .and_then(|text| serde_json::from_str(&text).ok())
+            }
         };
         if let Some(record) = record {
             progress.insert(entry.session_id.clone(), record);
@@ -490,7 +512,11 @@ async fn save(state: &AppState, c: &ClassroomRow) -> Result<Response, ApiError> 
 }
 
 /// A roster session, loaded into memory (restored from its snapshot if needed).
-async fn learner(state: &AppState, c: &ClassroomRow, session: &str) -> Result<Arc<Session>, ApiError> {
+async fn learner(
+    state: &AppState,
+    c: &ClassroomRow,
+    session: &str,
+) -> Result<Arc<Session>, ApiError> {
     let p = persistence(state)?;
     let roster = p.db.roster(&c.id).await.map_err(db_error)?;
     if !roster.iter().any(|e| e.session_id == session) {
@@ -529,7 +555,10 @@ async fn push(
     let mut c = instructor(&state, &id, &headers, &q).await?;
     let exercise = req.exercise.trim().to_string();
     if exercise.is_empty() || exercise.contains(['?', '#']) {
-        return Err(ApiError(StatusCode::BAD_REQUEST, "exercise: required".into()));
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "exercise: required".into(),
+        ));
     }
     let roster = persistence(&state)?
         .db
@@ -570,7 +599,8 @@ async fn push(
         };
         match result {
             Ok(()) => started += 1,
-            Err(error) => failed.push(json!({"session": entry.session_id, "name": entry.name, "error": error})),
+            Err(error) => failed
+                .push(json!({"session": entry.session_id, "name": entry.name, "error": error})),
         }
     }
     c.pushed = Some(
@@ -687,7 +717,11 @@ async fn learner_shell(
     let session = learner(&state, &c, &sid).await?;
     let (mut cluster, mut files, namespace) = {
         let st = session.lock();
-        (st.cluster.clone(), st.files.clone(), st.shell.namespace.clone())
+        (
+            st.cluster.clone(),
+            st.files.clone(),
+            st.shell.namespace.clone(),
+        )
     };
     let mut shell = shell::Shell::default();
     shell.namespace = namespace;
@@ -813,7 +847,10 @@ mod tests {
             parse_check_path("/api/sessions/ab12/exercises/pods/first-pod/check"),
             Some(("ab12".into(), "pods/first-pod".into()))
         );
-        assert_eq!(parse_check_path("/api/sessions/ab12/exercises/x/start"), None);
+        assert_eq!(
+            parse_check_path("/api/sessions/ab12/exercises/x/start"),
+            None
+        );
         assert_eq!(parse_check_path("/api/sessions/ab12/files/check"), None);
     }
 }

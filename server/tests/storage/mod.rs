@@ -274,7 +274,11 @@ pub async fn put_file(app: &axum::Router, id: &str, token: &str, path: &str, tex
         .body(Body::from(text.to_string()))
         .unwrap();
     let response = app.clone().oneshot(req).await.unwrap();
-    assert!(response.status().is_success(), "PUT {path}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "PUT {path}: {}",
+        response.status()
+    );
 }
 
 /// One terminal line; returns (stdout, stderr, exit code).
