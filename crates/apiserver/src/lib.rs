@@ -10,6 +10,7 @@
 pub mod discovery;
 pub mod handlers;
 pub mod logs;
+pub mod metrics;
 pub mod openapi;
 pub mod path;
 pub mod protobuf;
@@ -100,6 +101,11 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Response, Status> {
         });
     }
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if let ["apis", discovery::METRICS_GROUP, discovery::METRICS_VERSION, rest @ ..] = segs.as_slice() {
+        if !rest.is_empty() {
+            return metrics::handle(cluster, request, rest);
+        }
+    }
     match segs.as_slice() {
         ["api", v] => {
             return discovery::api_resource_list("", v)
