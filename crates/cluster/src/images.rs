@@ -204,7 +204,7 @@ impl Registry {
             let spec = lookup(image);
             return PullOutcome::Pulled {
                 size_bytes: spec.map_or(50_000_000, |s| s.size_bytes),
-                millis: spec.map_or(2_000, |s| s.pull_millis.max(1_500)),
+                millis: spec.map_or(2_000, |s| s.pull_millis.max(500)),
             };
         }
         let repo_exists_publicly =

@@ -143,7 +143,12 @@ impl Quantity {
         (self.milli + 999).div_euclid(1000)
     }
 
-    pub fn add(self, other: Quantity) -> Quantity {
+}
+
+/// Sums keep the left operand's format, as `Quantity.Add` does.
+impl std::ops::Add for Quantity {
+    type Output = Quantity;
+    fn add(self, other: Quantity) -> Quantity {
         Quantity {
             milli: self.milli + other.milli,
             format: self.format,
@@ -238,8 +243,8 @@ mod tests {
 
     #[test]
     fn prints_canonically() {
-        assert_eq!(q("256Mi").add(q("256Mi")).to_string(), "512Mi");
-        assert_eq!(q("500m").add(q("500m")).to_string(), "1");
+        assert_eq!((q("256Mi") + q("256Mi")).to_string(), "512Mi");
+        assert_eq!((q("500m") + q("500m")).to_string(), "1");
         assert_eq!(q("300m").to_string(), "300m");
         assert_eq!(q("1000").to_string(), "1k");
         assert_eq!(q("3").to_string(), "3");

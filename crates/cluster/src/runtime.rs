@@ -233,8 +233,23 @@ impl Cluster {
                 for kind in ["ReplicaSet", "Job", "DaemonSet"] {
                     wake_owner(kind, work);
                 }
+                // A Deployment waits on its ReplicaSets' pods too (Recreate waits for old pods
+                // to be gone), so a pod change also wakes the Deployment above its ReplicaSet.
+                for (kind, name) in &owners {
+                    if kind != "ReplicaSet" {
+                        continue;
+                    }
+                    let rs = Key { kind: "ReplicaSet", namespace: key.namespace.clone(), name: name.clone() };
+                    if let Some((owner_kind, owner_name, _)) = self.runtime.index.owner_of.get(&rs) {
+                        if owner_kind == "Deployment" {
+                            work.insert((Component::Deployment, Key { kind: "Deployment", namespace: key.namespace.clone(), name: owner_name.clone() }));
+                        }
+                    }
+                }
                 let new = self.runtime.index.pods.get(key).cloned();
-                if new.as_ref().is_some_and(|n| n.pending) {
+                // A pod that just became pending gets one scheduling attempt; after a failure it
+                // waits for a cluster change that could help, or its retry timer.
+                if new.as_ref().is_some_and(|n| n.pending) && !old.as_ref().is_some_and(|o| o.pending) {
                     work.insert((Component::Scheduler, key.clone()));
                 }
                 if new.as_ref().is_some_and(|n| n.node.is_some())

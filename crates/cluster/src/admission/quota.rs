@@ -78,7 +78,7 @@ fn usage(rt: &ResourceType, v: &Value) -> BTreeMap<String, Quantity> {
                         .flatten()
                         .filter_map(|c| c["resources"][kind][*r].as_str())
                         .map(q)
-                        .fold(None::<Quantity>, |acc, x| Some(acc.map_or(x, |a| a.add(x))));
+                        .fold(None::<Quantity>, |acc, x| Some(acc.map_or(x, |a| a + x)));
                     if let Some(t) = total {
                         u.insert(names[i].to_string(), t);
                         if !names[i + 2].is_empty() {
@@ -148,7 +148,7 @@ impl Cluster {
                 }
                 for (k, v) in usage(rt, &o.to_value()) {
                     if let Some(total) = used.get_mut(&k) {
-                        *total = total.add(v);
+                        *total = *total + v;
                     }
                 }
             }
@@ -251,7 +251,7 @@ impl Cluster {
             for (k, req) in &relevant {
                 let u = used.get(k).copied().unwrap_or_else(Quantity::zero);
                 let h = hard[k];
-                if u.add(*req) > h {
+                if u + *req > h {
                     failed_req.insert(k.clone(), *req);
                     failed_used.insert(k.clone(), u);
                     failed_hard.insert(k.clone(), h);

@@ -503,7 +503,13 @@ fn exited(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRuntime, i
     }
     c.ready = false;
     let policy = if c.sidecar { "Always".to_string() } else { restart_policy(pod) };
-    let restart = policy == "Always" || (policy == "OnFailure" && code != 0);
+    // An init container that succeeded is done; one that failed is retried unless the pod
+    // never restarts anything.
+    let restart = if c.init && !c.sidecar {
+        code != 0 && policy != "Never"
+    } else {
+        policy == "Always" || (policy == "OnFailure" && code != 0)
+    };
     if !restart {
         c.stage = Stage::Terminated;
         return;

@@ -192,7 +192,7 @@ fn merge_list(
 
 /// Orders `items` as `order` lists them (by merge key, or by value for scalars); items the order
 /// does not mention keep their relative order after the listed ones.
-fn order_list(items: &mut Vec<Value>, order: &[Value], merge_key: Option<&str>) {
+fn order_list(items: &mut [Value], order: &[Value], merge_key: Option<&str>) {
     let rank = |v: &Value| {
         let id = match merge_key {
             Some(k) => v.get(k),

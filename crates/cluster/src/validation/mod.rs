@@ -46,7 +46,7 @@ pub fn validate_update(rt: &ResourceType, new: &Value, old: &Value) -> Vec<Field
             {
                 vec![FieldError::forbidden(
                     "data",
-                    &format!("field is immutable when `immutable` is set"),
+                    "field is immutable when `immutable` is set",
                 )]
             } else {
                 Vec::new()
@@ -144,8 +144,17 @@ fn validate_kind(rt: &ResourceType, obj: &Value) -> Vec<FieldError> {
         | "CronJob"
         | "ReplicationController" => workloads::validate_workload(rt.kind, obj),
         "Service" => service::validate_service(obj),
-        "ConfigMap" | "Secret" => validate_data_keys(obj),
+        "ConfigMap" | "Secret" => {
+            let mut errs = validate_data_keys(obj);
+            errs.extend(validate_data_size(obj));
+            if rt.kind == "Secret" {
+                errs.extend(validate_secret_type(obj));
+            }
+            errs
+        }
         "PersistentVolumeClaim" => validate_pvc(obj),
+        "Ingress" => validate_ingress(obj),
+        "HorizontalPodAutoscaler" => validate_hpa(obj),
         _ => Vec::new(),
     }
 }
@@ -159,6 +168,113 @@ fn validate_data_keys(obj: &Value) -> Vec<FieldError> {
                 k,
                 names::config_map_key(k),
             ));
+        }
+    }
+    errs
+}
+
+/// ConfigMaps and Secrets are capped at 1 MiB of data (`MaxSecretSize`, `ConfigMap` total).
+fn validate_data_size(obj: &Value) -> Vec<FieldError> {
+    let size: usize = ["data", "binaryData"]
+        .iter()
+        .flat_map(|f| obj[*f].as_object().into_iter().flatten())
+        .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+        .sum();
+    const MAX: usize = 1024 * 1024;
+    if size > MAX {
+        return vec![FieldError {
+            cause: "FieldValueTooLong",
+            field: "data".into(),
+            message: format!("Too long: must have at most {MAX} bytes"),
+        }];
+    }
+    Vec::new()
+}
+
+/// Keys each built-in Secret type requires.
+fn validate_secret_type(obj: &Value) -> Vec<FieldError> {
+    let required: &[&str] = match obj["type"].as_str().unwrap_or("Opaque") {
+        "kubernetes.io/tls" => &["tls.crt", "tls.key"],
+        "kubernetes.io/dockerconfigjson" => &[".dockerconfigjson"],
+        "kubernetes.io/dockercfg" => &[".dockercfg"],
+        _ => &[],
+    };
+    required
+        .iter()
+        .filter(|k| obj["data"][**k].is_null())
+        .map(|k| FieldError::required(format!("data[{k}]"), ""))
+        .collect()
+}
+
+fn validate_ingress(obj: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (i, rule) in obj["spec"]["rules"].as_array().into_iter().flatten().enumerate() {
+        for (j, path) in rule["http"]["paths"].as_array().into_iter().flatten().enumerate() {
+            let p = format!("spec.rules[{i}].http.paths[{j}]");
+            match path["pathType"].as_str() {
+                None => errs.push(FieldError::required(
+                    format!("{p}.pathType"),
+                    "pathType must be specified",
+                )),
+                Some(t) if !["Exact", "ImplementationSpecific", "Prefix"].contains(&t) => errs.push(
+                    FieldError::not_supported(
+                        format!("{p}.pathType"),
+                        &path["pathType"],
+                        &["Exact", "ImplementationSpecific", "Prefix"],
+                    ),
+                ),
+                _ => {}
+            }
+            if path["pathType"] != "ImplementationSpecific"
+                && !path["path"].as_str().unwrap_or_default().starts_with('/')
+            {
+                errs.push(FieldError::invalid(
+                    format!("{p}.path"),
+                    &path["path"],
+                    "must be an absolute path",
+                ));
+            }
+            let backend = &path["backend"];
+            if backend["service"].is_null() && backend["resource"].is_null() {
+                errs.push(FieldError::invalid(
+                    format!("{p}.backend"),
+                    &Value::String(String::new()),
+                    "resource or service backend is required",
+                ));
+            }
+        }
+    }
+    errs
+}
+
+fn validate_hpa(obj: &Value) -> Vec<FieldError> {
+    let spec = &obj["spec"];
+    let mut errs = Vec::new();
+    let min = spec["minReplicas"].as_i64().unwrap_or(1);
+    let max = spec["maxReplicas"].as_i64().unwrap_or(0);
+    if min < 1 {
+        errs.push(FieldError::invalid(
+            "spec.minReplicas",
+            &spec["minReplicas"],
+            "must be greater than or equal to 1",
+        ));
+    }
+    if max < 1 {
+        errs.push(FieldError::invalid(
+            "spec.maxReplicas",
+            &spec["maxReplicas"],
+            "must be greater than or equal to 1",
+        ));
+    } else if max < min {
+        errs.push(FieldError::invalid(
+            "spec.maxReplicas",
+            &spec["maxReplicas"],
+            "must be greater than or equal to `minReplicas`",
+        ));
+    }
+    for f in ["kind", "name"] {
+        if spec["scaleTargetRef"][f].as_str().is_none_or(str::is_empty) {
+            errs.push(FieldError::required(format!("spec.scaleTargetRef.{f}"), ""));
         }
     }
     errs
@@ -319,6 +435,31 @@ mod tests {
         assert!(errs[0]
             .render()
             .starts_with(r#"metadata.labels: Invalid value: "a b": a valid label must be"#));
+    }
+
+    #[test]
+    fn secrets_ingresses_and_hpas() {
+        let secrets = by_plural("", "secrets").unwrap();
+        let tls = json!({"metadata": {"name": "t"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "eA=="}});
+        assert_eq!(render_all(&validate_create(secrets, &tls)), ["data[tls.key]: Required value"]);
+        let ing = by_plural("networking.k8s.io", "ingresses").unwrap();
+        let bad = json!({"metadata": {"name": "i"}, "spec": {"rules": [{"http": {"paths": [
+            {"path": "/", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}});
+        assert_eq!(
+            render_all(&validate_create(ing, &bad)),
+            ["spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified"]
+        );
+        let hpa = by_plural("autoscaling", "horizontalpodautoscalers").unwrap();
+        let h = json!({"metadata": {"name": "h"}, "spec": {"minReplicas": 3, "maxReplicas": 2,
+            "scaleTargetRef": {"kind": "Deployment", "name": "web"}}});
+        assert_eq!(
+            render_all(&validate_create(hpa, &h)),
+            ["spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`"]
+        );
+    }
+
+    fn render_all(errs: &[FieldError]) -> Vec<String> {
+        errs.iter().map(FieldError::render).collect()
     }
 
     #[test]

@@ -116,8 +116,36 @@ fn validate_container(
             names::dns1123_label(n),
         )),
     }
-    if require_image && c["image"].as_str().is_none_or(|i| i.trim().is_empty()) {
-        errs.push(FieldError::required(format!("{path}.image"), ""));
+    match c["image"].as_str() {
+        None | Some("") if require_image => {
+            errs.push(FieldError::required(format!("{path}.image"), ""))
+        }
+        Some(i) if i.trim() != i => errs.push(FieldError::invalid(
+            format!("{path}.image"),
+            &c["image"],
+            "must not have leading or trailing whitespace",
+        )),
+        _ => {}
+    }
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        let p = &c[probe];
+        if p.is_object() {
+            let handlers = ["exec", "httpGet", "tcpSocket", "grpc"]
+                .iter()
+                .filter(|h| !p[**h].is_null())
+                .count();
+            if handlers == 0 {
+                errs.push(FieldError::required(
+                    format!("{path}.{probe}"),
+                    "must specify a handler type",
+                ));
+            } else if handlers > 1 {
+                errs.push(FieldError::forbidden(
+                    format!("{path}.{probe}"),
+                    "may not specify more than 1 handler type",
+                ));
+            }
+        }
     }
     check_enum(
         &mut errs,
@@ -333,6 +361,18 @@ mod tests {
             &r#"spec.containers[2].volumeMounts[0].name: Not found: "data""#.to_string()
         ));
         assert!(msgs.contains(&r#"spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never""#.to_string()));
+    }
+
+    #[test]
+    fn images_and_probes() {
+        let spec = json!({"containers": [{"name": "a", "image": " nginx", "livenessProbe": {"periodSeconds": 5}}]});
+        assert_eq!(
+            render(&validate_pod_spec(&spec, "spec", true)),
+            [
+                r#"spec.containers[0].image: Invalid value: " nginx": must not have leading or trailing whitespace"#,
+                "spec.containers[0].livenessProbe: Required value: must specify a handler type"
+            ]
+        );
     }
 
     #[test]

@@ -37,10 +37,8 @@ pub fn validate_service(obj: &Value) -> Vec<FieldError> {
             None | Some("") if ports.len() > 1 => {
                 errs.push(FieldError::required(format!("{path}.name"), ""))
             }
-            Some(n) if !n.is_empty() => {
-                if !names.insert(n.to_string()) {
-                    errs.push(duplicate(format!("{path}.name"), &p["name"]));
-                }
+            Some(n) if !n.is_empty() && !names.insert(n.to_string()) => {
+                errs.push(duplicate(format!("{path}.name"), &p["name"]));
             }
             _ => {}
         }
@@ -63,7 +61,7 @@ pub fn validate_service(obj: &Value) -> Vec<FieldError> {
         }
         if !seen.insert((p["port"].as_i64(), protocol.to_string())) {
             errs.push(duplicate(
-                format!("{path}"),
+                path.clone(),
                 &Value::String(format!(
                     "core.ServicePort{{Name:\"\", Protocol:\"{protocol}\", Port:{}}}",
                     p["port"]
