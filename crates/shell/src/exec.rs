@@ -73,9 +73,13 @@ impl Cx<'_> {
             Sink::Pipe => piped.push_str(data),
             Sink::Null => {}
             Sink::File(key) => {
-                let file = self.files.entry(key.clone()).or_default();
-                if file.len() + data.len() <= workspace::MAX_FILE_BYTES {
-                    file.push_str(data);
+                if workspace::has_room(self.files, key, data.len()) {
+                    self.files.entry(key.clone()).or_default().push_str(data);
+                } else {
+                    self.emit(
+                        Stream::Stderr,
+                        &format!("bash: {key}: write error: {}\n", workspace::NO_SPACE),
+                    );
                 }
             }
         }
@@ -393,6 +397,9 @@ fn setup_command(
                     Sink::Null
                 } else {
                     match workspace::writable(cx.files, path) {
+                        Ok(key) if !workspace::has_room(cx.files, &key, 0) => {
+                            return Err(format!("bash: {path}: {}\n", workspace::NO_SPACE))
+                        }
                         Ok(key) => {
                             let file = cx.files.entry(key.clone()).or_default();
                             if !r.append {
@@ -554,8 +561,18 @@ fn substitute(cx: &mut Cx, line: &str) -> String {
     captured
 }
 
+/// Most background jobs a terminal keeps.
+pub const MAX_BACKGROUND_JOBS: usize = 16;
+
 /// `pipeline &`: starts it and prints `[id] pid`.
 fn start_background(cx: &mut Cx, pipeline: &Pipeline) {
+    if cx.sh.jobs.background.len() >= MAX_BACKGROUND_JOBS {
+        cx.emit(
+            Stream::Stderr,
+            "bash: fork: retry: Resource temporarily unavailable\n",
+        );
+        return;
+    }
     let id = cx.sh.jobs.next_id();
     let pid = cx.sh.jobs.next_pid();
     cx.emit(Stream::Stderr, &format!("[{id}] {pid}\n"));

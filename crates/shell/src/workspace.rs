@@ -8,7 +8,24 @@ pub const HOME: &str = "/home/learner";
 /// Longest file the workspace holds (the same limit as the files API).
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
+/// Most files the shell lets a workspace hold, and their total size: past these, writes fail
+/// with "No space left on device", so a loop of redirections cannot grow a session without bound.
+pub const MAX_FILES: usize = 500;
+pub const MAX_WORKSPACE_BYTES: usize = 8 * 1024 * 1024;
+
 pub type Files = BTreeMap<String, String>;
+
+/// Whether `key` may grow by `added` bytes (creating it if needed) within the limits.
+pub fn has_room(files: &Files, key: &str, added: usize) -> bool {
+    let current = files.get(key).map_or(0, String::len);
+    let total: usize = files.values().map(String::len).sum();
+    (files.contains_key(key) || files.len() < MAX_FILES)
+        && current + added <= MAX_FILE_BYTES
+        && total + added <= MAX_WORKSPACE_BYTES
+}
+
+/// The message of a write that does not fit.
+pub const NO_SPACE: &str = "No space left on device";
 
 /// Why a path cannot be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -552,3 +552,31 @@ fn hostile_input_is_handled_safely() {
     }
     assert!(s.files["big"].len() <= shell::workspace::MAX_FILE_BYTES);
 }
+
+#[test]
+fn the_workspace_and_job_table_are_bounded() {
+    let mut s = Session::new();
+    let names: Vec<String> = (0..shell::workspace::MAX_FILES + 5)
+        .map(|i| format!("f{i}"))
+        .collect();
+    let out = s.run(&format!("touch {}", names.join(" ")));
+    assert_eq!(out.exit_code, 1);
+    assert!(
+        out.stderr
+            .ends_with("touch: cannot touch 'f504': No space left on device\n"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(s.files.len(), shell::workspace::MAX_FILES);
+    let out = s.run("echo x > one-more");
+    assert_eq!(out.stderr, "bash: one-more: No space left on device\n");
+    let mut s = Session::new();
+    for _ in 0..16 {
+        s.run("sleep 100 &");
+    }
+    let out = s.run("sleep 100 &");
+    assert_eq!(
+        out.stderr,
+        "bash: fork: retry: Resource temporarily unavailable\n"
+    );
+}

@@ -509,8 +509,15 @@ fn touch(cx: &mut Cx, args: &[String]) -> Done {
     let mut d = Done::default();
     for a in args.iter().filter(|a| !a.starts_with('-')) {
         match workspace::writable(cx.files, a) {
-            Ok(key) => {
+            Ok(key) if workspace::has_room(cx.files, &key, 0) => {
                 cx.files.entry(key).or_default();
+            }
+            Ok(_) => {
+                d.stderr.push_str(&format!(
+                    "touch: cannot touch '{a}': {}\n",
+                    workspace::NO_SPACE
+                ));
+                d.code = 1;
             }
             Err(e) => {
                 d.stderr
@@ -558,6 +565,13 @@ fn copy(cx: &mut Cx, name: &str, args: &[String]) -> Done {
         if let Ok(Some(key)) = workspace::resolve(src) {
             cx.files.remove(&key);
         }
+    }
+    let existing = cx.files.get(&dest).map_or(0, String::len);
+    if !workspace::has_room(cx.files, &dest, text.len().saturating_sub(existing)) {
+        return Done::err(
+            format!("{name}: error writing '{dst}': {}\n", workspace::NO_SPACE),
+            1,
+        );
     }
     cx.files.insert(dest, text);
     Done::default()

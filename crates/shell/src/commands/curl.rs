@@ -422,8 +422,16 @@ fn finish(
     match &o.output {
         Some(path) if path != "-" => {
             match workspace::writable(cx.files, path) {
-                Ok(key) => {
+                Ok(key) if workspace::has_room(cx.files, &key, body.len()) => {
                     cx.files.insert(key, body);
+                }
+                Ok(_) => {
+                    d.stderr.push_str(&format!(
+                        "curl: (23) Failure writing output to destination, passed {} returned 0\n",
+                        r.body.len()
+                    ));
+                    d.code = 23;
+                    return d;
                 }
                 Err(e) => {
                     d.stderr.push_str(&format!(
