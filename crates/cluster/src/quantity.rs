@@ -142,7 +142,6 @@ impl Quantity {
     pub fn value(&self) -> i128 {
         (self.milli + 999).div_euclid(1000)
     }
-
 }
 
 /// Sums keep the left operand's format, as `Quantity.Add` does.

@@ -208,21 +208,30 @@ fn validate_secret_type(obj: &Value) -> Vec<FieldError> {
 
 fn validate_ingress(obj: &Value) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    for (i, rule) in obj["spec"]["rules"].as_array().into_iter().flatten().enumerate() {
-        for (j, path) in rule["http"]["paths"].as_array().into_iter().flatten().enumerate() {
+    for (i, rule) in obj["spec"]["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        for (j, path) in rule["http"]["paths"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let p = format!("spec.rules[{i}].http.paths[{j}]");
             match path["pathType"].as_str() {
                 None => errs.push(FieldError::required(
                     format!("{p}.pathType"),
                     "pathType must be specified",
                 )),
-                Some(t) if !["Exact", "ImplementationSpecific", "Prefix"].contains(&t) => errs.push(
-                    FieldError::not_supported(
+                Some(t) if !["Exact", "ImplementationSpecific", "Prefix"].contains(&t) => errs
+                    .push(FieldError::not_supported(
                         format!("{p}.pathType"),
                         &path["pathType"],
                         &["Exact", "ImplementationSpecific", "Prefix"],
-                    ),
-                ),
+                    )),
                 _ => {}
             }
             if path["pathType"] != "ImplementationSpecific"
@@ -441,7 +450,10 @@ mod tests {
     fn secrets_ingresses_and_hpas() {
         let secrets = by_plural("", "secrets").unwrap();
         let tls = json!({"metadata": {"name": "t"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "eA=="}});
-        assert_eq!(render_all(&validate_create(secrets, &tls)), ["data[tls.key]: Required value"]);
+        assert_eq!(
+            render_all(&validate_create(secrets, &tls)),
+            ["data[tls.key]: Required value"]
+        );
         let ing = by_plural("networking.k8s.io", "ingresses").unwrap();
         let bad = json!({"metadata": {"name": "i"}, "spec": {"rules": [{"http": {"paths": [
             {"path": "/", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}});
