@@ -109,7 +109,7 @@ fn api_resources(args: &[String], env: &mut Env, out: &mut Output) {
         if wide {
             text.push_str(&format!(
                 "\t{}\t{}",
-                format!("[{}]", m.verbs.join(" ")),
+                m.verbs.join(","),
                 m.categories.join(",")
             ));
         }
@@ -153,8 +153,9 @@ fn cluster_info(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     }
     let server = env.config.server.clone();
+    // go-colortext colours these only on a terminal; the shell's output is compared as a pipe.
     out.stdout.push_str(&format!(
-        "\u{1b}[0;32mKubernetes control plane\u{1b}[0m is running at \u{1b}[0;33m{server}\u{1b}[0m\n"
+        "Kubernetes control plane is running at {server}\n"
     ));
     let resp = env.transport.call(
         Request::get("/api/v1/namespaces/kube-system/services?labelSelector=kubernetes.io%2Fcluster-service%3Dtrue")
@@ -177,7 +178,7 @@ fn cluster_info(args: &[String], env: &mut Env, out: &mut Output) {
             format!(":{port_name}")
         };
         out.stdout.push_str(&format!(
-            "\u{1b}[0;32m{name}\u{1b}[0m is running at \u{1b}[0;33m{server}/api/v1/namespaces/kube-system/services/{svc_name}{port}/proxy\u{1b}[0m\n"
+            "{name} is running at {server}/api/v1/namespaces/kube-system/services/{svc_name}{port}/proxy\n"
         ));
     }
     out.stdout.push_str(

@@ -150,9 +150,19 @@ pub fn dispatch(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> 
         return out;
     }
     if !COMMANDS.contains(&command) {
-        out.fail(format!(
-            "error: unknown command \"{command}\" for \"kubectl\""
-        ));
+        let suggestions: Vec<&str> = COMMANDS
+            .iter()
+            .copied()
+            .filter(|c| levenshtein(command, c) <= 2 || c.starts_with(&command.to_lowercase()))
+            .collect();
+        let mut msg = format!("error: unknown command \"{command}\" for \"kubectl\"");
+        if !suggestions.is_empty() {
+            msg.push_str("\n\nDid you mean this?\n");
+            for s in suggestions {
+                msg.push_str(&format!("\t{s}\n"));
+            }
+        }
+        out.fail(msg);
         return out;
     }
     if wants_help(&rest) {
@@ -194,4 +204,20 @@ pub fn dispatch(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> 
         _ => resources::run(command, &rest, &mut env, &mut out),
     }
     out
+}
+
+/// Edit distance, for cobra's "Did you mean this?" (suggestions within distance 2).
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }

@@ -101,7 +101,7 @@ fn three_way(original: &Value, modified: &Value, current: &Value) -> Value {
                         patch.insert(k.clone(), sub);
                     }
                 }
-                _ if mv != cv => {
+                _ if !subset(mv, cv) => {
                     patch.insert(k.clone(), mv.clone());
                 }
                 _ => {}
@@ -116,6 +116,20 @@ fn three_way(original: &Value, modified: &Value, current: &Value) -> Value {
         }
     }
     Value::Object(patch)
+}
+
+/// Whether the live value already has everything the configuration asks for (the server adds
+/// defaults such as `protocol: TCP` to list items, which do not make the configuration differ).
+fn subset(want: &Value, have: &Value) -> bool {
+    match (want, have) {
+        (Value::Object(w), Value::Object(h)) => w
+            .iter()
+            .all(|(k, v)| h.get(k).is_some_and(|hv| subset(v, hv))),
+        (Value::Array(w), Value::Array(h)) => {
+            w.len() == h.len() && w.iter().zip(h).all(|(a, b)| subset(a, b))
+        }
+        (w, h) => w == h,
+    }
 }
 
 fn apply(args: &[String], env: &mut Env, out: &mut Output) {
@@ -445,7 +459,8 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
                         let (k, v) = lit.split_once('=').unwrap_or((&lit, ""));
                         data.insert(k.to_string(), json!(enc(v)));
                     }
-                    p.get("type").unwrap_or("Opaque").to_string()
+                    // kubectl leaves the type to the server's default (Opaque) unless --type is given.
+                    p.get("type").unwrap_or("").to_string()
                 }
                 "docker-registry" => {
                     let server = p.get("docker-server").unwrap_or("https://index.docker.io/v1/");
@@ -464,7 +479,10 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
                     return;
                 }
             };
-            let mut obj = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"creationTimestamp": null, "name": name}, "type": secret_type});
+            let mut obj = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"creationTimestamp": null, "name": name}});
+            if !secret_type.is_empty() {
+                obj["type"] = json!(secret_type);
+            }
             if !data.is_empty() {
                 obj["data"] = Value::Object(data);
             }
