@@ -40,7 +40,8 @@
 //!
 //! An idle socket costs its task and tungstenite's buffers; the read buffer is 4 KiB and writes
 //! are flushed as they are made (no 128 KiB default buffers), and messages are capped at 80 KiB
-//! (a line is at most 64 KiB).
+//! (a line is at most 64 KiB). `tests/terminal_memory.rs` measures about 11 KiB per idle
+//! socket, counting both ends.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
