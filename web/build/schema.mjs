@@ -50,10 +50,15 @@ const schema = {
     apiVersion: { type: 'string', enum: [...new Set(kinds.map((k) => k.apiVersion))].sort() },
     kind: { type: 'string', enum: [...new Set(kinds.map((k) => k.kind))] },
   },
-  allOf: kinds.map(({ name, kind, apiVersion }) => ({
-    if: { properties: { kind: { const: kind }, apiVersion: { const: apiVersion } }, required: ['kind'] },
-    then: { $ref: `#/$defs/${name}` },
-  })),
+  // A kind served in one version is checked by its kind alone, so a wrong apiVersion does not
+  // hide the other mistakes; a kind served in several (HorizontalPodAutoscaler) by both.
+  allOf: kinds.map(({ name, kind, apiVersion }) => {
+    const versions = kinds.filter((k) => k.kind === kind).length;
+    const match = versions > 1
+      ? { kind: { const: kind }, apiVersion: { const: apiVersion } }
+      : { kind: { const: kind } };
+    return { if: { properties: match, required: ['kind'] }, then: { $ref: `#/$defs/${name}` } };
+  }),
   // definitions.json refers to its entries as `#/$defs/<name>`.
   $defs: definitions,
 };

@@ -2,6 +2,8 @@
 // (kubernetes.schema.json, generated at build time from crates/cluster/openapi/definitions.json by
 // web/build/schema.mjs). No network: the schema is inline and schema requests are off.
 import * as monaco from 'monaco-editor/esm/vs/editor/editor.api.js';
+// The editor's features (hover, completion, find, folding, ...): editor.api.js is the bare core.
+import 'monaco-editor/esm/vs/editor/editor.all.js';
 import 'monaco-editor/esm/vs/basic-languages/yaml/yaml.contribution.js';
 import { configureMonacoYaml } from 'monaco-yaml';
 

@@ -4,8 +4,9 @@
 //! One `data:` message carries a whole [`ClusterView`] (a few kilobytes for a lesson-sized
 //! cluster); a new one is sent whenever the session's resourceVersion or simulated clock moves.
 //! The stream wakes when the session signals a change (`Session::changed`) and once a second,
-//! when it also moves the simulated clock up to wall time (as the Kubernetes API route does on
-//! every request), so that pods start, back off and restart while the learner watches.
+//! when it also runs the session's clock up to its simulated now (`Session::catch_up`, as the
+//! API routes do on every request), so that pods start, back off and restart while the learner
+//! watches.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -49,8 +50,9 @@ async fn stream(
             tokio::pin!(changed);
             changed.as_mut().enable();
             let view = {
-                let mut st = session.lock();
-                catch_up_clock(&mut st.cluster);
+                let mut guard = session.lock();
+                session.catch_up(&mut guard);
+                let st = &*guard;
                 let mark = (st.cluster.store().resource_version(), st.cluster.now());
                 (last != Some(mark)).then(|| {
                     last = Some(mark);
@@ -74,14 +76,6 @@ async fn stream(
         rx.recv().await.map(|event| (event, rx))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
-}
-
-/// Moves simulated time up to wall time (never back: a fast-forwarded clock waits for the wall).
-fn catch_up_clock(cluster: &mut Cluster) {
-    let now = jiff::Timestamp::now();
-    if now > cluster.now() {
-        cluster.advance(now.duration_since(cluster.now()));
-    }
 }
 
 /// The objects of one kind, as JSON.
