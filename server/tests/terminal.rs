@@ -150,6 +150,30 @@ async fn lines_run_and_exit_with_their_status() {
     send(&mut ws, json!({"type": "line", "line": "history"})).await;
     let (out, _, _) = until_exit(&mut ws).await;
     assert!(out.contains("    1  echo hello | base64\n"), "{out}");
+    // A line longer than the shell takes is refused by the shell; a message past the socket's
+    // limit closes the socket.
+    let long = "x".repeat(65 * 1024);
+    send(&mut ws, json!({"type": "line", "line": long})).await;
+    assert_eq!(
+        until_exit(&mut ws).await,
+        ("".into(), "bash: line too long\n".into(), 1)
+    );
+    let huge = "x".repeat(200 * 1024);
+    let _ = ws
+        .send(Message::text(
+            json!({"type": "line", "line": huge}).to_string(),
+        ))
+        .await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true));
 }
 
 #[tokio::test]
