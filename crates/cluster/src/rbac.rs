@@ -206,6 +206,54 @@ impl Cluster {
         Err(s)
     }
 
+    /// Whether `user` may act as `target` (`kubectl --as`): the `impersonate` verb on `users`,
+    /// `groups` or `serviceaccounts`, or the real 403 naming what was refused.
+    pub fn authorize_impersonation(&self, user: &User, target: &User) -> Result<(), Status> {
+        if user.is_privileged() {
+            return Ok(());
+        }
+        let check = |resource: &str, namespace: Option<&str>, name: &str| {
+            let a = Attributes {
+                verb: "impersonate",
+                group: "",
+                resource,
+                subresource: None,
+                namespace,
+                name: Some(name),
+            };
+            if self.allowed(user, &a) {
+                Ok(())
+            } else {
+                let scope = match namespace {
+                    Some(ns) => format!("in the namespace \"{ns}\""),
+                    None => "at the cluster scope".to_string(),
+                };
+                Err(Status::forbidden(format!(
+                    "{resource} \"{name}\" is forbidden: User \"{}\" cannot impersonate resource \"{resource}\" in API group \"\" {scope}",
+                    user.username
+                )))
+            }
+        };
+        match target
+            .username
+            .strip_prefix("system:serviceaccount:")
+            .and_then(|r| r.split_once(':'))
+        {
+            Some((ns, sa)) => check("serviceaccounts", Some(ns), sa)?,
+            None => check("users", None, &target.username)?,
+        }
+        for g in target
+            .groups
+            .iter()
+            .filter(|g| g.as_str() != "system:authenticated")
+        {
+            if !target.username.starts_with("system:serviceaccount:") {
+                check("groups", None, g)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Answers a SelfSubjectAccessReview (or SubjectAccessReview) body for `user`: the review
     /// with `status: {allowed, reason?}` filled in, as `kubectl auth can-i` reads it.
     pub fn access_review(&self, user: &User, review: &Value) -> Value {
@@ -383,6 +431,36 @@ fn describe_subjects(user: &User) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impersonation_needs_the_impersonate_verb() {
+        let mut c = crate::Cluster::new(&crate::ClusterConfig::default());
+        c.stop_control_plane(true);
+        let jane = User::named("jane", &[]);
+        let target = User::impersonated("system:serviceaccount:default:app", &[]);
+        assert!(c.authorize_impersonation(&User::admin(), &target).is_ok());
+        let err = c.authorize_impersonation(&jane, &target).unwrap_err();
+        assert_eq!(
+            err.message,
+            r#"serviceaccounts "app" is forbidden: User "jane" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "default""#
+        );
+        c.create(
+            crate::resources::by_plural("rbac.authorization.k8s.io", "clusterroles").unwrap(),
+            None,
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "imp"},
+                "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}]}),
+        )
+        .unwrap();
+        c.create(
+            crate::resources::by_plural("rbac.authorization.k8s.io", "clusterrolebindings").unwrap(),
+            None,
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "imp"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "imp"},
+                "subjects": [{"kind": "User", "name": "jane"}]}),
+        )
+        .unwrap();
+        assert!(c.authorize_impersonation(&jane, &target).is_ok());
+    }
 
     #[test]
     fn rules_match_verbs_groups_resources_and_names() {

@@ -1,5 +1,6 @@
 //! GET, LIST and WATCH.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -10,7 +11,7 @@ use crate::object::Object;
 use crate::resources::ResourceType;
 use crate::selector::{FieldSelector, LabelSelectorSet};
 use crate::status::Status;
-use crate::store::{EventType, WatchEvent};
+use crate::store::{EventType, Key, WatchEvent};
 use crate::Cluster;
 
 /// The query parameters of a list or watch.
@@ -186,20 +187,75 @@ impl Cluster {
                 "resourceVersion: Invalid value: \"{since}\": must be a valid resource version"
             ))
         })?;
-        let events = self.store.events_since(since).ok_or_else(|| {
-            Status::expired(format!(
-                "too old resource version: {since} ({})",
-                self.store.oldest_watchable() + 1
-            ))
-        })?;
-        Ok(events
+        let events: Vec<&WatchEvent> = self
+            .store
+            .events_since(since)
+            .ok_or_else(|| {
+                Status::expired(format!(
+                    "too old resource version: {since} ({})",
+                    self.store.oldest_watchable() + 1
+                ))
+            })?
             .filter(|e| {
                 e.object.kind() == rt.kind
                     && namespace.is_none_or(|ns| e.object.namespace() == Some(ns))
-                    && selected(&e.object)
             })
-            .cloned()
-            .collect())
+            .collect();
+        if labels.is_empty() && fields.is_empty() {
+            return Ok(events.into_iter().cloned().collect());
+        }
+        // With selectors, an object entering the selection is ADDED for this watcher and one
+        // leaving it is DELETED, as the watch cache reports them. Whether an object was selected
+        // before the first event comes from its state just before that event.
+        let mut was_selected: HashMap<Key, bool> = HashMap::new();
+        let mut out = Vec::new();
+        for e in events {
+            let key = Key::of(&e.object);
+            let before = *was_selected
+                .entry(key.clone())
+                .or_insert_with(|| match e.event_type {
+                    EventType::Added => false,
+                    _ => self
+                        .state_before(&key, e.resource_version)
+                        .is_some_and(|o| selected(&o)),
+                });
+            let now = e.event_type != EventType::Deleted && selected(&e.object);
+            let event_type = match (before, now, e.event_type) {
+                (true, _, EventType::Deleted) => Some(EventType::Deleted),
+                (false, true, _) => Some(EventType::Added),
+                (true, true, _) => Some(EventType::Modified),
+                (true, false, _) => Some(EventType::Deleted),
+                (false, false, _) => None,
+            };
+            if let Some(event_type) = event_type {
+                out.push(WatchEvent {
+                    resource_version: e.resource_version,
+                    event_type,
+                    object: e.object.clone(),
+                });
+            }
+            was_selected.insert(key, now);
+        }
+        Ok(out)
+    }
+
+    /// An object's state just before `rv`: its latest earlier event in the watch log, or
+    /// (modified objects whose history is older than the log) its current state.
+    fn state_before(&self, key: &Key, rv: u64) -> Option<Arc<Object>> {
+        let earlier = self
+            .store
+            .events_since(self.store.oldest_watchable())
+            .into_iter()
+            .flatten()
+            .take_while(|e| e.resource_version < rv)
+            .filter(|e| Key::of(&e.object) == *key)
+            .last()
+            .map(|e| (e.event_type, e.object.clone()));
+        match earlier {
+            Some((EventType::Deleted, _)) => None,
+            Some((_, o)) => Some(o),
+            None => self.store.get(key).cloned(),
+        }
     }
 }
 

@@ -1130,3 +1130,50 @@ fn unknown_kinds_get_kubectls_no_matches_message() {
         r#"no matches for kind "Deployment" in version "apps/v1beta1""#
     );
 }
+
+#[test]
+fn label_selected_watches_see_objects_enter_and_leave() {
+    let mut c = cluster();
+    let start = c.store().resource_version();
+    create(&mut c, pods(), Some("default"), pod("a")).unwrap();
+    let relabel = |c: &mut Cluster, app: &str| {
+        c.patch_with(
+            &admin(),
+            pods(),
+            Some("default"),
+            "a",
+            PatchType::Merge,
+            &json!({"metadata": {"labels": {"app": app}}}),
+            &opts(),
+        )
+        .unwrap();
+    };
+    relabel(&mut c, "db");
+    relabel(&mut c, "web");
+    c.patch_with(
+        &admin(),
+        pods(),
+        Some("default"),
+        "a",
+        PatchType::Merge,
+        &json!({"metadata": {"annotations": {"x": "y"}}}),
+        &opts(),
+    )
+    .unwrap();
+    c.delete(pods(), Some("default"), "a").unwrap();
+    let events = c
+        .watch(
+            &admin(),
+            pods(),
+            Some("default"),
+            &ListOptions {
+                label_selector: "app=web".into(),
+                resource_version: Some(start.to_string()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    use crate::store::EventType::*;
+    let kinds: Vec<_> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(kinds, [Added, Deleted, Added, Modified, Deleted]);
+}
