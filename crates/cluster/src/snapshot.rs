@@ -187,6 +187,17 @@ mod tests {
         )
         .unwrap();
         c.delete(cms, Some("kube-system"), "settings").unwrap();
+        // A Deployment gives the controllers, scheduler and kubelets state of their own (replica
+        // sets, pods starting, back-off and timers) by the time the clock has moved on.
+        c.create(
+            by_plural("apps", "deployments").unwrap(),
+            None,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+                   "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "api"}},
+                            "template": {"metadata": {"labels": {"app": "api"}},
+                                         "spec": {"containers": [{"name": "api", "image": "does-not-exist:1"}]}}}}),
+        )
+        .unwrap();
         c.advance(jiff::SignedDuration::from_secs(90));
         c
     }
@@ -208,6 +219,10 @@ mod tests {
         );
         let pods = by_plural("", "pods").unwrap();
         assert_eq!(restored.list(pods, None), c.list(pods, None));
+        assert!(
+            c.list(pods, None).len() >= 7,
+            "the deployment's pods exist: the snapshot covers a working control plane"
+        );
         assert_eq!(
             restored.store().events_since(0).map(|e| e.count()),
             c.store().events_since(0).map(|e| e.count())
@@ -222,6 +237,10 @@ mod tests {
         let mut restored = Cluster::restore(&original.snapshot()).unwrap();
         assert_eq!(original.name_suffix(), restored.name_suffix());
         assert_eq!(original.new_uid(), restored.new_uid());
+        // The control plane's pending work (image pull back-off, timers) carries on identically.
+        original.advance(jiff::SignedDuration::from_secs(300));
+        restored.advance(jiff::SignedDuration::from_secs(300));
+        assert_eq!(restored.snapshot(), original.snapshot());
     }
 
     #[test]
