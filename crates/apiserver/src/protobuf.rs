@@ -111,6 +111,11 @@ fn time(buf: &[u8], micro: bool) -> Result<Value, String> {
             _ => {}
         }
     }
+    if secs == 0 && nanos == 0 {
+        // Go's zero time, which gogo protobuf writes for every non-pointer Time field (such
+        // as a new object's creationTimestamp); JSON has `null` there.
+        return Ok(Value::Null);
+    }
     let ts = jiff::Timestamp::new(secs, if micro { nanos } else { 0 })
         .map_err(|e| e.to_string())?;
     let fmt = if micro { "%Y-%m-%dT%H:%M:%S%.6fZ" } else { "%Y-%m-%dT%H:%M:%SZ" };
@@ -152,7 +157,13 @@ fn message(name: &str, buf: &[u8]) -> Result<Value, String> {
                     _ => {}
                 }
             }
-            return Ok(if ty == 0 { json!(int) } else { json!(s) });
+            return Ok(match (ty, int, s.as_str()) {
+                // The zero IntOrString (an unset non-pointer field, such as a Service port's
+                // targetPort) is left out, as JSON's omitempty does.
+                (0, 0, _) | (1, _, "") => Value::Null,
+                (0, i, _) => json!(i),
+                (_, _, s) => json!(s),
+            });
         }
         "io.k8s.apimachinery.pkg.runtime.RawExtension" | "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1" => {
             let raw = fields(buf)?.into_iter().find_map(|(t, w)| match (t, w) {
@@ -224,13 +235,20 @@ fn decode_into(table: &HashMap<u32, Field>, buf: &[u8], obj: &mut Map<String, Va
             }
             (k, w) => scalar(k, w)?,
         };
+        // gogo protobuf writes every non-pointer field, set or not; JSON leaves out the empty
+        // ones (`omitempty`). Empty strings and zero times/IntOrStrings are dropped here; numbers
+        // and booleans are kept, because for pointer fields (replicas) zero is a real value.
+        let unset = value.is_null() || value.as_str() == Some("");
         if *repeated {
+            if value.is_null() {
+                continue;
+            }
             obj.entry(json_name.clone())
                 .or_insert_with(|| json!([]))
                 .as_array_mut()
                 .unwrap()
                 .push(value);
-        } else {
+        } else if !unset {
             obj.insert(json_name.clone(), value);
         }
     }
@@ -322,5 +340,10 @@ mod tests {
         field(3, b"http", &mut ios);
         assert_eq!(message("io.k8s.apimachinery.pkg.util.intstr.IntOrString", &ios).unwrap(), "http");
         assert!(decode(b"{}", |_, _| None).is_err());
+        // Unset non-pointer fields, as gogo protobuf writes them, are left out.
+        let mut strategy = Vec::new();
+        field(1, b"", &mut strategy);
+        assert_eq!(message("io.k8s.api.apps.v1.DeploymentStrategy", &strategy).unwrap(), json!({}));
+        assert_eq!(message("io.k8s.apimachinery.pkg.apis.meta.v1.Time", &[]).unwrap(), Value::Null);
     }
 }
