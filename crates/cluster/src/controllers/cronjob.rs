@@ -90,7 +90,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         if policy == "Replace" {
             for r in active.drain(..) {
                 let k = Key { kind: "Job", namespace: key.namespace.clone(), name: r.name.clone().unwrap_or_default() };
-                cluster.store_mut().remove(&k);
+                cluster.remove_object(&k);
                 cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Normal, "SuccessfulDelete", &format!("Deleted job {}", k.name));
             }
         }
@@ -127,7 +127,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         let extra = done.len().saturating_sub(limit.max(0) as usize);
         for j in done.into_iter().take(extra) {
             let k = Key { kind: "Job", namespace: key.namespace.clone(), name: j.metadata.name.clone().unwrap_or_default() };
-            cluster.store_mut().remove(&k);
+            cluster.remove_object(&k);
             cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Normal, "SuccessfulDelete", &format!("Deleted job {}", k.name));
         }
     }

@@ -48,6 +48,7 @@ pub fn cleanup(cluster: &mut Cluster, d: &Deployment, sets: &Sets) {
     let n = candidates.len() - limit;
     for rs in candidates.into_iter().take(n) {
         let key = Key { kind: "ReplicaSet", namespace: rs.metadata.namespace.clone().unwrap_or_default(), name: rs.metadata.name.clone().unwrap_or_default() };
-        cluster.store_mut().remove(&key);
+        // Through the garbage collector, so anything the old ReplicaSet still owns goes too.
+        cluster.remove_object(&key);
     }
 }
