@@ -1010,17 +1010,35 @@ mod tests {
 
     impl World {
         fn new() -> World {
+            let mut cluster = Cluster::new(&ClusterConfig::default());
+            // Only the API machinery: the statuses these tests write stay as written.
+            cluster.stop_control_plane(true);
             World {
-                cluster: Cluster::new(&ClusterConfig::default()),
+                cluster,
                 files: BTreeMap::new(),
                 commands: vec![],
                 answers: BTreeMap::new(),
             }
         }
+        /// Creates the object, then writes its status as a controller or kubelet would.
         fn create(&mut self, v: Value) {
             let rt = resource_type(v["kind"].as_str().unwrap()).unwrap();
             let ns = v["metadata"]["namespace"].as_str().map(str::to_string);
-            self.cluster.create(rt, ns.as_deref(), v).unwrap();
+            let created = self.cluster.create(rt, ns.as_deref(), v.clone()).unwrap();
+            if let Some(status) = v.get("status") {
+                let mut body = created.to_value();
+                body["status"] = status.clone();
+                self.cluster
+                    .update_status(
+                        &cluster::api::User::admin(),
+                        rt,
+                        created.namespace(),
+                        created.name(),
+                        body,
+                        &cluster::api::WriteOptions::internal(),
+                    )
+                    .unwrap();
+            }
         }
         fn eval(&self, c: &CheckSpec) -> CheckResult {
             c.evaluate(&Evidence {

@@ -5,13 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use cluster::{Cluster, ClusterConfig};
+use cluster::{minikube, Cluster, ClusterConfig};
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::check::{resource_type, CheckResult, Evidence};
-use crate::model::{Attempt, Exercise, FileSpec, NodeShape};
+use crate::model::{Attempt, ClusterShape, Exercise, FileSpec};
 
 /// What a learner works in: a cluster, the editor's files and the terminal.
 #[derive(Clone, Debug)]
@@ -41,9 +40,6 @@ impl Grade {
 /// Why an exercise could not be set up.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SetupError {
-    /// A node of the requested cluster shape was refused by the API.
-    #[error("node {name}: {message}")]
-    Node { name: String, message: String },
     /// An object of `setup.objects` could not be created.
     #[error("object {what}: {message}")]
     Object { what: String, message: String },
@@ -63,21 +59,22 @@ pub fn exercise_config() -> ClusterConfig {
 
 /// Builds the exercise's starting workspace on a fresh cluster.
 pub fn start(ex: &Exercise, config: &ClusterConfig) -> Result<Workspace, SetupError> {
+    let setup = &ex.setup;
+    let cluster = match &setup.cluster {
+        Some(shape) => Cluster::with_shape(config, &minikube_shape(shape)),
+        None => Cluster::new(config),
+    };
     let mut ws = Workspace {
-        cluster: Cluster::new(config),
+        cluster,
         files: BTreeMap::new(),
         shell: shell::Shell::default(),
     };
-    let setup = &ex.setup;
-    if let Some(nodes) = &setup.nodes {
-        shape_nodes(&mut ws.cluster, nodes)?;
-    }
     for text in &setup.objects_yaml {
         create_objects(&mut ws.cluster, text)?;
     }
     write_files(&mut ws.files, &setup.files);
     for line in &setup.commands {
-        let out = ws.shell.run_line(line, &mut ws.cluster, &mut ws.files);
+        let out = run_line(&mut ws, line);
         if out.exit_code != 0 {
             return Err(SetupError::Command {
                 line: line.clone(),
@@ -90,6 +87,51 @@ pub fn start(ex: &Exercise, config: &ClusterConfig) -> Result<Workspace, SetupEr
     ws.shell.history.clear();
     advance(&mut ws.cluster, setup.advance);
     Ok(ws)
+}
+
+/// Simulated seconds between two lines of an attempt.
+pub const SECONDS_BETWEEN_LINES: u64 = 5;
+
+/// Longest simulated time a line that keeps running (`kubectl rollout status`, `kubectl wait`,
+/// `kubectl get -w`) is given before it is interrupted with Ctrl-C.
+pub const MAX_LINE_SECONDS: u64 = 600;
+
+/// Runs one line as the terminal does: a line that waits on the cluster keeps running while
+/// simulated time passes, one second at a time, until it ends (or is interrupted after
+/// [`MAX_LINE_SECONDS`]).
+pub fn run_line(ws: &mut Workspace, line: &str) -> shell::Output {
+    let mut out = shell::Output::default();
+    let mut collect = |step: &shell::Step, out: &mut shell::Output| {
+        let (stdout, stderr) = step.output();
+        out.stdout.push_str(&stdout);
+        out.stderr.push_str(&stderr);
+    };
+    let mut step = ws.shell.start(line, &mut ws.cluster, &mut ws.files);
+    collect(&step, &mut out);
+    let mut waited = 0;
+    while let shell::State::Running(wake) = step.state {
+        if waited >= MAX_LINE_SECONDS {
+            step = ws.shell.interrupt(&mut ws.cluster, &mut ws.files);
+            collect(&step, &mut out);
+            break;
+        }
+        if let shell::Wake::At(at) = wake {
+            // `sleep` and timeouts are measured on the wall clock by the shell.
+            let now = std::time::Instant::now();
+            if at > now {
+                std::thread::sleep((at - now).min(std::time::Duration::from_millis(50)));
+            }
+        }
+        advance(&mut ws.cluster, 1);
+        waited += 1;
+        step = ws.shell.poll(&mut ws.cluster, &mut ws.files);
+        collect(&step, &mut out);
+    }
+    out.exit_code = match step.state {
+        shell::State::Exited(code) => code,
+        shell::State::Running(_) => 130,
+    };
+    out
 }
 
 /// Lets simulated time pass (the cluster's controllers run as it does).
@@ -143,11 +185,13 @@ pub fn run_attempt(ex: &Exercise, attempt: &Attempt) -> Result<Run, SetupError> 
     write_files(&mut ws.files, &attempt.files);
     let mut steps = Vec::new();
     for line in &attempt.commands {
-        let output = ws.shell.run_line(line, &mut ws.cluster, &mut ws.files);
+        let output = run_line(&mut ws, line);
         steps.push(Step {
             line: line.clone(),
             output,
         });
+        // A learner reads the output and types the next line: a few seconds pass.
+        advance(&mut ws.cluster, SECONDS_BETWEEN_LINES);
     }
     advance(&mut ws.cluster, ex.settle);
     let grade = grade(
@@ -162,82 +206,40 @@ pub fn run_attempt(ex: &Exercise, attempt: &Attempt) -> Result<Run, SetupError> 
     Ok(Run { grade, steps })
 }
 
-/// Replaces the cluster's nodes with the exercise's shape.
-fn shape_nodes(cluster: &mut Cluster, nodes: &[NodeShape]) -> Result<(), SetupError> {
-    let rt = resource_type("Node").expect("nodes are served");
-    let template = cluster
-        .list(rt, None)
-        .first()
-        .map(|n| n.to_value())
-        .unwrap_or_else(
-            || json!({"apiVersion": "v1", "kind": "Node", "metadata": {}, "status": {}}),
-        );
-    for existing in cluster.list(rt, None) {
-        let _ = cluster.delete(rt, None, existing.name());
-    }
-    for (i, shape) in nodes.iter().enumerate() {
-        let body = node_object(&template, shape, i);
-        cluster
-            .create(rt, None, body)
-            .map_err(|e| SetupError::Node {
-                name: shape.name.clone(),
-                message: e.message,
-            })?;
-    }
-    Ok(())
-}
-
-/// A node like the default one, resized, relabelled and tainted as the shape says.
-fn node_object(template: &Value, shape: &NodeShape, index: usize) -> Value {
-    let mut node = template.clone();
-    let meta = &mut node["metadata"];
-    for field in ["uid", "resourceVersion", "creationTimestamp", "generation"] {
-        if let Some(m) = meta.as_object_mut() {
-            m.remove(field);
-        }
-    }
-    meta["name"] = json!(shape.name);
-    let mut labels = serde_json::Map::new();
-    for (k, v) in [
-        ("beta.kubernetes.io/arch", "amd64"),
-        ("beta.kubernetes.io/os", "linux"),
-        ("kubernetes.io/arch", "amd64"),
-        ("kubernetes.io/os", "linux"),
-    ] {
-        labels.insert(k.into(), json!(v));
-    }
-    labels.insert("kubernetes.io/hostname".into(), json!(shape.name));
-    if shape.control_plane {
-        labels.insert("node-role.kubernetes.io/control-plane".into(), json!(""));
-    }
-    for (k, v) in &shape.labels {
-        labels.insert(k.clone(), json!(v));
-    }
-    meta["labels"] = Value::Object(labels);
-    let cidr = format!("10.244.{index}.0/24");
-    node["spec"] = json!({"podCIDR": cidr, "podCIDRs": [cidr]});
-    if !shape.taints.is_empty() {
-        node["spec"]["taints"] = shape
-            .taints
+/// The cluster crate's description of the same node layout.
+fn minikube_shape(shape: &ClusterShape) -> minikube::Shape {
+    let cp = &shape.control_plane;
+    minikube::Shape {
+        control_plane_cpu: cp.cpu.clone(),
+        control_plane_memory: cp.memory.clone(),
+        control_plane_pods: cp.pods,
+        control_plane_taint: cp.taint,
+        workers: shape
+            .workers
             .iter()
-            .map(|t| {
-                let mut v = json!({"key": t.key, "effect": t.effect});
-                if let Some(val) = &t.value {
-                    v["value"] = json!(val);
-                }
-                v
+            .map(|w| minikube::WorkerShape {
+                cpu: w.cpu.clone(),
+                memory: w.memory.clone(),
+                pods: w.pods,
+                taints: w
+                    .taints
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.key.clone(),
+                            t.value.clone().unwrap_or_default(),
+                            t.effect.clone(),
+                        )
+                    })
+                    .collect(),
+                labels: w
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             })
-            .collect();
+            .collect(),
     }
-    let resources = json!({"cpu": shape.cpu, "memory": shape.memory, "pods": shape.pods,
-                           "ephemeral-storage": "61202244Ki", "hugepages-2Mi": "0"});
-    node["status"]["capacity"] = resources.clone();
-    node["status"]["allocatable"] = resources;
-    node["status"]["addresses"] = json!([
-        {"type": "InternalIP", "address": format!("192.168.49.{}", index + 2)},
-        {"type": "Hostname", "address": shape.name},
-    ]);
-    node
 }
 
 /// Creates every document of a manifest directly through the cluster's API.
@@ -273,7 +275,6 @@ fn create_objects(cluster: &mut Cluster, text: &str) -> Result<(), SetupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TaintSpec;
 
     fn exercise(yaml: &str) -> Exercise {
         serde_yaml_ng::from_str(yaml).unwrap()
@@ -284,12 +285,13 @@ id: t
 title: t
 task: t
 setup:
-  nodes:
-    - {name: control-plane, control_plane: true, taints: [{key: node-role.kubernetes.io/control-plane, effect: NoSchedule}]}
-    - {name: worker-1, cpu: "1", memory: 2Gi}
+  cluster:
+    control_plane: {taint: true}
+    workers:
+      - {cpu: "1", memory: 2Gi, labels: {team: data}, taints: [{key: team, value: data, effect: NoSchedule}]}
   advance: 30
 checks:
-  - exists: {kind: Node, name: worker-1}
+  - exists: {kind: Node, name: minikube-m02}
 hints: [a, b]
 solutions: [{}]
 "#;
@@ -300,21 +302,16 @@ solutions: [{}]
         let ws = start(&ex, &exercise_config()).unwrap();
         let nodes = ws.cluster.list(resource_type("Node").unwrap(), None);
         let names: Vec<_> = nodes.iter().map(|n| n.name().to_string()).collect();
-        assert_eq!(names, ["control-plane", "worker-1"]);
+        assert_eq!(names, ["minikube", "minikube-m02"]);
         let cp = nodes[0].to_value();
         assert_eq!(
             cp["spec"]["taints"][0]["key"],
             "node-role.kubernetes.io/control-plane"
         );
-        assert_eq!(
-            cp["metadata"]["labels"]["node-role.kubernetes.io/control-plane"],
-            ""
-        );
         let w = nodes[1].to_value();
         assert_eq!(w["status"]["allocatable"]["cpu"], "1");
-        assert!(w["metadata"]["labels"]
-            .get("node-role.kubernetes.io/control-plane")
-            .is_none());
+        assert_eq!(w["spec"]["taints"][0]["key"], "team");
+        assert_eq!(w["metadata"]["labels"]["team"], "data");
         assert_eq!(
             ws.cluster.now(),
             exercise_config()
@@ -327,7 +324,7 @@ solutions: [{}]
     #[test]
     fn objects_files_and_commands_are_set_up_and_commands_are_not_the_learners() {
         let mut ex = exercise(SHAPED);
-        ex.setup.nodes = None;
+        ex.setup.cluster = None;
         ex.setup.objects_yaml =
             vec!["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n".into()];
         ex.setup.files = vec![FileSpec {
@@ -361,11 +358,6 @@ solutions: [{}]
         assert!(e
             .to_string()
             .contains("no matches for kind \"ReplicaSet\" in version \"v1\""));
-        let _ = TaintSpec {
-            key: String::new(),
-            value: None,
-            effect: String::new(),
-        };
     }
 
     #[test]

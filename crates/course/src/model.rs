@@ -110,9 +110,9 @@ fn default_settle() -> u64 {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Setup {
-    /// The cluster's nodes; the default is one minikube node.
+    /// The cluster's nodes; the default is one untainted minikube node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<NodeShape>>,
+    pub cluster: Option<ClusterShape>,
     /// Objects created directly through the API before the learner arrives (files beside the
     /// exercise, multi-document YAML); nothing shows them in the editor.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -132,20 +132,52 @@ pub struct Setup {
     pub advance: u64,
 }
 
-/// One node of the exercise's cluster.
+/// The nodes of an exercise's cluster: the control-plane node `minikube` and workers named
+/// `minikube-m02`, `minikube-m03`, ... as `minikube start --nodes N` names them.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterShape {
+    #[serde(default)]
+    pub control_plane: ControlPlaneShape,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<WorkerShape>,
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct NodeShape {
-    pub name: String,
+pub struct ControlPlaneShape {
     #[serde(default = "default_cpu")]
     pub cpu: String,
     #[serde(default = "default_memory")]
     pub memory: String,
     #[serde(default = "default_pods")]
-    pub pods: String,
-    /// Labelled `node-role.kubernetes.io/control-plane`.
+    pub pods: u32,
+    /// Keeps `node-role.kubernetes.io/control-plane:NoSchedule` (kubeadm and kind clusters with
+    /// workers do; a single-node minikube does not).
     #[serde(default)]
-    pub control_plane: bool,
+    pub taint: bool,
+}
+
+impl Default for ControlPlaneShape {
+    fn default() -> Self {
+        ControlPlaneShape {
+            cpu: default_cpu(),
+            memory: default_memory(),
+            pods: default_pods(),
+            taint: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerShape {
+    #[serde(default = "default_cpu")]
+    pub cpu: String,
+    #[serde(default = "default_memory")]
+    pub memory: String,
+    #[serde(default = "default_pods")]
+    pub pods: u32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taints: Vec<TaintSpec>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -158,8 +190,8 @@ fn default_cpu() -> String {
 fn default_memory() -> String {
     "8025424Ki".into()
 }
-fn default_pods() -> String {
-    "110".into()
+fn default_pods() -> u32 {
+    110
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

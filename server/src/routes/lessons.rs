@@ -152,7 +152,10 @@ async fn start(
         for (path, text) in ws.files {
             st.files.insert(path, text);
         }
+        // The exercise's kubectl context and laptop (Docker images, logins) replace the
+        // learner's; their history, variables and aliases stay.
         st.shell.namespace = ws.shell.namespace;
+        st.shell.laptop = ws.shell.laptop;
         let history_len = st.shell.history.len();
         st.progress.started(&ex.id, history_len);
     }
