@@ -4,6 +4,7 @@ pub mod classrooms;
 pub mod db;
 pub mod persistence;
 pub mod routes;
+pub mod security;
 pub mod sessions;
 pub mod site;
 
@@ -95,6 +96,10 @@ pub fn app(state: AppState) -> Router {
             state,
             persistence::track,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(security::Limits::from_env()),
+            security::guard,
+        ))
 }
 
 /// Binds and serves until Ctrl-C or SIGTERM.
@@ -105,7 +110,10 @@ pub async fn serve(addr: SocketAddr, config: Config) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     println!("Wheelhouse is running at http://{local}/");
-    let served = axum::serve(listener, app(state.clone()))
+    let served = axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    )
         .with_graceful_shutdown(shutdown_signal())
         .await;
     // Nothing a learner did is lost on a graceful stop.
