@@ -21,6 +21,10 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "annotate" => label_or_annotate(args, env, out, false),
         "logs" => logs(args, env, out),
         "run" => run_pod(args, env, out),
+        "set" if args.first().map(String::as_str) == Some("image") => set_image(&args[1..], env, out),
+        "rollout" if matches!(args.first().map(String::as_str), Some("pause" | "resume" | "restart")) => {
+            rollout_toggle(args, env, out)
+        }
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),
@@ -672,7 +676,8 @@ fn delete(args: &[String], env: &mut Env, out: &mut Output) {
                     .cloned()
                     .unwrap_or_default();
                 if items.is_empty() {
-                    out.stderr.push_str("No resources found\n");
+                    // delete reports an empty selection on stdout, unlike get.
+                    out.stdout.push_str("No resources found\n");
                 }
                 for i in items {
                     targets.push((
@@ -754,6 +759,17 @@ fn scale(args: &[String], env: &mut Env, out: &mut Output) {
     };
     let ns = env.namespace.clone();
     for (m, name) in list {
+        // The resource builder GETs each object before scaling it.
+        let live = env.transport.call(
+            Request::get(m.object_path(Some(&ns), &name)).header("accept", "application/json"),
+        );
+        if live.status == 404 {
+            out.fail(format!(
+                "error: no objects passed to scale {} \"{name}\" not found",
+                m.qualified_plural()
+            ));
+            continue;
+        }
         let path = format!("{}/scale", m.object_path(Some(&ns), &name));
         let resp = env.transport.call(json_request(
             "PATCH",
@@ -883,8 +899,62 @@ fn logs(args: &[String], env: &mut Env, out: &mut Output) {
         }
         None => target.clone(),
     };
+    // kubectl reads the pod first to check the container and to pick a default one.
+    let live = env.transport.call(
+        Request::get(format!("/api/v1/namespaces/{ns}/pods/{pod}"))
+            .header("accept", "application/json"),
+    );
+    if live.status >= 400 {
+        let msg = server_error(&live);
+        let msg = msg
+            .strip_prefix("Error from server")
+            .map(|m| format!("error: error from server{m}"))
+            .unwrap_or(msg);
+        if live.status == 404 {
+            out.fail(format!("{msg} in namespace \"{ns}\""));
+        } else {
+            out.fail(msg);
+        }
+        return;
+    }
+    let pod_obj = live.body_json().unwrap_or_default();
+    let names: Vec<String> = pod_obj["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect();
+    let container = match p.get("container").or(p.args.get(1).map(String::as_str)) {
+        Some(c) => {
+            let init = pod_obj["spec"]["initContainers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|x| x["name"] == c);
+            if !names.iter().any(|n| n == c) && !init {
+                out.fail(format!("error: container {c} is not valid for pod {pod}"));
+                return;
+            }
+            Some(c.to_string())
+        }
+        None => {
+            let default = pod_obj["metadata"]["annotations"]
+                ["kubectl.kubernetes.io/default-container"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| names.first().cloned());
+            if names.len() > 1 {
+                out.stderr.push_str(&format!(
+                    "Defaulted container \"{}\" out of: {}\n",
+                    default.clone().unwrap_or_default(),
+                    names.join(", ")
+                ));
+            }
+            default
+        }
+    };
     let mut q = Vec::new();
-    if let Some(c) = p.get("container").or(p.args.get(1).map(String::as_str)) {
+    if let Some(c) = &container {
         q.push(format!("container={}", percent_encode(c)));
     }
     if p.bool("follow") {
@@ -911,4 +981,152 @@ fn logs(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     }
     out.stdout.push_str(&String::from_utf8_lossy(&resp.body));
+}
+
+/// The pod template's spec path of a workload (`spec.template.spec`), or the pod's own spec.
+fn pod_spec_path(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Pod" => &["spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        _ => &["spec", "template", "spec"],
+    }
+}
+
+/// Wraps `inner` in the objects named by `path`.
+fn nest(path: &[&str], inner: Value) -> Value {
+    path.iter().rev().fold(inner, |acc, k| json!({ *k: acc }))
+}
+
+fn set_image(args: &[String], env: &mut Env, out: &mut Output) {
+    const F: &[Flag] = &[
+        b("all", None),
+        v("selector", Some('l')),
+        v("filename", Some('f')),
+        b("local", None),
+        v("output", Some('o')),
+        v("dry-run", None),
+        b("record", None),
+    ];
+    let Some(p) = parse_flags("set image", args, F, out) else {
+        return;
+    };
+    set_namespace(&p, env);
+    let (pairs, objs): (Vec<String>, Vec<String>) =
+        p.args.iter().cloned().partition(|a| a.contains('='));
+    let Some(list) = type_names(&objs, env, out) else {
+        return;
+    };
+    let ns = env.namespace.clone();
+    for (m, name) in list {
+        let path = m.object_path(Some(&ns), &name);
+        let live = env
+            .transport
+            .call(Request::get(path.clone()).header("accept", "application/json"));
+        if live.status >= 400 {
+            out.fail(server_error(&live));
+            continue;
+        }
+        let obj = live.body_json().unwrap_or_default();
+        let spec_path = pod_spec_path(&m.kind);
+        let mut spec = &obj;
+        for k in spec_path {
+            spec = &spec[*k];
+        }
+        let mut containers = Vec::new();
+        for kv in &pairs {
+            let (c, image) = kv.split_once('=').unwrap_or((kv, ""));
+            let all = spec["containers"].as_array().cloned().unwrap_or_default();
+            let matched: Vec<&Value> = all.iter().filter(|x| c == "*" || x["name"] == c).collect();
+            if matched.is_empty() {
+                out.fail(format!("error: unable to find container named \"{c}\""));
+                return;
+            }
+            for x in matched {
+                containers.push(json!({"image": image, "name": x["name"]}));
+            }
+        }
+        let patch = nest(spec_path, json!({ "containers": containers }));
+        let resp = env.transport.call(json_request(
+            "PATCH",
+            path,
+            "application/strategic-merge-patch+json",
+            &patch,
+        ));
+        if resp.status >= 400 {
+            out.fail(server_error(&resp));
+            continue;
+        }
+        out.stdout
+            .push_str(&format!("{}/{name} image updated\n", m.kind_prefix()));
+    }
+}
+
+/// `rollout pause`, `rollout resume` and `rollout restart`.
+fn rollout_toggle(args: &[String], env: &mut Env, out: &mut Output) {
+    const F: &[Flag] = &[
+        v("selector", Some('l')),
+        v("filename", Some('f')),
+        v("output", Some('o')),
+        v("field-manager", None),
+        b("recursive", Some('R')),
+    ];
+    let sub = args[0].clone();
+    let Some(p) = parse_flags(&format!("rollout {sub}"), &args[1..], F, out) else {
+        return;
+    };
+    set_namespace(&p, env);
+    let Some(list) = type_names(&p.args, env, out) else {
+        return;
+    };
+    let ns = env.namespace.clone();
+    let now = env.transport.now();
+    for (m, name) in list {
+        let path = m.object_path(Some(&ns), &name);
+        let live = env
+            .transport
+            .call(Request::get(path.clone()).header("accept", "application/json"));
+        if live.status >= 400 {
+            out.fail(server_error(&live));
+            continue;
+        }
+        let obj = live.body_json().unwrap_or_default();
+        let paused = obj["spec"]["paused"].as_bool().unwrap_or(false);
+        let (patch, verb) = match sub.as_str() {
+            "pause" if paused => {
+                out.fail(format!(
+                    "error: {} \"{name}\" is already paused",
+                    m.qualified_plural()
+                ));
+                continue;
+            }
+            "resume" if !paused => {
+                out.fail(format!(
+                    "error: {} \"{name}\" is not paused",
+                    m.qualified_plural()
+                ));
+                continue;
+            }
+            "pause" => (json!({"spec": {"paused": true}}), "paused"),
+            "resume" => (json!({"spec": {"paused": null}}), "resumed"),
+            _ => {
+                let stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+                (
+                    json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}),
+                    "restarted",
+                )
+            }
+        };
+        let resp = env.transport.call(json_request(
+            "PATCH",
+            path,
+            "application/strategic-merge-patch+json",
+            &patch,
+        ));
+        if resp.status >= 400 {
+            out.fail(server_error(&resp));
+            continue;
+        }
+        out.stdout
+            .push_str(&format!("{}/{name} {verb}\n", m.kind_prefix()));
+    }
 }
