@@ -22,9 +22,33 @@ pub struct Lesson {
     #[serde(default)]
     pub summary: String,
     #[serde(default)]
-    pub markdown: String,
-    #[serde(default)]
     pub exercises: Vec<Exercise>,
+    /// The text, rendered by the server (`GET /api/lessons/rendered`).
+    #[serde(skip)]
+    pub rendered: Rendered,
+}
+
+/// One lesson's markdown rendered by the server.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct Rendered {
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+    /// Exercise id → task HTML.
+    #[serde(default)]
+    pub tasks: std::collections::BTreeMap<String, String>,
+}
+
+/// `GET /api/lessons` joined with `GET /api/lessons/rendered`.
+async fn load_course() -> Result<Course, String> {
+    let mut course: Course = serde_json::from_value(api::get_json("/api/lessons").await?)
+        .map_err(|e| format!("unexpected course format: {e}"))?;
+    let mut rendered: std::collections::BTreeMap<String, Rendered> =
+        serde_json::from_value(api::get_json("/api/lessons/rendered").await?["lessons"].take())
+            .map_err(|e| format!("unexpected lesson format: {e}"))?;
+    for lesson in &mut course.lessons {
+        lesson.rendered = rendered.remove(&lesson.id).unwrap_or_default();
+    }
+    Ok(course)
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -119,10 +143,7 @@ pub fn LessonPane(session: String) -> impl IntoView {
         Effect::new(move |_| {
             let session = session.clone();
             leptos::task::spawn_local(async move {
-                let result = api::get_json("/api/lessons").await.and_then(|v| {
-                    serde_json::from_value::<Course>(v)
-                        .map_err(|e| format!("unexpected course format: {e}"))
-                });
+                let result = load_course().await;
                 let record = api::get_json(&format!("/api/sessions/{session}/progress"))
                     .await
                     .ok()
@@ -197,7 +218,8 @@ pub fn LessonPane(session: String) -> impl IntoView {
 
 #[component]
 fn LessonText(lesson: Lesson, session: String, progress: ProgressSignal) -> impl IntoView {
-    let segments = markdown::segments(&lesson.markdown);
+    let segments = lesson.rendered.segments.clone();
+    let tasks = lesson.rendered.tasks.clone();
     view! {
         <article class="lesson-text">
             <h1>{lesson.title.clone()}</h1>
@@ -206,7 +228,8 @@ fn LessonText(lesson: Lesson, session: String, progress: ProgressSignal) -> impl
                 Segment::Code { info, text } => view! { <CodeBlock info text/> }.into_any(),
             }).collect_view()}
             {lesson.exercises.into_iter().map(|exercise| {
-                view! { <ExerciseCard exercise session=session.clone() progress/> }
+                let task = tasks.get(&exercise.id).cloned().unwrap_or_default();
+                view! { <ExerciseCard exercise task session=session.clone() progress/> }
             }).collect_view()}
         </article>
     }
@@ -249,7 +272,13 @@ fn CodeBlock(info: String, text: String) -> impl IntoView {
 }
 
 #[component]
-fn ExerciseCard(exercise: Exercise, session: String, progress: ProgressSignal) -> impl IntoView {
+fn ExerciseCard(
+    exercise: Exercise,
+    /// The task, as HTML rendered by the server.
+    task: String,
+    session: String,
+    progress: ProgressSignal,
+) -> impl IntoView {
     let result = RwSignal::new(None::<Result<CheckResult, String>>);
     let hints = RwSignal::new(Vec::<String>::new());
     let solution = RwSignal::new(None::<Result<Vec<Attempt>, String>>);
@@ -339,7 +368,7 @@ fn ExerciseCard(exercise: Exercise, session: String, progress: ProgressSignal) -
                 {exercise.title.clone()}
                 <span class="muted kind">{format!(" {}", exercise.kind)}</span>
             </h3>
-            <div class="task" inner_html=markdown::to_html(&exercise.task)></div>
+            <div class="task" inner_html=task></div>
             {questions.into_iter().map(|q| {
                 let qid = q.id.clone();
                 view! {
@@ -395,7 +424,7 @@ fn ExerciseCard(exercise: Exercise, session: String, progress: ProgressSignal) -
                 Err(e) => view! { <div class="checks failed" role="status" aria-label="Check result">{e}</div> }.into_any(),
             })}
             <ol class="hints" aria-label="Hints">
-                {move || hints.get().into_iter().map(|h| view! { <li inner_html=markdown::to_html(&h)></li> }).collect_view()}
+                {move || hints.get().into_iter().map(|h| view! { <li inner_html=markdown::inline_html(&h)></li> }).collect_view()}
             </ol>
             {move || solution.get().map(|s| match s {
                 Ok(attempts) => attempts.into_iter().take(1).map(|a| view! {

@@ -1,10 +1,17 @@
 //! Lesson markdown → HTML, with the code blocks kept apart so the lesson pane can give each one its
 //! "run" (shell lines) or "load" (manifests) button.
+//!
+//! The markdown parser runs on the server only (`GET /api/lessons/rendered`): it is a fifth of the
+//! browser's WASM otherwise. The browser gets [`Segment`]s, and renders hints (short, inline
+//! markdown) with [`inline_html`].
 
+#[cfg(feature = "ssr")]
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use serde::{Deserialize, Serialize};
 
 /// A piece of a rendered lesson.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Segment {
     /// Rendered HTML of prose (pulldown-cmark escapes text; raw HTML in lessons is authored by us).
     Html(String),
@@ -34,6 +41,7 @@ impl Segment {
 }
 
 /// Splits markdown into prose HTML and code blocks.
+#[cfg(feature = "ssr")]
 pub fn segments(markdown: &str) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut prose: Vec<Event> = Vec::new();
@@ -61,6 +69,7 @@ pub fn segments(markdown: &str) -> Vec<Segment> {
     out
 }
 
+#[cfg(feature = "ssr")]
 fn flush(prose: &mut Vec<Event>, out: &mut Vec<Segment>) {
     if prose.is_empty() {
         return;
@@ -70,14 +79,65 @@ fn flush(prose: &mut Vec<Event>, out: &mut Vec<Segment>) {
     out.push(Segment::Html(html));
 }
 
-/// The markdown as one HTML string (exercise tasks and hints, which have no buttons).
+/// The markdown as one HTML string (exercise tasks, which have no buttons).
+#[cfg(feature = "ssr")]
 pub fn to_html(markdown: &str) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, Parser::new(markdown));
     html
 }
 
+/// Inline markdown (`code`, **strong**, *emphasis*) as HTML, everything else escaped: enough for
+/// hints, which are a sentence or two.
+pub fn inline_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut open = [false; 3]; // code, strong, em
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' => {
+                out.push_str(if open[0] { "</code>" } else { "<code>" });
+                open[0] = !open[0];
+            }
+            '*' if !open[0] && chars.peek() == Some(&'*') => {
+                chars.next();
+                out.push_str(if open[1] { "</strong>" } else { "<strong>" });
+                open[1] = !open[1];
+            }
+            '*' if !open[0] => {
+                out.push_str(if open[2] { "</em>" } else { "<em>" });
+                open[2] = !open[2];
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    for (is_open, close) in open.iter().zip(["</code>", "</strong>", "</em>"]) {
+        if *is_open {
+            out.push_str(close);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
+mod inline_tests {
+    use super::inline_html;
+
+    #[test]
+    fn hints_render_code_and_emphasis_and_escape_the_rest() {
+        assert_eq!(
+            inline_html("Use `kubectl get pods -o wide` and **look** at <NODE>"),
+            "Use <code>kubectl get pods -o wide</code> and <strong>look</strong> at &lt;NODE&gt;"
+        );
+        assert_eq!(inline_html("a `*b*` *c"), "a <code>*b*</code> <em>c</em>");
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod events;
 pub mod k8s;
 pub mod kubeconfig;
+pub mod lesson_html;
 pub mod lessons;
 pub mod terminal;
 
@@ -18,6 +19,7 @@ pub fn router(state: AppState) -> Router {
         .merge(k8s::router())
         .merge(kubeconfig::router())
         .merge(lessons::router())
+        .merge(lesson_html::router())
         .merge(events::router())
         .merge(clock::router())
         .merge(classrooms::router())
