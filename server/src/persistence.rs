@@ -3,8 +3,9 @@
 //!
 //! - **Snapshot on change, with bounded delay.** Requests that may change a session mark it dirty
 //!   (see [`track`]); a flusher task writes dirty sessions every `flush_interval` (1 s by default),
-//!   so a crash loses at most that much. It also writes sessions whose cluster moved on by itself
-//!   (its resourceVersion changed) and sessions never written yet.
+//!   so a crash loses at most that much. It also writes sessions that changed without such a
+//!   request (the terminal's WebSocket, the cluster's own clock: see [`fingerprint`]) and
+//!   sessions never written yet.
 //! - **Restore on first access.** A request for a session that is not in memory (after a restart,
 //!   an eviction, or on another replica) loads it from its snapshot before the handler runs. A
 //!   corrupt cluster snapshot is logged and replaced by a fresh cluster; the learner keeps their
@@ -61,8 +62,8 @@ impl Default for PersistenceConfig {
 struct Tracking {
     dirty: bool,
     last_access: Instant,
-    /// The cluster's resourceVersion at the last write; `None` before the first.
-    saved_rv: Option<u64>,
+    /// The [`fingerprint`] of the state at the last write; `None` before the first.
+    saved: Option<u64>,
 }
 
 /// The terminal's state as stored.
@@ -127,7 +128,7 @@ impl Persistence {
             .or_insert_with(|| Tracking {
                 dirty: true,
                 last_access: Instant::now(),
-                saved_rv: None,
+                saved: None,
             })
             .last_access = Instant::now();
     }
@@ -174,7 +175,7 @@ impl Persistence {
             .load_session(id)
             .await?
             .ok_or(RestoreError::Missing)?;
-        let saved_rv;
+        let saved;
         let session = {
             let (state, problem) = tokio::task::spawn_blocking(move || decode(&row))
                 .await
@@ -186,18 +187,16 @@ impl Persistence {
                 );
             }
             // A replaced cluster must be written back even if nobody touches the session.
-            saved_rv = problem
-                .is_none()
-                .then(|| state.1.cluster.store().resource_version());
+            saved = problem.is_none().then(|| fingerprint(&state.1));
             Arc::new(Session::with_state(id.to_string(), state.0, state.1))
         };
         let session = sessions.insert(session);
         self.tracking().insert(
             id.to_string(),
             Tracking {
-                dirty: saved_rv.is_none(),
+                dirty: saved.is_none(),
                 last_access: Instant::now(),
-                saved_rv,
+                saved,
             },
         );
         Ok(session)
@@ -206,27 +205,27 @@ impl Persistence {
     /// Writes one session if it changed since its last write. Returns false if this replica no
     /// longer owns it (it was taken over), in which case it is dropped from memory.
     async fn flush_one(&self, sessions: &SessionRegistry, session: &Arc<Session>) -> bool {
-        let (needed, saved_rv) = {
+        let (needed, saved) = {
             let mut tracking = self.tracking();
             let t = tracking
                 .entry(session.id.clone())
                 .or_insert_with(|| Tracking {
                     dirty: true,
                     last_access: Instant::now(),
-                    saved_rv: None,
+                    saved: None,
                 });
-            let needed = t.dirty || t.saved_rv.is_none();
+            let needed = t.dirty || t.saved.is_none();
             t.dirty = false;
-            (needed, t.saved_rv)
+            (needed, t.saved)
         };
         // Capture under the session's lock: cloning a cluster is cheap (persistent maps).
-        let (captured, rv) = {
+        let (captured, print) = {
             let st = session.lock();
-            let rv = st.cluster.store().resource_version();
-            if !needed && saved_rv == Some(rv) {
+            let print = fingerprint(&st);
+            if !needed && saved == Some(print) {
                 return true;
             }
-            (Captured::of(&st), rv)
+            (Captured::of(&st), print)
         };
         let id = session.id.clone();
         let token = session.token.clone();
@@ -239,7 +238,7 @@ impl Persistence {
         match self.db.save_session(&row).await {
             Ok(true) => {
                 if let Some(t) = self.tracking().get_mut(&session.id) {
-                    t.saved_rv = Some(rv);
+                    t.saved = Some(print);
                 }
                 true
             }
@@ -326,6 +325,21 @@ impl Persistence {
             }
         }
     }
+}
+
+/// What changes when a session changes, cheaply: the cluster's resourceVersion and simulated
+/// time, the files, the terminal's history and namespace. It catches changes that did not come
+/// through a request [`track`] saw (the terminal's WebSocket, the cluster's own clock).
+fn fingerprint(st: &SessionState) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    st.cluster.store().resource_version().hash(&mut h);
+    st.cluster.now().as_nanosecond().hash(&mut h);
+    st.files.hash(&mut h);
+    st.shell.history.len().hash(&mut h);
+    st.shell.history.last().hash(&mut h);
+    st.shell.namespace.hash(&mut h);
+    h.finish()
 }
 
 /// A session's state taken under its lock, encoded after the lock is released.

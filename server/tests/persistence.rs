@@ -229,6 +229,50 @@ async fn a_corrupt_snapshot_restarts_the_cluster_only(backend: Backend) {
     state.shutdown().await;
 }
 
+/// Changes that reach a session without a tracked HTTP request (the terminal's WebSocket
+/// writes to the session directly) are written too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_changes_outside_requests_are_written() {
+    let dir = TempDir::new("wh-untracked");
+    let state = server::AppState::open(config(dir.path(), &Backend::Sqlite, "local"))
+        .await
+        .unwrap();
+    let app = server::app(state.clone());
+    let (id, token) = busy_session(&app).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    {
+        let session = state.sessions.get(&id).unwrap();
+        let mut st = session.lock();
+        st.files
+            .insert("notes.txt".into(), "typed in the terminal".into());
+        st.shell.history.push("echo hi".into());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = server::AppState::open(config(dir.path(), &Backend::Sqlite, "local"))
+        .await
+        .unwrap();
+    let r = call(
+        &server::app(again.clone()),
+        Method::GET,
+        &format!("/api/sessions/{id}/files/notes.txt"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.text, "typed in the terminal");
+    let history = again
+        .sessions
+        .get(&id)
+        .unwrap()
+        .lock()
+        .shell
+        .history
+        .clone();
+    assert_eq!(history.last().map(String::as_str), Some("echo hi"));
+    state.shutdown().await;
+    again.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_restart_keeps_files_cluster_terminal_and_progress() {
     restart_keeps_everything(Backend::Sqlite).await;
@@ -278,28 +322,22 @@ async fn snapshots_are_compact() {
         "fresh cluster snapshot: {} B JSON, {} B compressed",
         fresh.cluster_json, fresh.cluster_compressed
     );
-    // A busier cluster: 40 ConfigMaps, each created and updated (80 watch-log events).
-    for i in 0..40 {
-        put_file(
-            &app,
-            id,
-            token,
-            "cm.yaml",
-            &CONFIGMAP.replace("settings", &format!("settings-{i}")),
-        )
-        .await;
-        shell(&app, id, token, "kubectl apply -f cm.yaml").await;
-        put_file(
-            &app,
-            id,
-            token,
-            "cm.yaml",
-            &CONFIGMAP
-                .replace("settings", &format!("settings-{i}"))
-                .replace("teal", "orange"),
-        )
-        .await;
-        shell(&app, id, token, "kubectl apply -f cm.yaml").await;
+    // A busier cluster: 40 ConfigMaps, each created and then updated (80 watch-log events),
+    // applied as two multi-document files (the terminal limits how fast lines may come).
+    let many = |colour: &str| {
+        (0..40)
+            .map(|i| {
+                CONFIGMAP
+                    .replace("settings", &format!("settings-{i}"))
+                    .replace("teal", colour)
+            })
+            .collect::<Vec<_>>()
+            .join("---\n")
+    };
+    for colour in ["teal", "orange"] {
+        put_file(&app, id, token, "cms.yaml", &many(colour)).await;
+        let (_, err, code) = shell(&app, id, token, "kubectl apply -f cms.yaml").await;
+        assert_eq!(code, 0, "{err}");
     }
     p.mark_dirty(id);
     p.flush(&state.sessions).await;
