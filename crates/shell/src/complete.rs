@@ -182,10 +182,10 @@ pub(crate) fn complete(
         }
     }
     let candidates = if words.last().is_some_and(|w| w == ">" || w == "<") {
-        file_names(files, &prefix)
+        file_names(sh, files, &prefix)
     } else if words.is_empty() {
         if prefix.contains('/') || prefix.starts_with('.') {
-            file_names(files, &prefix)
+            file_names(sh, files, &prefix)
         } else {
             let mut names: Vec<&str> = commands::command_names().to_vec();
             names.extend(sh.aliases.keys().map(String::as_str));
@@ -201,24 +201,34 @@ pub(crate) fn complete(
             "curl" | "echo" | "sleep" | "export" | "alias" | "unalias" | "kill" | "jobs" | "fg" => {
                 Vec::new()
             }
-            _ => file_names(files, &prefix),
+            _ => file_names(sh, files, &prefix),
         }
     };
     Completions { start, candidates }
 }
 
 /// Workspace paths: files, and directories with a trailing `/`.
-fn file_names(files: &Files, prefix: &str) -> Vec<String> {
+fn file_names(sh: &Shell, files: &Files, prefix: &str) -> Vec<String> {
     let (dir, leaf) = match prefix.rsplit_once('/') {
         Some((d, l)) => (Some(d), l),
         None => (None, prefix),
     };
-    let key = match dir.map(workspace::resolve) {
-        Some(Ok(k)) => k,
-        Some(Err(_)) => return Vec::new(),
-        None => None,
+    let key = match workspace::resolve_in(&sh.cwd, dir.unwrap_or(".")) {
+        Ok(k) => k,
+        Err(_) => return Vec::new(),
     };
-    workspace::list_dir(files, key.as_deref())
+    let mut entries = workspace::list_dir(files, key.as_deref());
+    let inner = key.as_ref().map(|k| format!("{k}/")).unwrap_or_default();
+    for d in &sh.dirs {
+        if let Some(rest) = d.strip_prefix(&inner) {
+            let entry = format!("{}/", rest.split('/').next().unwrap_or(rest));
+            if !rest.is_empty() && !entries.contains(&entry) {
+                entries.push(entry);
+            }
+        }
+    }
+    entries.sort();
+    entries
         .into_iter()
         .filter(|e| e.starts_with(leaf))
         .map(|e| match dir {
@@ -289,7 +299,7 @@ fn kubectl(
                     .map(String::as_str),
             )
         }
-        Some("-f" | "--filename") => return file_names(files, prefix),
+        Some("-f" | "--filename") => return file_names(sh, files, prefix),
         Some("-o" | "--output") => return matching(prefix, OUTPUT_FORMATS.iter().copied()),
         Some("--context") => return matching(prefix, ["minikube"]),
         Some(_) => return Vec::new(),
@@ -447,7 +457,7 @@ fn kubectl(
             ],
         ),
         "top" => matching(prefix, ["node", "pod"]),
-        "apply" | "replace" | "diff" => file_names(files, prefix),
+        "apply" | "replace" | "diff" => file_names(sh, files, prefix),
         _ => Vec::new(),
     }
 }
@@ -520,7 +530,7 @@ fn docker(sh: &Shell, rest: &[String], prefix: &str, files: &Files) -> Vec<Strin
         ),
         ["push" | "tag" | "rmi", ..] => local_images(sh, prefix),
         ["build", ..] if !rest.last().is_some_and(|w| w == "-t" || w == "--tag") => {
-            let mut v = file_names(files, prefix);
+            let mut v = file_names(sh, files, prefix);
             if ".".starts_with(prefix) {
                 v.insert(0, ".".into());
             }

@@ -85,6 +85,40 @@ impl Cx<'_> {
         }
     }
 
+    /// The workspace key of a path typed in the current directory.
+    pub fn resolve(&self, path: &str) -> Result<Option<String>, workspace::PathError> {
+        workspace::resolve_in(&self.sh.cwd, path)
+    }
+
+    pub fn read(&self, path: &str) -> Result<&str, workspace::PathError> {
+        workspace::read(self.files, &self.sh.cwd, path)
+    }
+
+    pub fn writable(&self, path: &str) -> Result<String, workspace::PathError> {
+        workspace::writable(self.files, &self.sh.cwd, path)
+    }
+
+    /// Whether a key is a directory: one holding files, or one made with `mkdir`.
+    pub fn is_dir(&self, key: &str) -> bool {
+        workspace::is_dir(self.files, key) || self.sh.dirs.contains(key)
+    }
+
+    /// The entries of a directory (`None` = the root), directories with a trailing `/`.
+    pub fn list_dir(&self, dir: Option<&str>) -> Vec<String> {
+        let mut entries = workspace::list_dir(self.files, dir);
+        let prefix = dir.map(|d| format!("{d}/")).unwrap_or_default();
+        for d in &self.sh.dirs {
+            if let Some(rest) = d.strip_prefix(&prefix) {
+                let entry = format!("{}/", rest.split('/').next().unwrap_or(rest));
+                if !rest.is_empty() && !entries.contains(&entry) {
+                    entries.push(entry);
+                }
+            }
+        }
+        entries.sort_by(|a, b| a.trim_end_matches('/').cmp(b.trim_end_matches('/')));
+        entries
+    }
+
     fn step(self, state: State) -> Step {
         Step {
             chunks: self.out,
@@ -387,7 +421,7 @@ fn setup_command(
                     return Err(format!("bash: {}: ambiguous redirect\n", word_text(w)));
                 };
                 if r.fd == 0 {
-                    match workspace::read(cx.files, path) {
+                    match cx.read(path) {
                         Ok(text) => stdin = Some(text.to_string()),
                         Err(e) => return Err(format!("bash: {path}: {}\n", e.message())),
                     }
@@ -396,7 +430,7 @@ fn setup_command(
                 if path == "/dev/null" {
                     Sink::Null
                 } else {
-                    match workspace::writable(cx.files, path) {
+                    match cx.writable(path) {
                         Ok(key) if !workspace::has_room(cx.files, &key, 0) => {
                             return Err(format!("bash: {path}: {}\n", workspace::NO_SPACE))
                         }
@@ -489,7 +523,7 @@ pub(crate) fn expand_word(cx: &mut Cx, w: &Word) -> Vec<String> {
     }
     if let Some(c) = current {
         if globbable && (c.contains('*') || c.contains('?')) && !w.has_quotes() {
-            fields.extend(workspace::glob(cx.files, &c));
+            fields.extend(workspace::glob(cx.files, &cx.sh.cwd, &c));
         } else {
             fields.push(c);
         }

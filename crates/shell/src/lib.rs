@@ -116,6 +116,10 @@ pub struct Shell {
     pub laptop: commands::laptop::Laptop,
     /// The terminal width, for `ls` columns.
     pub columns: u16,
+    /// The current directory, as a workspace key (`""` is `$HOME`, the workspace root).
+    pub cwd: String,
+    /// Directories made with `mkdir` that hold no file yet (the workspace stores files only).
+    pub dirs: std::collections::BTreeSet<String>,
     #[serde(skip)]
     jobs: jobs::Jobs,
 }
@@ -155,6 +159,8 @@ impl Default for Shell {
             last_status: 0,
             laptop: commands::laptop::Laptop::default(),
             columns: 80,
+            cwd: String::new(),
+            dirs: Default::default(),
             jobs: jobs::Jobs::default(),
         }
     }

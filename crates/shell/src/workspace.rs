@@ -51,6 +51,13 @@ impl PathError {
 /// The workspace key of a path as typed (`pod.yaml`, `./k8s/web.yaml`, `~/x`, `/home/learner/x`),
 /// or `None` for the workspace root itself.
 pub fn resolve(path: &str) -> Result<Option<String>, PathError> {
+    resolve_in("", path)
+}
+
+/// [`resolve`] for a relative path typed in the workspace directory `cwd` (a key, `""` for the
+/// root).
+pub fn resolve_in(cwd: &str, path: &str) -> Result<Option<String>, PathError> {
+    let joined;
     let rel = if let Some(rest) = path.strip_prefix(HOME) {
         if !(rest.is_empty() || rest.starts_with('/')) {
             return Err(PathError::NotFound);
@@ -63,8 +70,11 @@ pub fn resolve(path: &str) -> Result<Option<String>, PathError> {
         rest.trim_start_matches('/')
     } else if path.starts_with('/') {
         return Err(PathError::NotFound);
-    } else {
+    } else if cwd.is_empty() {
         path
+    } else {
+        joined = format!("{cwd}/{path}");
+        &joined
     };
     let mut segments: Vec<&str> = Vec::new();
     for seg in rel.split('/') {
@@ -99,8 +109,8 @@ pub fn is_dir(files: &Files, key: &str) -> bool {
 }
 
 /// Reads a file for `cat`, `<` and friends.
-pub fn read<'a>(files: &'a Files, path: &str) -> Result<&'a str, PathError> {
-    match resolve(path)? {
+pub fn read<'a>(files: &'a Files, cwd: &str, path: &str) -> Result<&'a str, PathError> {
+    match resolve_in(cwd, path)? {
         None => Err(PathError::IsDirectory),
         Some(key) => match files.get(&key) {
             Some(text) => Ok(text),
@@ -111,8 +121,8 @@ pub fn read<'a>(files: &'a Files, path: &str) -> Result<&'a str, PathError> {
 }
 
 /// The workspace key a write to `path` goes to.
-pub fn writable(files: &Files, path: &str) -> Result<String, PathError> {
-    match resolve(path) {
+pub fn writable(files: &Files, cwd: &str, path: &str) -> Result<String, PathError> {
+    match resolve_in(cwd, path) {
         Ok(Some(key)) if is_dir(files, &key) => Err(PathError::IsDirectory),
         Ok(Some(key)) => Ok(key),
         Ok(None) => Err(PathError::IsDirectory),
@@ -166,15 +176,14 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 }
 
 /// Expands a glob against the workspace; no match leaves the word as typed (bash's default).
-pub fn glob(files: &Files, pattern: &str) -> Vec<String> {
+pub fn glob(files: &Files, cwd: &str, pattern: &str) -> Vec<String> {
     let (dir, leaf) = match pattern.rsplit_once('/') {
         Some((d, l)) => (Some(d), l),
         None => (None, pattern),
     };
-    let dir_key = match dir.map(resolve) {
-        Some(Ok(k)) => k,
-        Some(Err(_)) => return vec![pattern.to_string()],
-        None => None,
+    let dir_key = match resolve_in(cwd, dir.unwrap_or(".")) {
+        Ok(k) => k,
+        Err(_) => return vec![pattern.to_string()],
     };
     let mut matches: Vec<String> = list_dir(files, dir_key.as_deref())
         .into_iter()
@@ -223,8 +232,11 @@ mod tests {
         assert_eq!(resolve("/etc/passwd"), Err(PathError::NotFound));
         assert_eq!(resolve("/home/learnerx"), Err(PathError::NotFound));
         let f = files();
-        assert_eq!(read(&f, "k8s"), Err(PathError::IsDirectory));
-        assert_eq!(writable(&f, "/etc/x"), Err(PathError::PermissionDenied));
+        assert_eq!(read(&f, "", "k8s"), Err(PathError::IsDirectory));
+        assert_eq!(read(&f, "k8s", "web.yaml"), Ok("b"));
+        assert_eq!(read(&f, "k8s", "../pod.yaml"), Ok("a"));
+        assert_eq!(resolve_in("k8s", "~/pod.yaml"), Ok(Some("pod.yaml".into())));
+        assert_eq!(writable(&f, "", "/etc/x"), Err(PathError::PermissionDenied));
     }
 
     #[test]
@@ -232,9 +244,10 @@ mod tests {
         let f = files();
         assert_eq!(list_dir(&f, None), ["Dockerfile", "k8s/", "pod.yaml"]);
         assert_eq!(list_dir(&f, Some("k8s")), ["db.yaml", "web.yaml"]);
-        assert_eq!(glob(&f, "*.yaml"), ["pod.yaml"]);
-        assert_eq!(glob(&f, "k8s/*.yaml"), ["k8s/db.yaml", "k8s/web.yaml"]);
-        assert_eq!(glob(&f, "*.json"), ["*.json"]);
+        assert_eq!(glob(&f, "", "*.yaml"), ["pod.yaml"]);
+        assert_eq!(glob(&f, "", "k8s/*.yaml"), ["k8s/db.yaml", "k8s/web.yaml"]);
+        assert_eq!(glob(&f, "k8s", "*.yaml"), ["db.yaml", "web.yaml"]);
+        assert_eq!(glob(&f, "", "*.json"), ["*.json"]);
         assert!(glob_match("a*b?c", "axxbyc") && !glob_match("a*b", "ab c"));
         assert!(glob_match("*", "") && !glob_match("?", ""));
     }

@@ -580,3 +580,44 @@ fn the_workspace_and_job_table_are_bounded() {
         "bash: fork: retry: Resource temporarily unavailable\n"
     );
 }
+
+#[test]
+fn mkdir_and_cd_move_around_the_workspace() {
+    let mut s = Session::new();
+    // The first lines of the course's first lesson.
+    ok(&s.run("mkdir -p ~/devops-k8s"));
+    ok(&s.run("cd ~/devops-k8s"));
+    assert_eq!(ok(&s.run("pwd")), "/home/learner/devops-k8s\n");
+    assert_eq!(ok(&s.run("echo $PWD")), "/home/learner/devops-k8s\n");
+    ok(&s.run("echo 'apiVersion: v1' > pod.yaml"));
+    assert_eq!(s.files["devops-k8s/pod.yaml"], "apiVersion: v1\n");
+    assert_eq!(ok(&s.run("ls")), "pod.yaml\n");
+    assert_eq!(
+        ok(&s.run("cat ~/devops-k8s/pod.yaml ../devops-k8s/pod.yaml")),
+        "apiVersion: v1\napiVersion: v1\n"
+    );
+    let c = s.shell.complete("cat po", 6, &mut s.rt, &s.files);
+    assert_eq!(c.candidates, ["pod.yaml"]);
+    ok(&s.run("cd"));
+    assert_eq!(ok(&s.run("ls")), "devops-k8s\n");
+    ok(&s.run("mkdir empty"));
+    assert_eq!(ok(&s.run("ls")), "devops-k8s  empty\n");
+    assert_eq!(
+        s.run("mkdir empty").stderr,
+        "mkdir: cannot create directory 'empty': File exists\n"
+    );
+    assert_eq!(
+        s.run("mkdir a/b").stderr,
+        "mkdir: cannot create directory 'a/b': No such file or directory\n"
+    );
+    assert_eq!(
+        s.run("cd nowhere").stderr,
+        "bash: cd: nowhere: No such file or directory\n"
+    );
+    assert_eq!(
+        s.run("cd devops-k8s/pod.yaml").stderr,
+        "bash: cd: devops-k8s/pod.yaml: Not a directory\n"
+    );
+    ok(&s.run("rmdir empty"));
+    assert_eq!(ok(&s.run("ls")), "devops-k8s\n");
+}

@@ -22,7 +22,9 @@ pub(crate) fn run(
         "true" | ":" => Done::default(),
         "false" => Done::status(1),
         "clear" => Done::out(CLEAR),
-        "pwd" => Done::out(format!("{}\n", workspace::HOME)),
+        "pwd" => Done::out(format!("{}\n", working_directory(cx))),
+        "mkdir" => mkdir(cx, args),
+        "rmdir" => rmdir(cx, args),
         "cd" => cd(cx, args),
         "whoami" => Done::out("learner\n"),
         "hostname" => Done::out("laptop\n"),
@@ -89,22 +91,129 @@ fn echo(args: &[String]) -> Done {
 }
 
 fn cd(cx: &mut Cx, args: &[String]) -> Done {
-    let Some(dir) = args.first() else {
-        return Done::default();
-    };
-    // The shell's directory is the workspace; only its root can be the current directory, since
-    // kubectl and the editor resolve file names against it.
-    match workspace::resolve(dir) {
-        Ok(None) => Done::default(),
-        Ok(Some(key)) if workspace::is_dir(cx.files, &key) => Done::err(
-            format!("bash: cd: {dir}: the terminal stays in the workspace folder; use paths like {key}/file\n"),
-            1,
-        ),
+    let dir = args.first().map(String::as_str).unwrap_or("~");
+    let key = match cx.resolve(dir) {
+        Ok(None) => String::new(),
+        Ok(Some(key)) if cx.is_dir(&key) => key,
         Ok(Some(key)) if cx.files.contains_key(&key) => {
-            Done::err(format!("bash: cd: {dir}: Not a directory\n"), 1)
+            return Done::err(format!("bash: cd: {dir}: Not a directory\n"), 1)
         }
-        _ => Done::err(format!("bash: cd: {dir}: No such file or directory\n"), 1),
+        // Outside the workspace there is nothing the terminal can show.
+        Err(_) if dir.starts_with('/') => {
+            return Done::err(
+                format!(
+                    "bash: cd: {dir}: Permission denied (the terminal stays in {})\n",
+                    workspace::HOME
+                ),
+                1,
+            )
+        }
+        _ => return Done::err(format!("bash: cd: {dir}: No such file or directory\n"), 1),
+    };
+    cx.sh.cwd = key;
+    let pwd = working_directory(cx);
+    set_var(cx.sh, "PWD", pwd, true);
+    Done::default()
+}
+
+/// `$HOME` or `$HOME/<cwd>`.
+fn working_directory(cx: &Cx) -> String {
+    if cx.sh.cwd.is_empty() {
+        workspace::HOME.to_string()
+    } else {
+        format!("{}/{}", workspace::HOME, cx.sh.cwd)
     }
+}
+
+fn mkdir(cx: &mut Cx, args: &[String]) -> Done {
+    let parents = args.iter().any(|a| a == "-p" || a == "--parents");
+    let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if operands.is_empty() {
+        return Done::err(
+            "mkdir: missing operand\nTry 'mkdir --help' for more information.\n",
+            1,
+        );
+    }
+    let mut d = Done::default();
+    for a in operands {
+        let key = match cx.resolve(a) {
+            Ok(Some(key)) => key,
+            Ok(None) if parents => continue,
+            Ok(None) => {
+                d.stderr.push_str(&format!(
+                    "mkdir: cannot create directory '{a}': File exists\n"
+                ));
+                d.code = 1;
+                continue;
+            }
+            Err(_) => {
+                d.stderr.push_str(&format!(
+                    "mkdir: cannot create directory '{a}': Permission denied\n"
+                ));
+                d.code = 1;
+                continue;
+            }
+        };
+        if cx.files.contains_key(&key) || (cx.is_dir(&key) && !parents) {
+            d.stderr.push_str(&format!(
+                "mkdir: cannot create directory '{a}': File exists\n"
+            ));
+            d.code = 1;
+            continue;
+        }
+        let parent = key.rsplit_once('/').map(|(p, _)| p.to_string());
+        if let Some(p) = &parent {
+            if !parents && !cx.is_dir(p) {
+                d.stderr.push_str(&format!(
+                    "mkdir: cannot create directory '{a}': No such file or directory\n"
+                ));
+                d.code = 1;
+                continue;
+            }
+        }
+        if cx.sh.dirs.len() >= workspace::MAX_FILES {
+            d.stderr.push_str(&format!(
+                "mkdir: cannot create directory '{a}': {}\n",
+                workspace::NO_SPACE
+            ));
+            d.code = 1;
+            continue;
+        }
+        let mut path = String::new();
+        for seg in key.split('/') {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(seg);
+            cx.sh.dirs.insert(path.clone());
+        }
+    }
+    d
+}
+
+fn rmdir(cx: &mut Cx, args: &[String]) -> Done {
+    let mut d = Done::default();
+    for a in args.iter().filter(|a| !a.starts_with('-')) {
+        match cx.resolve(a) {
+            Ok(Some(key))
+                if workspace::is_dir(cx.files, &key)
+                    || cx.sh.dirs.iter().any(|x| x.starts_with(&format!("{key}/"))) =>
+            {
+                d.stderr.push_str(&format!(
+                    "rmdir: failed to remove '{a}': Directory not empty\n"
+                ));
+                d.code = 1;
+            }
+            Ok(Some(key)) if cx.sh.dirs.remove(&key) => {}
+            _ => {
+                d.stderr.push_str(&format!(
+                    "rmdir: failed to remove '{a}': No such file or directory\n"
+                ));
+                d.code = 1;
+            }
+        }
+    }
+    d
 }
 
 fn export(cx: &mut Cx, args: &[String]) -> Done {
@@ -351,12 +460,10 @@ fn ls(cx: &mut Cx, args: &[String]) -> Done {
     let mut listed_files = Vec::new();
     let mut dirs = Vec::new();
     for p in &paths {
-        match workspace::resolve(p) {
+        match cx.resolve(p) {
             Ok(None) => dirs.push((p.to_string(), None)),
             Ok(Some(key)) if cx.files.contains_key(&key) => listed_files.push(p.to_string()),
-            Ok(Some(key)) if workspace::is_dir(cx.files, &key) => {
-                dirs.push((p.to_string(), Some(key)))
-            }
+            Ok(Some(key)) if cx.is_dir(&key) => dirs.push((p.to_string(), Some(key))),
             _ => {
                 d.stderr.push_str(&format!(
                     "ls: cannot access '{p}': No such file or directory\n"
@@ -384,7 +491,8 @@ fn ls(cx: &mut Cx, args: &[String]) -> Done {
             }
             d.stdout.push_str(&format!("{name}:\n"));
         }
-        let entries: Vec<String> = workspace::list_dir(cx.files, key.as_deref())
+        let entries: Vec<String> = cx
+            .list_dir(key.as_deref())
             .into_iter()
             .map(|e| e.trim_end_matches('/').to_string())
             .collect();
@@ -469,12 +577,13 @@ fn rm(cx: &mut Cx, args: &[String]) -> Done {
             d.code = 1;
             continue;
         }
-        match workspace::resolve(t) {
+        match cx.resolve(t) {
             Ok(Some(key)) if cx.files.remove(&key).is_some() => {}
-            Ok(Some(key)) if workspace::is_dir(cx.files, &key) => {
+            Ok(Some(key)) if cx.is_dir(&key) => {
                 if recursive {
                     let prefix = format!("{key}/");
                     cx.files.retain(|k, _| !k.starts_with(&prefix));
+                    cx.sh.dirs.retain(|k| k != &key && !k.starts_with(&prefix));
                 } else {
                     d.stderr
                         .push_str(&format!("rm: cannot remove '{t}': Is a directory\n"));
@@ -508,7 +617,7 @@ fn touch(cx: &mut Cx, args: &[String]) -> Done {
     }
     let mut d = Done::default();
     for a in args.iter().filter(|a| !a.starts_with('-')) {
-        match workspace::writable(cx.files, a) {
+        match cx.writable(a) {
             Ok(key) if workspace::has_room(cx.files, &key, 0) => {
                 cx.files.entry(key).or_default();
             }
@@ -537,7 +646,7 @@ fn copy(cx: &mut Cx, name: &str, args: &[String]) -> Done {
         [s, d] => (*s, *d),
         _ => return Done::err(format!("{name}: copying several files at once is not supported here; copy them one by one\n"), 1),
     };
-    let text = match workspace::read(cx.files, src) {
+    let text = match cx.read(src) {
         Ok(t) => t.to_string(),
         Err(PathError::IsDirectory) => {
             return Done::err(
@@ -547,8 +656,8 @@ fn copy(cx: &mut Cx, name: &str, args: &[String]) -> Done {
         }
         Err(e) => return Done::err(format!("{name}: cannot stat '{src}': {}\n", e.message()), 1),
     };
-    let dest = match workspace::resolve(dst) {
-        Ok(Some(key)) if workspace::is_dir(cx.files, &key) => {
+    let dest = match cx.resolve(dst) {
+        Ok(Some(key)) if cx.is_dir(&key) => {
             let leaf = src.rsplit('/').next().unwrap_or(src);
             format!("{key}/{leaf}")
         }
@@ -562,7 +671,7 @@ fn copy(cx: &mut Cx, name: &str, args: &[String]) -> Done {
         }
     };
     if name == "mv" {
-        if let Ok(Some(key)) = workspace::resolve(src) {
+        if let Ok(Some(key)) = cx.resolve(src) {
             cx.files.remove(&key);
         }
     }

@@ -421,7 +421,7 @@ fn finish(
     };
     match &o.output {
         Some(path) if path != "-" => {
-            match workspace::writable(cx.files, path) {
+            match cx.writable(path) {
                 Ok(key) if workspace::has_room(cx.files, &key, body.len()) => {
                     cx.files.insert(key, body);
                 }

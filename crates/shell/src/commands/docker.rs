@@ -5,7 +5,6 @@ use super::laptop::{self, human_duration, human_size, image_id, normalize, split
 use super::Done;
 use crate::exec::Cx;
 use crate::runtime::LocalImage;
-use crate::workspace;
 
 pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Done {
     let (sub, rest) = match args.split_first() {
@@ -158,7 +157,7 @@ fn build(cx: &mut Cx, args: &[String]) -> Done {
             );
         }
     }
-    let context_key = match workspace::resolve(&context) {
+    let context_key = match cx.resolve(&context) {
         Ok(k) => k,
         Err(_) => {
             return Done::err(
@@ -168,7 +167,7 @@ fn build(cx: &mut Cx, args: &[String]) -> Done {
         }
     };
     if let Some(k) = &context_key {
-        if !workspace::is_dir(cx.files, k) {
+        if !cx.is_dir(k) {
             return Done::err(
                 format!("ERROR: unable to prepare context: path \"{context}\" not found\n"),
                 1,
@@ -176,7 +175,7 @@ fn build(cx: &mut Cx, args: &[String]) -> Done {
         }
     }
     let dockerfile_key = match &dockerfile {
-        Some(f) => workspace::resolve(f).ok().flatten().unwrap_or_default(),
+        Some(f) => cx.resolve(f).ok().flatten().unwrap_or_default(),
         None => match &context_key {
             Some(k) => format!("{k}/Dockerfile"),
             None => "Dockerfile".into(),

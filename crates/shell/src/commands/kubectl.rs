@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{edit, port_forward, Done, Proc};
 use crate::exec::Cx;
+use crate::workspace::{self, Files};
 
 pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
     let _ = stdin;
@@ -45,9 +46,17 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
     let mut transport = apiserver::InProcess {
         cluster: cx.rt.cluster(),
     };
+    // kubectl resolves `-f` paths against the current directory.
+    let view;
+    let files: &Files = if cx.sh.cwd.is_empty() {
+        cx.files
+    } else {
+        view = relative_view(cx.files, &cx.sh.cwd);
+        &view
+    };
     let mut ctx = kubectl::Context {
         transport: &mut transport,
-        files: cx.files,
+        files,
         namespace,
     };
     let out = kubectl::run_with_config(args, &mut ctx, &mut config);
@@ -60,6 +69,19 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
         code: out.exit_code,
     }
     .into()
+}
+
+/// The workspace as seen from directory `cwd`: paths relative to it, and absolute ones.
+fn relative_view(files: &Files, cwd: &str) -> Files {
+    let prefix = format!("{cwd}/");
+    let mut view = Files::new();
+    for (k, v) in files {
+        if let Some(rel) = k.strip_prefix(&prefix) {
+            view.insert(rel.to_string(), v.clone());
+        }
+        view.insert(format!("{}/{k}", workspace::HOME), v.clone());
+    }
+    view
 }
 
 /// `-n ns` / `--namespace ns` / `--namespace=ns` among kubectl arguments, and the arguments without it.

@@ -104,7 +104,7 @@ pub(crate) fn run(cx: &mut Cx, argv: &[String], stdin: Option<String>) -> Proc {
 
 fn not_found(cx: &Cx, name: &str) -> Done {
     if name.contains('/') {
-        return match crate::workspace::read(cx.files, name) {
+        return match cx.read(name) {
             Ok(_) => Done::err(format!("bash: {name}: Permission denied\n"), 126),
             Err(e) => Done::err(format!("bash: {name}: {}\n", e.message()), 127),
         };

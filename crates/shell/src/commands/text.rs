@@ -6,7 +6,7 @@ use regex::{Regex, RegexBuilder};
 
 use super::Done;
 use crate::exec::Cx;
-use crate::workspace::{self, PathError};
+use crate::workspace::PathError;
 
 /// The inputs of a text command: the named files, or stdin when none are named (or for `-`).
 fn inputs(
@@ -32,7 +32,7 @@ fn inputs(
             ));
             continue;
         }
-        match workspace::read(cx.files, f) {
+        match cx.read(f) {
             Ok(t) => out.push((f.clone(), t.to_string())),
             Err(PathError::IsDirectory) => {
                 errors
