@@ -209,25 +209,40 @@ impl Cluster {
             .map(|n| n.name().to_string())
             .collect();
         for ns in terminating {
-            let mut remaining = 0;
             for rt in RESOURCES
                 .iter()
                 .filter(|r| r.namespaced() && !resources::is_virtual(r))
             {
-                let keys: Vec<(String, bool)> = self
+                let keys: Vec<String> = self
                     .store
                     .list(rt.kind, Some(&ns))
-                    .map(|o| (o.name().to_string(), o.meta().deletion_timestamp.is_some()))
+                    .filter(|o| o.meta().deletion_timestamp.is_none())
+                    .map(|o| o.name().to_string())
                     .collect();
-                for (name, deleting) in keys {
-                    remaining += 1;
-                    if !deleting {
-                        let _ = self.delete_object(rt, Some(&ns), &name, &DeleteOptions::default());
-                    }
+                for name in keys {
+                    let _ = self.delete_object(rt, Some(&ns), &name, &DeleteOptions::default());
                 }
             }
-            if remaining > 0 {
-                // Deleting may have removed everything at once; look again next round.
+            // What is left is waiting on grace periods or finalizers.
+            let mut remaining: Vec<(String, usize)> = Vec::new();
+            let mut finalizers: std::collections::BTreeMap<String, usize> = Default::default();
+            for rt in RESOURCES
+                .iter()
+                .filter(|r| r.namespaced() && !resources::is_virtual(r))
+            {
+                let mut n = 0;
+                for o in self.store.list(rt.kind, Some(&ns)) {
+                    n += 1;
+                    for f in o.meta().finalizers.iter().flatten() {
+                        *finalizers.entry(f.clone()).or_default() += 1;
+                    }
+                }
+                if n > 0 {
+                    remaining.push((format!("{}.{}", rt.plural, rt.group), n));
+                }
+            }
+            self.set_namespace_conditions(&ns, &remaining, &finalizers);
+            if !remaining.is_empty() {
                 continue;
             }
             let key = Key {
@@ -248,6 +263,124 @@ impl Cluster {
                     self.store.remove(&key);
                 }
             }
+        }
+    }
+}
+
+impl Cluster {
+    /// The namespace controller's deletion conditions, as `kubectl describe ns` shows them
+    /// while a namespace is Terminating.
+    fn set_namespace_conditions(
+        &mut self,
+        ns: &str,
+        remaining: &[(String, usize)],
+        finalizers: &std::collections::BTreeMap<String, usize>,
+    ) {
+        let key = Key {
+            kind: "Namespace",
+            namespace: String::new(),
+            name: ns.to_string(),
+        };
+        let Some(current) = self.store.get(&key).cloned() else {
+            return;
+        };
+        let mut v = current.to_value();
+        let mut sorted = remaining.to_vec();
+        sorted.sort();
+        let (content_status, content_reason, content_message) = if sorted.is_empty() {
+            (
+                "False",
+                "ContentRemoved",
+                "All content successfully removed".to_string(),
+            )
+        } else {
+            let list: Vec<String> = sorted
+                .iter()
+                .map(|(r, n)| format!("{r} has {n} resource instances"))
+                .collect();
+            (
+                "True",
+                "SomeResourcesRemain",
+                format!("Some resources are remaining: {}", list.join(", ")),
+            )
+        };
+        let (fin_status, fin_reason, fin_message) = if finalizers.is_empty() {
+            (
+                "False",
+                "ContentHasNoFinalizers",
+                "All content-preserving finalizers finished".to_string(),
+            )
+        } else {
+            let list: Vec<String> = finalizers
+                .iter()
+                .map(|(f, n)| format!("{f} in {n} resource instances"))
+                .collect();
+            (
+                "True",
+                "SomeFinalizersRemain",
+                format!(
+                    "Some content in the namespace has finalizers remaining: {}",
+                    list.join(", ")
+                ),
+            )
+        };
+        let wanted = [
+            (
+                "NamespaceDeletionDiscoveryFailure",
+                "False",
+                "ResourcesDiscovered",
+                "All resources successfully discovered".to_string(),
+            ),
+            (
+                "NamespaceDeletionGroupVersionParsingFailure",
+                "False",
+                "ParsedGroupVersions",
+                "All legacy kube types successfully parsed".to_string(),
+            ),
+            (
+                "NamespaceDeletionContentFailure",
+                "False",
+                "ContentDeleted",
+                "All content successfully deleted, may be waiting on finalization".to_string(),
+            ),
+            (
+                "NamespaceContentRemaining",
+                content_status,
+                content_reason,
+                content_message,
+            ),
+            (
+                "NamespaceFinalizersRemaining",
+                fin_status,
+                fin_reason,
+                fin_message,
+            ),
+        ];
+        let old = v["status"]["conditions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let now = serde_json::to_value(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            self.now,
+        ))
+        .unwrap_or(serde_json::Value::Null);
+        let conditions: Vec<serde_json::Value> = wanted
+            .iter()
+            .map(|(ty, status, reason, message)| {
+                let previous = old.iter().find(|c| c["type"] == *ty);
+                let since = match previous {
+                    Some(p) if p["status"] == *status => p["lastTransitionTime"].clone(),
+                    _ => now.clone(),
+                };
+                serde_json::json!({"type": ty, "status": status, "reason": reason, "message": message, "lastTransitionTime": since})
+            })
+            .collect();
+        if old == conditions {
+            return;
+        }
+        v["status"]["conditions"] = serde_json::Value::Array(conditions);
+        if let Ok(o) = Object::from_value("Namespace", v) {
+            self.store.put(o);
         }
     }
 }

@@ -654,6 +654,16 @@ fn namespaces_terminate_and_refuse_new_content() {
     assert!(c
         .get(rt("", "configmaps"), Some("dev"), "kube-root-ca.crt")
         .is_err());
+    let conditions = c.get(ns, None, "dev").unwrap().to_value()["status"]["conditions"].clone();
+    assert_eq!(conditions[3]["type"], "NamespaceContentRemaining");
+    assert_eq!(
+        conditions[3]["message"],
+        "Some resources are remaining: pods. has 1 resource instances"
+    );
+    assert_eq!(
+        conditions[4]["message"],
+        "All content-preserving finalizers finished"
+    );
     let err = create(
         &mut c,
         rt("", "configmaps"),
