@@ -1187,3 +1187,56 @@ fn label_selected_watches_see_objects_enter_and_leave() {
     let kinds: Vec<_> = events.iter().map(|e| e.event_type).collect();
     assert_eq!(kinds, [Added, Deleted, Added, Modified, Deleted]);
 }
+
+/// Stored objects as `kubectl get -o yaml` would show them right after creation (before any
+/// controller ran), compared with golden files in `src/api/golden/`. Generated values (uid,
+/// resourceVersion, token volume suffix, ClusterIP, NodePort) are normalised. Regenerate with
+/// `UPDATE_GOLDEN=1 cargo test -p cluster --lib golden`.
+#[test]
+fn golden_defaulted_objects() {
+    let mut c = cluster();
+    let objects = [
+        ("pod", create(&mut c, pods(), Some("default"), pod("web")).unwrap()),
+        ("deployment", create(&mut c, rt("apps", "deployments"), Some("default"), deployment("web", "nginx:1.27")).unwrap()),
+        ("service", create(&mut c, rt("", "services"), Some("default"), json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "web"}, "spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80}]}})).unwrap()),
+        ("job", create(&mut c, rt("batch", "jobs"), Some("default"), json!({"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "pi"}, "spec": {"template": {"spec": {"restartPolicy": "Never",
+                "containers": [{"name": "pi", "image": "perl:5.34", "command": ["perl", "-e", "print 1"]}]}}}})).unwrap()),
+        ("namespace", create(&mut c, rt("", "namespaces"), None, json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev"}})).unwrap()),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/golden");
+    for (name, written) in objects {
+        let uid = written.object.meta().uid.clone().unwrap_or_default();
+        let mut text = serde_yaml_ng::to_string(&written.object.to_value()).unwrap();
+        text = text.replace(&uid, "<uid>");
+        let v = written.object.to_value();
+        if let Some(ip) = v["spec"]["clusterIP"].as_str() {
+            text = text.replace(ip, "<cluster-ip>");
+        }
+        if let Some(np) = v["spec"]["ports"][0]["nodePort"].as_i64() {
+            text = text.replace(&format!("nodePort: {np}"), "nodePort: <node-port>");
+        }
+        let normalised: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if let Some(i) = l.find("kube-api-access-") {
+                    format!("{}kube-api-access-<suffix>", &l[..i])
+                } else if l.trim_start().starts_with("resourceVersion:") {
+                    let indent = &l[..l.len() - l.trim_start().len()];
+                    format!("{indent}resourceVersion: <rv>")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        let text = normalised.join("\n") + "\n";
+        let path = dir.join(format!("{name}.yaml"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("missing {}; run with UPDATE_GOLDEN=1", path.display()));
+        assert_eq!(text, want, "{name} differs from {}", path.display());
+    }
+}
