@@ -71,6 +71,12 @@ const CHANGE_TICK: Duration = Duration::from_millis(250);
 /// How often background jobs are polled when nothing runs in the foreground.
 const BACKGROUND_TICK: Duration = Duration::from_millis(500);
 
+/// Rate limits for lines typed into terminals (configured like the HTTP ones, from the environment).
+fn command_limits() -> &'static crate::security::Limits {
+    static LIMITS: std::sync::OnceLock<crate::security::Limits> = std::sync::OnceLock::new();
+    LIMITS.get_or_init(crate::security::Limits::from_env)
+}
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/sessions/{id}/terminal", get(upgrade))
 }
@@ -249,6 +255,14 @@ impl Terminal {
     }
 
     async fn run(&mut self, line: String) -> Result<(), axum::Error> {
+        // The same per-session command budget as `POST /shell`: over it, the line waits its turn
+        // instead of failing, as a slow terminal would.
+        if let Err(after) = command_limits()
+            .commands
+            .take(&self.session.id, std::time::Instant::now())
+        {
+            tokio::time::sleep(Duration::from_secs(after)).await;
+        }
         let step = self.with_state(|st| st.shell.start(&line, &mut st.cluster, &mut st.files));
         self.deliver(step).await
     }
