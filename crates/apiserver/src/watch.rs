@@ -169,6 +169,9 @@ pub struct Watch {
     initial: Vec<Arc<Object>>,
     table: Option<IncludeObject>,
     pub bookmarks: bool,
+    /// `sendInitialEvents=true` (client-go's WatchList): after the initial ADDED events, a
+    /// BOOKMARK annotated `k8s.io/initial-events-end` tells the client the list is complete.
+    initial_events_end: bool,
     done: bool,
 }
 
@@ -182,8 +185,10 @@ impl Watch {
         let selectors = Selectors::from_request(rt, request)?;
         let rv = request.query_value("resourceVersion").unwrap_or_default();
         let current = cluster.store().resource_version();
+        let send_initial = request.query_value("sendInitialEvents").as_deref() == Some("true");
         let (since, initial, expired) = match rv.as_str() {
             // "Any": start with the current state as ADDED events, then follow changes.
+            _ if send_initial => (current, selectors.filter(cluster.list(rt, namespace)), false),
             "" | "0" => (current, selectors.filter(cluster.list(rt, namespace)), false),
             n => {
                 let n: u64 = n.parse().map_err(|_| {
@@ -204,6 +209,7 @@ impl Watch {
             initial,
             table,
             bookmarks: request.query_value("allowWatchBookmarks").as_deref() == Some("true"),
+            initial_events_end: send_initial,
             done: false,
         })
     }
@@ -248,6 +254,18 @@ impl Watch {
             .iter()
             .map(|o| self.line(cluster, "ADDED", o))
             .collect();
+        if std::mem::take(&mut self.initial_events_end) {
+            let object = json!({
+                "kind": self.rt.kind,
+                "apiVersion": self.rt.api_version(),
+                "metadata": {"resourceVersion": self.since.to_string(),
+                             "annotations": {"k8s.io/initial-events-end": "true"}},
+            });
+            let mut line = serde_json::to_vec(&json!({"type": "BOOKMARK", "object": object}))
+                .expect("events serialise");
+            line.push(b'\n');
+            lines.push(line);
+        }
         let Some(events) = cluster.store().events_since(self.since) else {
             self.expired = true;
             lines.extend(self.poll(cluster));
@@ -349,6 +367,19 @@ mod tests {
         assert_eq!(events[0], ("ADDED".to_string(), "b".to_string()));
         assert!(events[1..].iter().all(|(t, n)| t == "MODIFIED" && n == "b"), "{events:?}");
         assert!(w.poll(&c).is_empty());
+    }
+
+    #[test]
+    fn send_initial_events_ends_the_list_with_a_bookmark() {
+        let mut c = Cluster::new(&ClusterConfig::default());
+        c.create(pods(), None, pod("a", "web")).unwrap();
+        let req = Request::get("/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true");
+        let mut w = Watch::start(&c, &req, pods(), Some("default")).unwrap();
+        let events: Vec<Value> = w.poll(&c).iter().map(|l| serde_json::from_slice(l).unwrap()).collect();
+        assert_eq!(events.len(), 2);
+        assert_eq!((events[0]["type"].as_str(), events[0]["object"]["metadata"]["name"].as_str()), (Some("ADDED"), Some("a")));
+        assert_eq!(events[1]["type"], "BOOKMARK");
+        assert_eq!(events[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
     }
 
     #[test]
