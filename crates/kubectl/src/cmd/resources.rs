@@ -21,6 +21,7 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "annotate" => label_or_annotate(args, env, out, false),
         "logs" => logs(args, env, out),
         "run" => run_pod(args, env, out),
+        "patch" => patch(args, env, out),
         "set" if args.first().map(String::as_str) == Some("image") => set_image(&args[1..], env, out),
         "rollout" if matches!(args.first().map(String::as_str), Some("pause" | "resume" | "restart")) => {
             rollout_toggle(args, env, out)
@@ -65,18 +66,11 @@ fn read_manifests(paths: &[String], env: &Env, out: &mut Output) -> Option<Vec<(
         }
         for name in names {
             let text = &env.files[name.as_str()];
-            for doc in serde_yaml_ng::Deserializer::from_str(text) {
-                let value: Value = match serde::Deserialize::deserialize(doc) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        out.fail(format!(
-                            "error: error parsing {name}: error converting YAML to JSON: yaml: {e}"
-                        ));
-                        return None;
-                    }
-                };
-                if !value.is_null() {
-                    docs.push((name.clone(), value));
+            match crate::manifest::parse_documents(text) {
+                Ok(values) => docs.extend(values.into_iter().map(|v| (name.clone(), v))),
+                Err(e) => {
+                    out.fail(format!("error: error parsing {name}: {e}"));
+                    return None;
                 }
             }
         }
@@ -377,6 +371,9 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
         v("selector", Some('l')),
     ];
     let sub = args.first().map(String::as_str).unwrap_or("");
+    if sub.starts_with('-') {
+        return create_from_files(args, env, out);
+    }
     let Some(p) = parse_flags(
         &format!("create {sub}").trim_end().to_string(),
         args,
@@ -1128,5 +1125,163 @@ fn rollout_toggle(args: &[String], env: &mut Env, out: &mut Output) {
         }
         out.stdout
             .push_str(&format!("{}/{name} {verb}\n", m.kind_prefix()));
+    }
+}
+
+/// `kubectl create -f`: POST every document.
+fn create_from_files(args: &[String], env: &mut Env, out: &mut Output) {
+    const F: &[Flag] = &[
+        v("filename", Some('f')),
+        v("output", Some('o')),
+        v("dry-run", None),
+        v("validate", None),
+        b("save-config", None),
+        b("record", None),
+        b("recursive", Some('R')),
+        v("field-manager", None),
+        b("edit", None),
+        v("selector", Some('l')),
+        v("kustomize", Some('k')),
+    ];
+    let Some(p) = parse_flags("create", args, F, out) else {
+        return;
+    };
+    set_namespace(&p, env);
+    let Some(docs) = read_manifests(&p.all("filename"), env, out) else {
+        return;
+    };
+    for (file, mut obj) in docs {
+        let Some(m) = mapping_for(env, &obj) else {
+            out.fail(format!(
+                "error: resource mapping not found for name: \"{}\" namespace: \"\" from \"{file}\": no matches for kind \"{}\" in version \"{}\"\nensure CRDs are installed first",
+                obj["metadata"]["name"].as_str().unwrap_or(""),
+                obj["kind"].as_str().unwrap_or(""),
+                obj["apiVersion"].as_str().unwrap_or("")
+            ));
+            continue;
+        };
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| env.namespace.clone());
+        if m.namespaced {
+            obj["metadata"]["namespace"] = json!(ns);
+        }
+        if p.get("dry-run") == Some("client") {
+            print_result(&p, out, &m, &name, "created (dry run)", &obj);
+            continue;
+        }
+        let path = format!(
+            "{}?fieldManager=kubectl-create&fieldValidation=Strict",
+            m.collection_path(Some(&ns))
+        );
+        let resp = env
+            .transport
+            .call(json_request("POST", path, "application/json", &obj));
+        if resp.status >= 400 {
+            out.fail(format!(
+                "Error from server ({}): error when creating \"{file}\": {}",
+                reason(&resp),
+                message(&resp)
+            ));
+            continue;
+        }
+        print_result(
+            &p,
+            out,
+            &m,
+            &name,
+            "created",
+            &resp.body_json().unwrap_or(obj),
+        );
+    }
+}
+
+/// `kubectl patch TYPE NAME -p PATCH [--type strategic|merge|json]`.
+fn patch(args: &[String], env: &mut Env, out: &mut Output) {
+    const F: &[Flag] = &[
+        v("patch", Some('p')),
+        v("patch-file", None),
+        v("type", None),
+        v("filename", Some('f')),
+        v("output", Some('o')),
+        v("dry-run", None),
+        b("local", None),
+        v("subresource", None),
+        v("field-manager", None),
+        b("record", None),
+        b("recursive", Some('R')),
+    ];
+    let Some(p) = parse_flags("patch", args, F, out) else {
+        return;
+    };
+    set_namespace(&p, env);
+    let Some(text) = p.get("patch").map(str::to_string) else {
+        out.fail(
+            "error: must specify --patch or --patch-file containing the contents of the patch",
+        );
+        return;
+    };
+    let content_type = match p.get("type").unwrap_or("strategic") {
+        "strategic" => "application/strategic-merge-patch+json",
+        "merge" => "application/merge-patch+json",
+        "json" => "application/json-patch+json",
+        other => {
+            out.fail(format!(
+                "error: --type must be one of [json merge strategic], not \"{other}\""
+            ));
+            return;
+        }
+    };
+    let body: Value = match serde_yaml_ng::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            out.fail(format!("error: unable to parse \"{text}\": yaml: {e}"));
+            return;
+        }
+    };
+    let Some(list) = type_names(&p.args, env, out) else {
+        return;
+    };
+    let ns = env.namespace.clone();
+    for (m, name) in list {
+        let path = m.object_path(Some(&ns), &name);
+        let before = env
+            .transport
+            .call(Request::get(path.clone()).header("accept", "application/json"));
+        if before.status >= 400 {
+            out.fail(server_error(&before));
+            continue;
+        }
+        let mut req = Request::new("PATCH", format!("{path}?fieldManager=kubectl-patch"))
+            .header("accept", "application/json")
+            .header("content-type", content_type);
+        req.body = printers::json::to_compact(&body).into_bytes();
+        let resp = env.transport.call(req);
+        if resp.status >= 400 {
+            out.fail(server_error(&resp));
+            continue;
+        }
+        let rv = |r: &Response| {
+            r.body_json().and_then(|v| {
+                v["metadata"]["resourceVersion"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+        };
+        let verb = if rv(&before) == rv(&resp) {
+            "patched (no change)"
+        } else {
+            "patched"
+        };
+        print_result(
+            &p,
+            out,
+            &m,
+            &name,
+            verb,
+            &resp.body_json().unwrap_or_default(),
+        );
     }
 }
