@@ -317,3 +317,41 @@ fn emulation_agrees_with_real_kubectl() {
         );
     }
 }
+
+/// `kubectl get pods` on a 100-pod namespace, in-process through the session's shell. Prints the
+/// mean time per command; run with `--release --ignored` for the figure that matters (target: under
+/// 1 ms). It asserts the output is the full table, not a time (debug builds are far slower).
+#[test]
+#[ignore]
+fn get_pods_on_100_pods_timing() {
+    let state = server::AppState::new(server::Config::default());
+    let session = state.sessions.create();
+    for i in 0..100 {
+        let out = server::sessions::run_shell_line(
+            &session,
+            &format!("kubectl run p{i:03} --image=nginx"),
+        );
+        assert_eq!(out.exit_code, 0, "{}", out.stderr);
+    }
+    let runs = 50;
+    let start = std::time::Instant::now();
+    let mut lines = 0;
+    for _ in 0..runs {
+        let out = server::sessions::run_shell_line(&session, "kubectl get pods");
+        lines = out.stdout.lines().count();
+    }
+    let per = start.elapsed() / runs;
+    assert_eq!(lines, 101);
+    println!("kubectl get pods, 100 pods: {per:?} per command");
+    for line in [
+        "kubectl api-versions",
+        "kubectl get ns",
+        "kubectl version --client",
+    ] {
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            server::sessions::run_shell_line(&session, line);
+        }
+        println!("{line}: {:?} per command", start.elapsed() / runs);
+    }
+}
