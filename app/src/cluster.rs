@@ -53,9 +53,12 @@ pub fn ClusterPane(session: String) -> impl IntoView {
                 <h3>"Nodes"</h3>
                 <div class="nodes">
                     {move || cluster.with(|c| c.nodes.iter().map(|node| {
-                        let pods: Vec<PodView> = c.pods.iter()
+                        // The learner's pods up front; the control plane's own (kube-system) folded away.
+                        let (system, pods): (Vec<PodView>, Vec<PodView>) = c.pods.iter()
                             .filter(|p| p.node.as_deref() == Some(node.name.as_str()))
-                            .cloned().collect();
+                            .cloned()
+                            .partition(|p| p.namespace == "kube-system");
+                        let system_failing = system.iter().any(|p| status_class(&p.status) == "failing");
                         let ready = if node.status == "Ready" { "node ok" } else { "node failing" };
                         view! {
                             <div class=ready aria-label=format!("Node {}", node.name) data-node=node.name.clone()>
@@ -65,6 +68,12 @@ pub fn ClusterPane(session: String) -> impl IntoView {
                                     <span class="muted">{node.roles.clone()}</span>
                                 </div>
                                 <div class="pods">{pods.into_iter().map(pod_chip).collect_view()}</div>
+                                {(!system.is_empty()).then(|| view! {
+                                    <details class="system-pods" open=system_failing>
+                                        <summary>{format!("{} kube-system pods", system.len())}</summary>
+                                        <div class="pods">{system.into_iter().map(pod_chip).collect_view()}</div>
+                                    </details>
+                                })}
                             </div>
                         }
                     }).collect_view())}

@@ -222,7 +222,6 @@ fn LessonText(lesson: Lesson, session: String, progress: ProgressSignal) -> impl
     let tasks = lesson.rendered.tasks.clone();
     view! {
         <article class="lesson-text">
-            <h1>{lesson.title.clone()}</h1>
             {segments.into_iter().map(|segment| match segment {
                 Segment::Html(html) => view! { <div inner_html=html></div> }.into_any(),
                 Segment::Code { info, text } => view! { <CodeBlock info text/> }.into_any(),

@@ -35,6 +35,10 @@ test('the page hydrates and the terminal runs kubectl get nodes', async () => {
   // The cluster view shows the node too.
   await page.waitForSelector('[data-node="minikube"]');
   await screenshot(page, 'workbench');
+  // The dark theme.
+  await page.getByRole('button', { name: 'Switch between light and dark theme' }).click();
+  assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+  await screenshot(page, 'workbench-dark');
   assert.deepEqual(errors, []);
   await page.close();
 });
