@@ -96,12 +96,32 @@ fn requests_without_the_session_token_get_401() {
 #[test]
 fn run_get_and_delete_a_pod_in_every_output_format() {
     let ns = namespace("t-get");
-    let r = k(&["run", "web", "--image=nginx:1.27", "-n", &ns, "--labels=app=web,tier=front"]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "pod/web created\n"), "{}", r.stderr);
+    let r = k(&[
+        "run",
+        "web",
+        "--image=nginx:1.27",
+        "-n",
+        &ns,
+        "--labels=app=web,tier=front",
+    ]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "pod/web created\n"),
+        "{}",
+        r.stderr
+    );
     let r = k(&["run", "api", "--image=httpd", "-n", &ns]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // Running before printing, so the STATUS column does not depend on timing.
-    let r = k(&["wait", "--for=condition=Ready", "pod/web", "pod/api", "--timeout=60s", "-n", &ns]);
+    let r = k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/web",
+        "pod/api",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut transcript = String::new();
     for args in [
@@ -113,24 +133,49 @@ fn run_get_and_delete_a_pod_in_every_output_format() {
         vec!["get", "po", "-l", "app!=web", "-o", "name"],
         vec!["get", "pod", "web", "-o", "yaml"],
         vec!["get", "pod", "web", "-o", "json"],
-        vec!["get", "pod", "web", "-o", "jsonpath={.spec.containers[0].image}"],
-        vec!["get", "pods", "-o", "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image"],
+        vec![
+            "get",
+            "pod",
+            "web",
+            "-o",
+            "jsonpath={.spec.containers[0].image}",
+        ],
+        vec![
+            "get",
+            "pods",
+            "-o",
+            "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image",
+        ],
         vec!["get", "pods", "--sort-by=.metadata.name"],
         vec!["get", "pod", "nope"],
     ] {
         let mut full = args.clone();
         full.extend(["-n", &ns]);
         let r = k(&full);
-        transcript.push_str(&format!("$ kubectl {}\n{}\n", args.join(" "), r.transcript()));
+        transcript.push_str(&format!(
+            "$ kubectl {}\n{}\n",
+            args.join(" "),
+            r.transcript()
+        ));
     }
     golden("get-pods", &transcript);
 
     let r = k(&["delete", "pod", "web", "-n", &ns]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "pod \"web\" deleted\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "pod \"web\" deleted\n"),
+        "{}",
+        r.stderr
+    );
     let r = k(&["get", "pods", "-n", &ns, "-o", "name"]);
     assert_eq!(r.stdout, "pod/api\n");
     let r = k(&["delete", "pods", "--all", "-n", &ns]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "pod \"api\" deleted\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "pod \"api\" deleted\n"),
+        "{}",
+        r.stderr
+    );
     let r = k(&["get", "pods", "-n", &ns]);
     assert_eq!(r.stderr, format!("No resources found in {ns} namespace.\n"));
 }
@@ -145,7 +190,14 @@ fn get_across_all_namespaces() {
     golden("get-nodes-wide", &r.transcript());
     let ns = namespace("t-all");
     k(&["run", "a", "--image=nginx", "-n", &ns]);
-    k(&["wait", "--for=condition=Ready", "pod/a", "--timeout=60s", "-n", &ns]);
+    k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/a",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
     let r = k(&["get", "pods", "-A", "-l", "run=a"]);
     golden("get-pods-all-namespaces", &r.transcript());
 }
@@ -156,7 +208,18 @@ fn watch_streams_changes_until_the_timeout() {
     k(&["run", "first", "--image=nginx", "-n", &ns]);
     let watcher = std::thread::spawn({
         let ns = ns.clone();
-        move || k(&["get", "pods", "-w", "-n", &ns, "--request-timeout=3s", "-o", "name"])
+        move || {
+            k(&[
+                "get",
+                "pods",
+                "-w",
+                "-n",
+                &ns,
+                "--request-timeout=3s",
+                "-o",
+                "name",
+            ])
+        }
     });
     std::thread::sleep(std::time::Duration::from_millis(1200));
     k(&["run", "second", "--image=nginx", "-n", &ns]);
@@ -173,19 +236,49 @@ fn create_commands_and_client_dry_run() {
     let ns = namespace("t-create");
     let mut transcript = String::new();
     for args in [
-        vec!["create", "configmap", "app-config", "--from-literal=MODE=prod", "--from-literal=LEVEL=info"],
-        vec!["create", "secret", "generic", "db-pass", "--from-literal=password=s3cret"],
-        vec!["create", "deployment", "web", "--image=nginx", "--dry-run=client", "-o", "yaml"],
+        vec![
+            "create",
+            "configmap",
+            "app-config",
+            "--from-literal=MODE=prod",
+            "--from-literal=LEVEL=info",
+        ],
+        vec![
+            "create",
+            "secret",
+            "generic",
+            "db-pass",
+            "--from-literal=password=s3cret",
+        ],
+        vec![
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx",
+            "--dry-run=client",
+            "-o",
+            "yaml",
+        ],
         vec!["run", "tmp", "--image=busybox", "--dry-run=server"],
         vec!["get", "configmaps"],
-        vec!["get", "secret", "db-pass", "-o", "jsonpath={.data.password}"],
+        vec![
+            "get",
+            "secret",
+            "db-pass",
+            "-o",
+            "jsonpath={.data.password}",
+        ],
         vec!["create", "configmap", "app-config", "--from-literal=A=b"],
         vec!["get", "pods"],
     ] {
         let mut full = args.clone();
         full.extend(["-n", &ns]);
         let r = k(&full);
-        transcript.push_str(&format!("$ kubectl {}\n{}\n", args.join(" "), r.transcript()));
+        transcript.push_str(&format!(
+            "$ kubectl {}\n{}\n",
+            args.join(" "),
+            r.transcript()
+        ));
     }
     golden("create", &transcript);
 }
@@ -205,9 +298,18 @@ fn apply_creates_from_a_file_and_a_directory() {
         "apply/dir/svc.yaml",
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n    targetPort: 80\n",
     );
-    let dir = std::path::Path::new(&dir).parent().unwrap().to_string_lossy().into_owned();
+    let dir = std::path::Path::new(&dir)
+        .parent()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let r = k(&["apply", "-f", &pod, "-n", &ns]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "pod/web created\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "pod/web created\n"),
+        "{}",
+        r.stderr
+    );
     let r = k(&["apply", "-f", &dir, "-n", &ns]);
     assert_eq!(
         (r.code, r.stdout.as_str()),
@@ -215,16 +317,28 @@ fn apply_creates_from_a_file_and_a_directory() {
         "{}",
         r.stderr
     );
-    let r = k(&["get", "pod", "web", "-n", &ns, "-o", "jsonpath={.metadata.annotations}"]);
+    let r = k(&[
+        "get",
+        "pod",
+        "web",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.metadata.annotations}",
+    ]);
     assert!(
-        r.stdout.contains("kubectl.kubernetes.io/last-applied-configuration"),
+        r.stdout
+            .contains("kubectl.kubernetes.io/last-applied-configuration"),
         "{}",
         r.stdout
     );
     let r = k(&["delete", "-f", &dir, "-n", &ns]);
     assert_eq!(
         (r.code, r.stdout.as_str()),
-        (0, "configmap \"settings\" deleted\nservice \"web\" deleted\n"),
+        (
+            0,
+            "configmap \"settings\" deleted\nservice \"web\" deleted\n"
+        ),
         "{}",
         r.stderr
     );
@@ -238,7 +352,10 @@ fn strict_field_validation_rejects_unknown_fields() {
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n  - name: c\n    image: nginx\n    imagePullPolcy: Always\n",
     );
     let r = k(&["apply", "-f", &bad, "-n", &ns]);
-    golden("apply-unknown-field", &r.transcript().replace(&bad, "bad.yaml"));
+    golden(
+        "apply-unknown-field",
+        &r.transcript().replace(&bad, "bad.yaml"),
+    );
 }
 
 #[test]
@@ -262,7 +379,11 @@ fn config_set_context_current_namespace() {
         None,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = kubectl_with(&["--kubeconfig", &copy, "get", "pods", "-o", "name"], &[], None);
+    let r = kubectl_with(
+        &["--kubeconfig", &copy, "get", "pods", "-o", "name"],
+        &[],
+        None,
+    );
     assert_eq!(r.stdout, "pod/here\n", "{}", r.stderr);
 }
 
@@ -292,7 +413,13 @@ fn deployment_walkthrough_scale_update_rollback() {
     let t = session(
         &ns,
         &[
-            &["create", "deployment", "web", "--image=nginx:1.27", "--replicas=2"],
+            &[
+                "create",
+                "deployment",
+                "web",
+                "--image=nginx:1.27",
+                "--replicas=2",
+            ],
             &["rollout", "status", "deployment/web", "--timeout=60s"],
             &["get", "deployments"],
             &["get", "deploy", "web", "-o", "wide"],
@@ -305,15 +432,40 @@ fn deployment_walkthrough_scale_update_rollback() {
             &["rollout", "history", "deployment/web"],
             &["rollout", "undo", "deployment/web", "--to-revision=1"],
             &["rollout", "status", "deployment/web", "--timeout=60s"],
-            &["get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}"],
+            &[
+                "get",
+                "deploy",
+                "web",
+                "-o",
+                "jsonpath={.spec.template.spec.containers[0].image}",
+            ],
             &["rollout", "restart", "deployment/web"],
             &["rollout", "status", "deployment/web", "--timeout=60s"],
             &["label", "deployment", "web", "tier=front"],
             &["annotate", "deployment", "web", "owner=team-a"],
             &["get", "deploy", "--show-labels"],
-            &["patch", "deployment", "web", "-p", r#"{"spec":{"replicas":1}}"#],
-            &["patch", "deployment", "web", "--type=json", "-p", r#"[{"op":"replace","path":"/spec/replicas","value":2}]"#],
-            &["expose", "deployment", "web", "--port=80", "--target-port=80"],
+            &[
+                "patch",
+                "deployment",
+                "web",
+                "-p",
+                r#"{"spec":{"replicas":1}}"#,
+            ],
+            &[
+                "patch",
+                "deployment",
+                "web",
+                "--type=json",
+                "-p",
+                r#"[{"op":"replace","path":"/spec/replicas","value":2}]"#,
+            ],
+            &[
+                "expose",
+                "deployment",
+                "web",
+                "--port=80",
+                "--target-port=80",
+            ],
             &["get", "svc", "web"],
             &["delete", "deployment", "web"],
             &["delete", "service", "web"],
@@ -326,9 +478,23 @@ fn deployment_walkthrough_scale_update_rollback() {
 fn describe_pod_deployment_service_node() {
     let ns = namespace("t-describe");
     // An image no other test uses, so the pod's events always include the pull.
-    k(&["create", "deployment", "shop", "--image=nginx:1.25", "-n", &ns]);
+    k(&[
+        "create",
+        "deployment",
+        "shop",
+        "--image=nginx:1.25",
+        "-n",
+        &ns,
+    ]);
     k(&["expose", "deployment", "shop", "--port=80", "-n", &ns]);
-    k(&["rollout", "status", "deployment/shop", "--timeout=60s", "-n", &ns]);
+    k(&[
+        "rollout",
+        "status",
+        "deployment/shop",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
     let pod = k(&["get", "pods", "-l", "app=shop", "-o", "name", "-n", &ns]).stdout;
     let pod = pod.trim().trim_start_matches("pod/").to_string();
     let t = session(
@@ -342,14 +508,25 @@ fn describe_pod_deployment_service_node() {
     golden("describe", &t);
     let r = k(&["describe", "node", "minikube"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.starts_with("Name:               minikube\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("Name:               minikube\n"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn logs_of_a_running_pod() {
     let ns = namespace("t-logs");
     k(&["run", "web", "--image=nginx:1.27", "-n", &ns]);
-    k(&["wait", "--for=condition=Ready", "pod/web", "--timeout=60s", "-n", &ns]);
+    k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/web",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
     let t = session(
         &ns,
         &[
@@ -361,28 +538,62 @@ fn logs_of_a_running_pod() {
     );
     golden("logs", &t);
     let r = kubectl_for(&["logs", "-f", "web", "-n", &ns], 3);
-    assert!(!r.stdout.is_empty(), "logs -f printed nothing: {}", r.stderr);
+    assert!(
+        !r.stdout.is_empty(),
+        "logs -f printed nothing: {}",
+        r.stderr
+    );
 }
 
 #[test]
 fn edit_replace_and_delete_by_file() {
     let ns = namespace("t-edit");
-    k(&["create", "deployment", "api", "--image=httpd:2.4", "-n", &ns]);
+    k(&[
+        "create",
+        "deployment",
+        "api",
+        "--image=httpd:2.4",
+        "-n",
+        &ns,
+    ]);
     let r = kubectl_with(
         &["edit", "deployment", "api", "-n", &ns],
         &[("EDITOR", "sed -i s/httpd:2.4/httpd:alpine/")],
         None,
     );
-    assert_eq!((r.code, r.stdout.as_str()), (0, "deployment.apps/api edited\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "deployment.apps/api edited\n"),
+        "{}",
+        r.stderr
+    );
     let yaml = k(&["get", "deployment", "api", "-o", "yaml", "-n", &ns]).stdout;
     assert!(yaml.contains("image: httpd:alpine"), "{yaml}");
     let file = write_file("edit/api.yaml", &yaml.replace("replicas: 1", "replicas: 2"));
     let r = k(&["replace", "-f", &file]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "deployment.apps/api replaced\n"), "{}", r.stderr);
-    let r = k(&["get", "deployment", "api", "-n", &ns, "-o", "jsonpath={.spec.replicas}"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "deployment.apps/api replaced\n"),
+        "{}",
+        r.stderr
+    );
+    let r = k(&[
+        "get",
+        "deployment",
+        "api",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.spec.replicas}",
+    ]);
     assert_eq!(r.stdout, "2");
     let r = k(&["delete", "-f", &file]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "deployment.apps \"api\" deleted\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "deployment.apps \"api\" deleted\n"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -396,10 +607,22 @@ fn apply_twice_is_unchanged_then_configured() {
     assert_eq!(r.stdout, "configmap/settings created\n", "{}", r.stderr);
     let r = k(&["apply", "-f", &f, "-n", &ns]);
     assert_eq!(r.stdout, "configmap/settings unchanged\n", "{}", r.stderr);
-    std::fs::write(&f, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: green\n").unwrap();
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  color: green\n",
+    )
+    .unwrap();
     let r = k(&["apply", "-f", &f, "-n", &ns]);
     assert_eq!(r.stdout, "configmap/settings configured\n", "{}", r.stderr);
-    let r = k(&["get", "cm", "settings", "-n", &ns, "-o", "jsonpath={.data.color}"]);
+    let r = k(&[
+        "get",
+        "cm",
+        "settings",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.data.color}",
+    ]);
     assert_eq!(r.stdout, "green");
 }
 
@@ -408,8 +631,24 @@ fn auth_can_i_as_another_user_follows_rbac() {
     let ns = namespace("t-rbac");
     let r = k(&["auth", "can-i", "list", "pods", "--as=jane", "-n", &ns]);
     assert_eq!((r.code, r.stdout.as_str()), (1, "no\n"), "{}", r.stderr);
-    k(&["create", "role", "pod-reader", "--verb=get,list,watch", "--resource=pods", "-n", &ns]);
-    k(&["create", "rolebinding", "jane-reads", "--role=pod-reader", "--user=jane", "-n", &ns]);
+    k(&[
+        "create",
+        "role",
+        "pod-reader",
+        "--verb=get,list,watch",
+        "--resource=pods",
+        "-n",
+        &ns,
+    ]);
+    k(&[
+        "create",
+        "rolebinding",
+        "jane-reads",
+        "--role=pod-reader",
+        "--user=jane",
+        "-n",
+        &ns,
+    ]);
     let r = k(&["auth", "can-i", "list", "pods", "--as=jane", "-n", &ns]);
     assert_eq!((r.code, r.stdout.as_str()), (0, "yes\n"), "{}", r.stderr);
     let r = k(&["auth", "can-i", "delete", "pods", "--as=jane", "-n", &ns]);
@@ -427,20 +666,49 @@ fn auth_can_i_as_another_user_follows_rbac() {
 fn top_reports_simulated_usage() {
     let ns = namespace("t-top");
     k(&["run", "web", "--image=nginx:1.27", "-n", &ns]);
-    k(&["wait", "--for=condition=Ready", "pod/web", "--timeout=60s", "-n", &ns]);
-    let t = session(&ns, &[&["top", "pod"], &["top", "pod", "web", "--containers"]]);
+    k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/web",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
+    let t = session(
+        &ns,
+        &[&["top", "pod"], &["top", "pod", "web", "--containers"]],
+    );
     golden_without_ages("top-pod", &t);
     let r = k(&["top", "node"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.starts_with("NAME       CPU(cores)   CPU(%)   MEMORY(bytes)   MEMORY(%)"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .starts_with("NAME       CPU(cores)   CPU(%)   MEMORY(bytes)   MEMORY(%)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 #[ignore = "exec needs the WebSocket v5.channel.k8s.io endpoint and a container command interpreter: not built yet"]
 fn exec_runs_commands_in_the_simulated_container() {
     let ns = namespace("t-exec");
-    k(&["run", "web", "--image=nginx:1.27", "--env=COLOR=blue", "-n", &ns]);
-    k(&["wait", "--for=condition=Ready", "pod/web", "--timeout=60s", "-n", &ns]);
+    k(&[
+        "run",
+        "web",
+        "--image=nginx:1.27",
+        "--env=COLOR=blue",
+        "-n",
+        &ns,
+    ]);
+    k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/web",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
     let r = k(&["exec", "web", "-n", &ns, "--", "printenv", "COLOR"]);
     assert_eq!((r.code, r.stdout.as_str()), (0, "blue\n"), "{}", r.stderr);
 }
@@ -456,13 +724,21 @@ fn python_with_kubernetes_client() -> std::path::PathBuf {
             .is_ok_and(|s| s.success())
     };
     if !has_client() {
-        let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status();
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status();
         assert!(ok.is_ok_and(|s| s.success()), "python3 -m venv failed");
         let out = Command::new(venv.join("bin/pip"))
             .args(["install", "-q", "kubernetes"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "pip install kubernetes: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "pip install kubernetes: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     python
 }
@@ -471,7 +747,8 @@ fn python_with_kubernetes_client() -> std::path::PathBuf {
 fn python_client_lists_and_watches_pods() {
     let ns = namespace("t-python");
     let python = python_with_kubernetes_client();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/test_client.py");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/test_client.py");
     let out = Command::new(python)
         .arg(script)
         .env("KUBECONFIG", &server().kubeconfig)
@@ -479,7 +756,11 @@ fn python_client_lists_and_watches_pods() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         stdout,
         "nodes: minikube\n\
@@ -512,7 +793,17 @@ fn helm_install_upgrade_uninstall_a_local_chart() {
     let chart = chart.to_string_lossy();
     // Helm 4 applies server-side by default; server-side apply is not served yet, so the chart
     // is installed the Helm 3 way (client-side three-way merge patches).
-    let r = helm(&["install", "demo", &chart, "-n", &ns, "--server-side=false", "--wait", "--timeout", "60s"]);
+    let r = helm(&[
+        "install",
+        "demo",
+        &chart,
+        "-n",
+        &ns,
+        "--server-side=false",
+        "--wait",
+        "--timeout",
+        "60s",
+    ]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("STATUS: deployed"), "{}", r.stdout);
     let r = k(&["get", "deploy,svc,cm", "-n", &ns, "-o", "name"]);
@@ -522,17 +813,49 @@ fn helm_install_upgrade_uninstall_a_local_chart() {
         "{}",
         r.stderr
     );
-    let r = helm(&["upgrade", "demo", &chart, "-n", &ns, "--server-side=false", "--set", "replicas=2", "--set", "message=bye"]);
+    let r = helm(&[
+        "upgrade",
+        "demo",
+        &chart,
+        "-n",
+        &ns,
+        "--server-side=false",
+        "--set",
+        "replicas=2",
+        "--set",
+        "message=bye",
+    ]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("REVISION: 2"), "{}", r.stdout);
-    let r = k(&["get", "deploy", "demo", "-n", &ns, "-o", "jsonpath={.spec.replicas}"]);
+    let r = k(&[
+        "get",
+        "deploy",
+        "demo",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.spec.replicas}",
+    ]);
     assert_eq!(r.stdout, "2");
-    let r = k(&["get", "cm", "demo-config", "-n", &ns, "-o", "jsonpath={.data.message}"]);
+    let r = k(&[
+        "get",
+        "cm",
+        "demo-config",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.data.message}",
+    ]);
     assert_eq!(r.stdout, "bye");
     let r = helm(&["list", "-n", &ns, "-q"]);
     assert_eq!(r.stdout, "demo\n", "{}", r.stderr);
     let r = helm(&["uninstall", "demo", "-n", &ns]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "release \"demo\" uninstalled\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "release \"demo\" uninstalled\n"),
+        "{}",
+        r.stderr
+    );
     let r = k(&["get", "deploy,svc", "-n", &ns, "-o", "name"]);
     assert_eq!(r.stdout, "", "{}", r.stderr);
 }

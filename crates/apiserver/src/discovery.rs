@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 /// The media type of the aggregated discovery document; the reply's `Content-Type` must carry it
 /// or client-go falls back to the legacy documents.
-pub const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// The version a served resource type's subresource answers with.
 struct Subresource {
@@ -84,7 +85,10 @@ const METRICS_RESOURCES: &[(&str, &str, &str, Scope)] = &[
     ("pods", "", "PodMetrics", Scope::Namespaced),
 ];
 
-fn resources_of<'a>(group: &'a str, version: &'a str) -> impl Iterator<Item = &'static ResourceType> + 'a {
+fn resources_of<'a>(
+    group: &'a str,
+    version: &'a str,
+) -> impl Iterator<Item = &'static ResourceType> + 'a {
     RESOURCES
         .iter()
         .filter(move |r| r.group == group && r.version == version)
@@ -228,7 +232,9 @@ fn aggregated_resource(rt: &ResourceType) -> Value {
 }
 
 fn aggregated_group(group: &str, version: &str) -> Value {
-    let mut resources: Vec<Value> = resources_of(group, version).map(aggregated_resource).collect();
+    let mut resources: Vec<Value> = resources_of(group, version)
+        .map(aggregated_resource)
+        .collect();
     if group == METRICS_GROUP {
         for (plural, singular, kind, scope) in METRICS_RESOURCES {
             resources.push(json!({

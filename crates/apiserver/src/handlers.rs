@@ -123,7 +123,8 @@ fn delete_options(request: &Request) -> Result<DeleteOptions, Status> {
 fn with_warnings(mut r: Response, warnings: &[String]) -> Response {
     for w in warnings {
         let quoted = serde_json::to_string(w).expect("strings serialise");
-        r.headers.push(("warning".into(), format!("299 - {quoted}")));
+        r.headers
+            .push(("warning".into(), format!("299 - {quoted}")));
     }
     r
 }
@@ -140,14 +141,29 @@ fn object_response(
         let rv = object.meta().resource_version.clone().unwrap_or_default();
         return Response::json(
             code,
-            &table::table(rt, std::slice::from_ref(object), include, &rv, cluster.now()),
+            &table::table(
+                rt,
+                std::slice::from_ref(object),
+                include,
+                &rv,
+                cluster.now(),
+            ),
         );
     }
     Response::json(code, &object.to_value())
 }
 
-fn written(cluster: &Cluster, request: &Request, rt: &'static ResourceType, code: u16, w: Written) -> Response {
-    with_warnings(object_response(cluster, request, rt, code, &w.object), &w.warnings)
+fn written(
+    cluster: &Cluster,
+    request: &Request,
+    rt: &'static ResourceType,
+    code: u16,
+    w: Written,
+) -> Response {
+    with_warnings(
+        object_response(cluster, request, rt, code, &w.object),
+        &w.warnings,
+    )
 }
 
 fn list(
@@ -201,7 +217,12 @@ fn patch_body(request: &Request) -> Result<Value, Status> {
 }
 
 /// Served types that are answered and not stored: the access reviews.
-fn review(cluster: &Cluster, user: &User, rt: &'static ResourceType, request: &Request) -> Result<Response, Status> {
+fn review(
+    cluster: &Cluster,
+    user: &User,
+    rt: &'static ResourceType,
+    request: &Request,
+) -> Result<Response, Status> {
     let body = decode_body(request)?;
     let answer = match rt.kind {
         "SelfSubjectRulesReview" => cluster.rules_review(user, &body),
@@ -237,7 +258,10 @@ pub fn resource(
     }
     match (request.method.as_str(), name, sub) {
         ("GET", None, None) => {
-            if request.query_value("watch").is_some_and(|w| w == "true" || w == "1") {
+            if request
+                .query_value("watch")
+                .is_some_and(|w| w == "true" || w == "1")
+            {
                 // A watch answered in one piece: the events available now. The HTTP server
                 // streams instead (see `watch`).
                 let mut w = watch::Watch::start(cluster, request, rt, ns)?;
@@ -254,9 +278,10 @@ pub fn resource(
             let o = cluster.get_with(&user, rt, ns, name)?;
             Ok(object_response(cluster, request, rt, 200, &o))
         }
-        ("GET", Some(name), Some("scale")) => {
-            Ok(Response::json(200, &cluster.get_scale(&user, rt, ns, name)?))
-        }
+        ("GET", Some(name), Some("scale")) => Ok(Response::json(
+            200,
+            &cluster.get_scale(&user, rt, ns, name)?,
+        )),
         ("GET", Some(name), Some("log")) if rt.kind == "Pod" => {
             crate::logs::log(cluster, &user, request, ns.unwrap_or("default"), name)
         }
@@ -287,12 +312,14 @@ pub fn resource(
         }
         ("PATCH", Some(name), Some("status")) => {
             let (pt, body) = (patch_type(request)?, patch_body(request)?);
-            let w = cluster.patch_status(&user, rt, ns, name, pt, &body, &write_options(request)?)?;
+            let w =
+                cluster.patch_status(&user, rt, ns, name, pt, &body, &write_options(request)?)?;
             Ok(written(cluster, request, rt, 200, w))
         }
         ("PATCH", Some(name), Some("scale")) => {
             let (pt, body) = (patch_type(request)?, patch_body(request)?);
-            let s = cluster.patch_scale(&user, rt, ns, name, pt, &body, &write_options(request)?)?;
+            let s =
+                cluster.patch_scale(&user, rt, ns, name, pt, &body, &write_options(request)?)?;
             Ok(Response::json(200, &s))
         }
         ("DELETE", Some(name), None) => {
@@ -300,8 +327,13 @@ pub fn resource(
             Ok(Response::json(200, &d.response_body()))
         }
         ("DELETE", None, None) => {
-            let deleted =
-                cluster.delete_collection(&user, rt, ns, &list_options(request), &delete_options(request)?)?;
+            let deleted = cluster.delete_collection(
+                &user,
+                rt,
+                ns,
+                &list_options(request),
+                &delete_options(request)?,
+            )?;
             let items: Vec<Value> = deleted.iter().map(|d| d.object().to_value()).collect();
             Ok(Response::json(
                 200,

@@ -101,7 +101,9 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Response, Status> {
         });
     }
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    if let ["apis", discovery::METRICS_GROUP, discovery::METRICS_VERSION, rest @ ..] = segs.as_slice() {
+    if let ["apis", discovery::METRICS_GROUP, discovery::METRICS_VERSION, rest @ ..] =
+        segs.as_slice()
+    {
         if !rest.is_empty() {
             return metrics::handle(cluster, request, rest);
         }
@@ -136,7 +138,9 @@ pub(crate) fn decode_body(request: &Request) -> Result<Value, Status> {
             let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
             openapi::schema_name(group, version, kind)
         })
-        .map_err(|e| Status::bad_request(format!("the body of the request could not be decoded: {e}")));
+        .map_err(|e| {
+            Status::bad_request(format!("the body of the request could not be decoded: {e}"))
+        });
     }
     serde_json::from_slice(&request.body).map_err(|e| {
         Status::bad_request(format!(
@@ -147,6 +151,8 @@ pub(crate) fn decode_body(request: &Request) -> Result<Value, Status> {
 
 /// `?dryRun=All`: the request is checked and answered, but nothing is stored.
 pub(crate) fn dry_run(request: &Request) -> bool {
-    request.query().iter().any(|(k, v)| k == "dryRun" && v == "All")
+    request
+        .query()
+        .iter()
+        .any(|(k, v)| k == "dryRun" && v == "All")
 }
-

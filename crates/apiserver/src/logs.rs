@@ -21,14 +21,24 @@ pub struct LogOptions {
 
 impl LogOptions {
     pub fn from_request(request: &Request) -> LogOptions {
-        let flag = |n: &str| request.query_value(n).is_some_and(|v| v == "true" || v == "1");
+        let flag = |n: &str| {
+            request
+                .query_value(n)
+                .is_some_and(|v| v == "true" || v == "1")
+        };
         LogOptions {
             container: request.query_value("container").filter(|c| !c.is_empty()),
             previous: flag("previous"),
-            tail_lines: request.query_value("tailLines").and_then(|t| t.parse().ok()),
+            tail_lines: request
+                .query_value("tailLines")
+                .and_then(|t| t.parse().ok()),
             timestamps: flag("timestamps"),
-            since_seconds: request.query_value("sinceSeconds").and_then(|t| t.parse().ok()),
-            limit_bytes: request.query_value("limitBytes").and_then(|t| t.parse().ok()),
+            since_seconds: request
+                .query_value("sinceSeconds")
+                .and_then(|t| t.parse().ok()),
+            limit_bytes: request
+                .query_value("limitBytes")
+                .and_then(|t| t.parse().ok()),
             follow: flag("follow"),
         }
     }
@@ -39,7 +49,10 @@ pub fn render(line: &LogLine, timestamps: bool) -> String {
     if timestamps {
         format!(
             "{} {}\n",
-            line.time.strftime("%Y-%m-%dT%H:%M:%S.%f%:z").to_string().replace("+00:00", "Z"),
+            line.time
+                .strftime("%Y-%m-%dT%H:%M:%S.%f%:z")
+                .to_string()
+                .replace("+00:00", "Z"),
             line.line
         )
     } else {

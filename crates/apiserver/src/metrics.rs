@@ -89,21 +89,28 @@ fn node_metrics(cluster: &Cluster, node: &str) -> Value {
 
 fn matches_labels(o: &Object, selector: &str) -> bool {
     let labels = o.labels().cloned().unwrap_or_default();
-    selector.split(',').filter(|r| !r.trim().is_empty()).all(|r| {
-        if let Some((k, v)) = r.split_once("!=") {
-            labels.get(k.trim()).map(String::as_str) != Some(v.trim())
-        } else if let Some((k, v)) = r.split_once("==").or_else(|| r.split_once('=')) {
-            labels.get(k.trim()).map(String::as_str) == Some(v.trim())
-        } else {
-            labels.contains_key(r.trim())
-        }
-    })
+    selector
+        .split(',')
+        .filter(|r| !r.trim().is_empty())
+        .all(|r| {
+            if let Some((k, v)) = r.split_once("!=") {
+                labels.get(k.trim()).map(String::as_str) != Some(v.trim())
+            } else if let Some((k, v)) = r.split_once("==").or_else(|| r.split_once('=')) {
+                labels.get(k.trim()).map(String::as_str) == Some(v.trim())
+            } else {
+                labels.contains_key(r.trim())
+            }
+        })
 }
 
 /// `GET /apis/metrics.k8s.io/v1beta1/...`.
 pub fn handle(cluster: &Cluster, request: &Request, rest: &[&str]) -> Result<Response, Status> {
     let not_found = |what: &str, name: &str| {
-        Status::new(404, "NotFound", format!("{what}.metrics.k8s.io \"{name}\" not found"))
+        Status::new(
+            404,
+            "NotFound",
+            format!("{what}.metrics.k8s.io \"{name}\" not found"),
+        )
     };
     let list = |kind: &str, items: Vec<Value>| {
         json!({"kind": kind, "apiVersion": "metrics.k8s.io/v1beta1",
@@ -123,7 +130,9 @@ pub fn handle(cluster: &Cluster, request: &Request, rest: &[&str]) -> Result<Res
                 .collect(),
         ),
         ["nodes", name] => {
-            cluster.get(nodes, None, name).map_err(|_| not_found("nodes", name))?;
+            cluster
+                .get(nodes, None, name)
+                .map_err(|_| not_found("nodes", name))?;
             node_metrics(cluster, name)
         }
         ["pods"] | ["namespaces", _, "pods"] => {
@@ -142,7 +151,9 @@ pub fn handle(cluster: &Cluster, request: &Request, rest: &[&str]) -> Result<Res
             )
         }
         ["namespaces", ns, "pods", name] => {
-            let o = cluster.get(pods, Some(ns), name).map_err(|_| not_found("pods", name))?;
+            let o = cluster
+                .get(pods, Some(ns), name)
+                .map_err(|_| not_found("pods", name))?;
             o.as_pod()
                 .and_then(|p| pod_metrics(cluster, p))
                 .ok_or_else(|| not_found("pods", name))?

@@ -46,10 +46,8 @@ fn to_openapi_v3(schema: Value) -> Value {
             if let Some(Value::String(r)) = m.get("$ref") {
                 let r = r.replace("#/$defs/", "#/components/schemas/");
                 m.remove("$ref");
-                let rest: Map<String, Value> = m
-                    .into_iter()
-                    .map(|(k, v)| (k, to_openapi_v3(v)))
-                    .collect();
+                let rest: Map<String, Value> =
+                    m.into_iter().map(|(k, v)| (k, to_openapi_v3(v))).collect();
                 if rest.is_empty() {
                     return json!({"$ref": r});
                 }
@@ -169,7 +167,10 @@ fn resource_paths(rt: &ResourceType, schema: &str, paths: &mut Map<String, Value
     let (collection, mut common) = if rt.namespaced() {
         (
             format!("{base}/namespaces/{{namespace}}/{}", rt.plural),
-            vec![path_param("namespace", "object name and auth scope, such as for teams and projects")],
+            vec![path_param(
+                "namespace",
+                "object name and auth scope, such as for teams and projects",
+            )],
         )
     } else {
         (format!("{base}/{}", rt.plural), vec![])
@@ -186,10 +187,22 @@ fn resource_paths(rt: &ResourceType, schema: &str, paths: &mut Map<String, Value
     let scope = if rt.namespaced() { "Namespaced" } else { "" };
     let mut coll = json!({"parameters": common.clone()});
     if verbs.contains(&"list") {
-        coll["get"] = operation(rt, "list", &format!("list{scope}{kind}"), &format!("{schema}List"), vec![]);
+        coll["get"] = operation(
+            rt,
+            "list",
+            &format!("list{scope}{kind}"),
+            &format!("{schema}List"),
+            vec![],
+        );
     }
     if verbs.contains(&"create") {
-        coll["post"] = operation(rt, "post", &format!("create{scope}{kind}"), schema, write_params());
+        coll["post"] = operation(
+            rt,
+            "post",
+            &format!("create{scope}{kind}"),
+            schema,
+            write_params(),
+        );
     }
     paths.insert(collection.clone(), coll);
     common.insert(0, path_param("name", &format!("name of the {kind}")));
@@ -198,7 +211,13 @@ fn resource_paths(rt: &ResourceType, schema: &str, paths: &mut Map<String, Value
         item["get"] = operation(rt, "get", &format!("read{scope}{kind}"), schema, vec![]);
     }
     if verbs.contains(&"update") {
-        item["put"] = operation(rt, "put", &format!("replace{scope}{kind}"), schema, write_params());
+        item["put"] = operation(
+            rt,
+            "put",
+            &format!("replace{scope}{kind}"),
+            schema,
+            write_params(),
+        );
     }
     if verbs.contains(&"patch") {
         let mut params = write_params();
@@ -206,7 +225,13 @@ fn resource_paths(rt: &ResourceType, schema: &str, paths: &mut Map<String, Value
         item["patch"] = operation(rt, "patch", &format!("patch{scope}{kind}"), schema, params);
     }
     if verbs.contains(&"delete") {
-        item["delete"] = operation(rt, "delete", &format!("delete{scope}{kind}"), "io.k8s.apimachinery.pkg.apis.meta.v1.Status", vec![]);
+        item["delete"] = operation(
+            rt,
+            "delete",
+            &format!("delete{scope}{kind}"),
+            "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
+            vec![],
+        );
     }
     if verbs.len() > 1 || verbs.contains(&"get") {
         paths.insert(format!("{collection}/{{name}}"), item);
@@ -319,10 +344,14 @@ mod tests {
         );
         assert_eq!(pod["properties"]["kind"]["type"], "string");
         let spec = &doc["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"];
-        assert_eq!(spec["properties"]["containers"]["x-kubernetes-patch-merge-key"], "name");
+        assert_eq!(
+            spec["properties"]["containers"]["x-kubernetes-patch-merge-key"],
+            "name"
+        );
         assert!(!serde_json::to_string(&doc).unwrap().contains("$defs"));
         assert!(pod["properties"]["apiVersion"].get("enum").is_none());
-        let quantity = &doc["components"]["schemas"]["io.k8s.apimachinery.pkg.api.resource.Quantity"];
+        let quantity =
+            &doc["components"]["schemas"]["io.k8s.apimachinery.pkg.api.resource.Quantity"];
         assert!(quantity.get("properties").is_none(), "{quantity}");
     }
 

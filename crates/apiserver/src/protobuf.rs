@@ -116,9 +116,13 @@ fn time(buf: &[u8], micro: bool) -> Result<Value, String> {
         // as a new object's creationTimestamp); JSON has `null` there.
         return Ok(Value::Null);
     }
-    let ts = jiff::Timestamp::new(secs, if micro { nanos } else { 0 })
-        .map_err(|e| e.to_string())?;
-    let fmt = if micro { "%Y-%m-%dT%H:%M:%S%.6fZ" } else { "%Y-%m-%dT%H:%M:%SZ" };
+    let ts =
+        jiff::Timestamp::new(secs, if micro { nanos } else { 0 }).map_err(|e| e.to_string())?;
+    let fmt = if micro {
+        "%Y-%m-%dT%H:%M:%S%.6fZ"
+    } else {
+        "%Y-%m-%dT%H:%M:%SZ"
+    };
     Ok(Value::String(ts.strftime(fmt).to_string()))
 }
 
@@ -165,7 +169,8 @@ fn message(name: &str, buf: &[u8]) -> Result<Value, String> {
                 (_, _, s) => json!(s),
             });
         }
-        "io.k8s.apimachinery.pkg.runtime.RawExtension" | "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1" => {
+        "io.k8s.apimachinery.pkg.runtime.RawExtension"
+        | "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1" => {
             let raw = fields(buf)?.into_iter().find_map(|(t, w)| match (t, w) {
                 (1, Wire::Bytes(b)) => Some(b),
                 _ => None,
@@ -184,7 +189,11 @@ fn message(name: &str, buf: &[u8]) -> Result<Value, String> {
     Ok(Value::Object(obj))
 }
 
-fn decode_into(table: &HashMap<u32, Field>, buf: &[u8], obj: &mut Map<String, Value>) -> Result<(), String> {
+fn decode_into(
+    table: &HashMap<u32, Field>,
+    buf: &[u8],
+    obj: &mut Map<String, Value>,
+) -> Result<(), String> {
     for (tag, w) in fields(buf)? {
         let Some((json_name, kind, repeated, ty)) = table.get(&tag) else {
             continue;
@@ -203,7 +212,11 @@ fn decode_into(table: &HashMap<u32, Field>, buf: &[u8], obj: &mut Map<String, Va
                 }
             }
             if value.is_null() {
-                value = if map_kind == "message" { json!({}) } else { json!("") };
+                value = if map_kind == "message" {
+                    json!({})
+                } else {
+                    json!("")
+                };
             }
             let m = obj.entry(json_name.clone()).or_insert_with(|| json!({}));
             m[key] = value;
@@ -213,7 +226,9 @@ fn decode_into(table: &HashMap<u32, Field>, buf: &[u8], obj: &mut Map<String, Va
             ("message", Wire::Bytes(b)) => {
                 let ty = ty.as_deref().unwrap_or_default();
                 if json_name.is_empty() {
-                    let inner = messages().get(ty).ok_or_else(|| format!("no protobuf message {ty}"))?;
+                    let inner = messages()
+                        .get(ty)
+                        .ok_or_else(|| format!("no protobuf message {ty}"))?;
                     decode_into(inner, b, obj)?;
                     continue;
                 }
@@ -225,8 +240,12 @@ fn decode_into(table: &HashMap<u32, Field>, buf: &[u8], obj: &mut Map<String, Va
                 let arr = obj.entry(json_name.clone()).or_insert_with(|| json!([]));
                 while !r.buf.is_empty() {
                     let v = match k {
-                        "double" => Wire::Fixed64(u64::from_le_bytes(r.take(8)?.try_into().unwrap())),
-                        "float" => Wire::Fixed32(u32::from_le_bytes(r.take(4)?.try_into().unwrap())),
+                        "double" => {
+                            Wire::Fixed64(u64::from_le_bytes(r.take(8)?.try_into().unwrap()))
+                        }
+                        "float" => {
+                            Wire::Fixed32(u32::from_le_bytes(r.take(4)?.try_into().unwrap()))
+                        }
                         _ => Wire::Varint(r.varint()?),
                     };
                     arr.as_array_mut().unwrap().push(scalar(k, &v)?);
@@ -257,15 +276,22 @@ fn decode_into(table: &HashMap<u32, Field>, buf: &[u8], obj: &mut Map<String, Va
 
 /// Decodes a protobuf request body into the object's JSON (apiVersion and kind included).
 /// `definition` maps (apiVersion, kind) to the definition name of the body's type.
-pub fn decode(body: &[u8], definition: impl Fn(&str, &str) -> Option<String>) -> Result<Value, String> {
-    let rest = body.strip_prefix(MAGIC).ok_or("missing the k8s protobuf magic number")?;
+pub fn decode(
+    body: &[u8],
+    definition: impl Fn(&str, &str) -> Option<String>,
+) -> Result<Value, String> {
+    let rest = body
+        .strip_prefix(MAGIC)
+        .ok_or("missing the k8s protobuf magic number")?;
     let (mut api_version, mut kind, mut raw) = (String::new(), String::new(), &[][..]);
     for (tag, w) in fields(rest)? {
         match (tag, w) {
             (1, Wire::Bytes(type_meta)) => {
                 for (t, tw) in fields(type_meta)? {
                     match (t, tw) {
-                        (1, Wire::Bytes(b)) => api_version = String::from_utf8_lossy(b).into_owned(),
+                        (1, Wire::Bytes(b)) => {
+                            api_version = String::from_utf8_lossy(b).into_owned()
+                        }
                         (2, Wire::Bytes(b)) => kind = String::from_utf8_lossy(b).into_owned(),
                         _ => {}
                     }
@@ -333,17 +359,29 @@ mod tests {
         let mut t = Vec::new();
         varint(1 << 3, &mut t);
         varint(1_767_225_600, &mut t);
-        assert_eq!(message("io.k8s.apimachinery.pkg.apis.meta.v1.Time", &t).unwrap(), "2026-01-01T00:00:00Z");
+        assert_eq!(
+            message("io.k8s.apimachinery.pkg.apis.meta.v1.Time", &t).unwrap(),
+            "2026-01-01T00:00:00Z"
+        );
         let mut ios = Vec::new();
         varint(1 << 3, &mut ios);
         varint(1, &mut ios);
         field(3, b"http", &mut ios);
-        assert_eq!(message("io.k8s.apimachinery.pkg.util.intstr.IntOrString", &ios).unwrap(), "http");
+        assert_eq!(
+            message("io.k8s.apimachinery.pkg.util.intstr.IntOrString", &ios).unwrap(),
+            "http"
+        );
         assert!(decode(b"{}", |_, _| None).is_err());
         // Unset non-pointer fields, as gogo protobuf writes them, are left out.
         let mut strategy = Vec::new();
         field(1, b"", &mut strategy);
-        assert_eq!(message("io.k8s.api.apps.v1.DeploymentStrategy", &strategy).unwrap(), json!({}));
-        assert_eq!(message("io.k8s.apimachinery.pkg.apis.meta.v1.Time", &[]).unwrap(), Value::Null);
+        assert_eq!(
+            message("io.k8s.api.apps.v1.DeploymentStrategy", &strategy).unwrap(),
+            json!({})
+        );
+        assert_eq!(
+            message("io.k8s.apimachinery.pkg.apis.meta.v1.Time", &[]).unwrap(),
+            Value::Null
+        );
     }
 }

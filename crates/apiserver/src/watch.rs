@@ -52,20 +52,35 @@ fn split_top_level(s: &str) -> Vec<&str> {
         }
     }
     parts.push(&s[start..]);
-    parts.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn parse_label_requirement(s: &str) -> Result<LabelRequirement, Status> {
-    let bad = || Status::bad_request(format!("unable to parse requirement: found '{s}', expected: identifier"));
+    let bad = || {
+        Status::bad_request(format!(
+            "unable to parse requirement: found '{s}', expected: identifier"
+        ))
+    };
     let set = |rest: &str| -> Result<Vec<String>, Status> {
-        let inner = rest.trim().strip_prefix('(').and_then(|r| r.strip_suffix(')')).ok_or_else(bad)?;
+        let inner = rest
+            .trim()
+            .strip_prefix('(')
+            .and_then(|r| r.strip_suffix(')'))
+            .ok_or_else(bad)?;
         Ok(inner.split(',').map(|v| v.trim().to_string()).collect())
     };
     if let Some(k) = s.strip_prefix('!') {
         return Ok(LabelRequirement::DoesNotExist(k.trim().to_string()));
     }
     if let Some((k, v)) = s.split_once("!=") {
-        return Ok(LabelRequirement::NotEquals(k.trim().into(), v.trim().into()));
+        return Ok(LabelRequirement::NotEquals(
+            k.trim().into(),
+            v.trim().into(),
+        ));
     }
     if let Some((k, v)) = s.split_once("==").or_else(|| s.split_once('=')) {
         return Ok(LabelRequirement::Equals(k.trim().into(), v.trim().into()));
@@ -116,21 +131,28 @@ impl Selectors {
             for part in split_top_level(&fs) {
                 let (field, value, eq) = if let Some((f, v)) = part.split_once("!=") {
                     (f, v, false)
-                } else if let Some((f, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
+                } else if let Some((f, v)) = part.split_once("==").or_else(|| part.split_once('='))
+                {
                     (f, v, true)
                 } else {
-                    return Err(Status::bad_request(format!("invalid selector: '{fs}'; can't understand '{part}'")));
+                    return Err(Status::bad_request(format!(
+                        "invalid selector: '{fs}'; can't understand '{part}'"
+                    )));
                 };
                 let field = field.trim();
-                let known = field.starts_with("metadata.") || field.starts_with("spec.") || field.starts_with("status.")
-                    || field.starts_with("involvedObject.") || matches!(field, "type" | "reason" | "source" | "reportingComponent");
+                let known = field.starts_with("metadata.")
+                    || field.starts_with("spec.")
+                    || field.starts_with("status.")
+                    || field.starts_with("involvedObject.")
+                    || matches!(field, "type" | "reason" | "source" | "reportingComponent");
                 if !known {
                     return Err(Status::bad_request(format!(
                         "field label not supported: {field}"
                     )));
                 }
                 let _ = rt;
-                sel.fields.push((field.to_string(), value.trim().to_string(), eq));
+                sel.fields
+                    .push((field.to_string(), value.trim().to_string(), eq));
             }
         }
         Ok(sel)
@@ -188,18 +210,25 @@ impl Watch {
         let send_initial = request.query_value("sendInitialEvents").as_deref() == Some("true");
         let (since, initial, expired) = match rv.as_str() {
             // "Any": start with the current state as ADDED events, then follow changes.
-            _ if send_initial => (current, selectors.filter(cluster.list(rt, namespace)), false),
-            "" | "0" => (current, selectors.filter(cluster.list(rt, namespace)), false),
+            _ if send_initial => (
+                current,
+                selectors.filter(cluster.list(rt, namespace)),
+                false,
+            ),
+            "" | "0" => (
+                current,
+                selectors.filter(cluster.list(rt, namespace)),
+                false,
+            ),
             n => {
-                let n: u64 = n.parse().map_err(|_| {
-                    Status::bad_request(format!("invalid resource version: {n:?}"))
-                })?;
+                let n: u64 = n
+                    .parse()
+                    .map_err(|_| Status::bad_request(format!("invalid resource version: {n:?}")))?;
                 (n, Vec::new(), n < cluster.store().oldest_watchable())
             }
         };
-        let table = table::wants_table(request.header_value("accept")).then(|| {
-            IncludeObject::parse(request.query_value("includeObject").as_deref())
-        });
+        let table = table::wants_table(request.header_value("accept"))
+            .then(|| IncludeObject::parse(request.query_value("includeObject").as_deref()));
         Ok(Watch {
             rt,
             namespace: namespace.map(str::to_string),
@@ -223,7 +252,13 @@ impl Watch {
         let object = match self.table {
             Some(include) => {
                 let rv = object.meta().resource_version.clone().unwrap_or_default();
-                table::table(self.rt, std::slice::from_ref(object), include, &rv, cluster.now())
+                table::table(
+                    self.rt,
+                    std::slice::from_ref(object),
+                    include,
+                    &rv,
+                    cluster.now(),
+                )
             }
             None => object.to_value(),
         };
@@ -245,8 +280,9 @@ impl Watch {
                 self.since,
                 cluster.store().oldest_watchable() + 1
             ));
-            let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": status.to_value()}))
-                .expect("events serialise");
+            let mut line =
+                serde_json::to_vec(&json!({"type": "ERROR", "object": status.to_value()}))
+                    .expect("events serialise");
             line.push(b'\n');
             return vec![line];
         }
@@ -277,7 +313,10 @@ impl Watch {
             let o = &e.object;
             if o.kind() != self.rt.kind
                 || o.api_version() != self.rt.api_version()
-                || self.namespace.as_deref().is_some_and(|ns| o.namespace() != Some(ns))
+                || self
+                    .namespace
+                    .as_deref()
+                    .is_some_and(|ns| o.namespace() != Some(ns))
                 || !self.selectors.matches(o)
             {
                 continue;
@@ -327,8 +366,9 @@ mod tests {
 
     #[test]
     fn label_selectors() {
-        let labels: BTreeMap<String, String> =
-            [("app".to_string(), "web".to_string())].into_iter().collect();
+        let labels: BTreeMap<String, String> = [("app".to_string(), "web".to_string())]
+            .into_iter()
+            .collect();
         for (sel, want) in [
             ("app=web", true),
             ("app==web", true),
@@ -362,10 +402,21 @@ mod tests {
             .poll(&c)
             .iter()
             .map(|l| serde_json::from_slice::<Value>(l).unwrap())
-            .map(|e| (e["type"].as_str().unwrap().to_string(), e["object"]["metadata"]["name"].as_str().unwrap().to_string()))
+            .map(|e| {
+                (
+                    e["type"].as_str().unwrap().to_string(),
+                    e["object"]["metadata"]["name"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
             .collect();
         assert_eq!(events[0], ("ADDED".to_string(), "b".to_string()));
-        assert!(events[1..].iter().all(|(t, n)| t == "MODIFIED" && n == "b"), "{events:?}");
+        assert!(
+            events[1..].iter().all(|(t, n)| t == "MODIFIED" && n == "b"),
+            "{events:?}"
+        );
         assert!(w.poll(&c).is_empty());
     }
 
@@ -375,11 +426,24 @@ mod tests {
         c.create(pods(), None, pod("a", "web")).unwrap();
         let req = Request::get("/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true");
         let mut w = Watch::start(&c, &req, pods(), Some("default")).unwrap();
-        let events: Vec<Value> = w.poll(&c).iter().map(|l| serde_json::from_slice(l).unwrap()).collect();
+        let events: Vec<Value> = w
+            .poll(&c)
+            .iter()
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
         assert_eq!(events.len(), 2);
-        assert_eq!((events[0]["type"].as_str(), events[0]["object"]["metadata"]["name"].as_str()), (Some("ADDED"), Some("a")));
+        assert_eq!(
+            (
+                events[0]["type"].as_str(),
+                events[0]["object"]["metadata"]["name"].as_str()
+            ),
+            (Some("ADDED"), Some("a"))
+        );
         assert_eq!(events[1]["type"], "BOOKMARK");
-        assert_eq!(events[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+        assert_eq!(
+            events[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+            "true"
+        );
     }
 
     #[test]

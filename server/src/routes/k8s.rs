@@ -113,7 +113,10 @@ async fn dispatch(state: AppState, id: String, rest: String, request: AxumReques
     if req.method == "GET" && matches!(req.query_value("watch").as_deref(), Some("true" | "1")) {
         return watch(session, req).await;
     }
-    if req.method == "GET" && is_log(&req) && matches!(req.query_value("follow").as_deref(), Some("true" | "1")) {
+    if req.method == "GET"
+        && is_log(&req)
+        && matches!(req.query_value("follow").as_deref(), Some("true" | "1"))
+    {
         return follow_log(session, req).await;
     }
 
@@ -216,7 +219,8 @@ fn watch_start(
     cluster: &cluster::Cluster,
     req: &kubectl::rest::Request,
 ) -> Result<apiserver::watch::Watch, Status> {
-    let p = apiserver::path::ApiPath::parse(req.path_only()).ok_or_else(apiserver::not_found_path)?;
+    let p =
+        apiserver::path::ApiPath::parse(req.path_only()).ok_or_else(apiserver::not_found_path)?;
     let rt = cluster::resources::by_plural(&p.group, &p.plural)
         .filter(|r| r.version == p.version && p.name.is_none())
         .ok_or_else(apiserver::not_found_path)?;
@@ -242,7 +246,11 @@ async fn follow_log(session: Arc<Session>, req: kubectl::rest::Request) -> Respo
     let opts = LogOptions::from_request(&req);
     // New lines are found by counting the whole log, so tailLines and sinceSeconds shape only
     // what is sent first.
-    let whole = LogOptions { tail_lines: None, since_seconds: None, ..opts.clone() };
+    let whole = LogOptions {
+        tail_lines: None,
+        since_seconds: None,
+        ..opts.clone()
+    };
     let first = {
         let mut guard = session.lock();
         session.catch_up(&mut guard);
@@ -257,7 +265,10 @@ async fn follow_log(session: Arc<Session>, req: kubectl::rest::Request) -> Respo
         Err(status) => return status_response(&status),
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
-    let initial: String = shown.iter().map(|l| logs::render(l, opts.timestamps)).collect();
+    let initial: String = shown
+        .iter()
+        .map(|l| logs::render(l, opts.timestamps))
+        .collect();
     tokio::spawn(async move {
         if !initial.is_empty() && tx.send(Ok(Bytes::from(initial))).await.is_err() {
             return;
@@ -276,7 +287,11 @@ async fn follow_log(session: Arc<Session>, req: kubectl::rest::Request) -> Respo
                 )
             };
             let Ok(all) = all else { return };
-            let text: String = all.iter().skip(sent).map(|l| logs::render(l, opts.timestamps)).collect();
+            let text: String = all
+                .iter()
+                .skip(sent)
+                .map(|l| logs::render(l, opts.timestamps))
+                .collect();
             sent = sent.max(all.len());
             if !text.is_empty() && tx.send(Ok(Bytes::from(text))).await.is_err() {
                 return;
@@ -298,8 +313,17 @@ async fn follow_log(session: Arc<Session>, req: kubectl::rest::Request) -> Respo
 }
 
 /// Whether the followed container is still running (a follow ends when it stops).
-fn container_running(cluster: &cluster::Cluster, ns: &str, pod: &str, container: Option<&str>) -> bool {
-    let key = cluster::Key { kind: "Pod", namespace: ns.into(), name: pod.into() };
+fn container_running(
+    cluster: &cluster::Cluster,
+    ns: &str,
+    pod: &str,
+    container: Option<&str>,
+) -> bool {
+    let key = cluster::Key {
+        kind: "Pod",
+        namespace: ns.into(),
+        name: pod.into(),
+    };
     let Some(p) = cluster.store().get(&key).and_then(|o| o.as_pod()) else {
         return false;
     };
