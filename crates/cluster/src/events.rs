@@ -46,13 +46,21 @@ pub enum Source<'a> {
 /// Index from an event's identity to the stored event, for in-place count bumps.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
-    seen: BTreeMap<String, Key>,
+    seen: BTreeMap<u64, Key>,
     sequence: u64,
 }
 
-/// The aggregation identity of an event: same object, part, reason, message, type and source.
-fn identity(uid: &str, field_path: &str, reason: &str, message: &str, kind: &str, component: &str) -> String {
-    format!("{uid}\u{0}{field_path}\u{0}{reason}\u{0}{message}\u{0}{kind}\u{0}{component}")
+/// The aggregation identity of an event: same object, part, reason, message, type and source,
+/// hashed (FNV-1a) so the index compares integers, not long messages.
+fn identity(uid: &str, field_path: &str, reason: &str, message: &str, kind: &str, component: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [uid, field_path, reason, message, kind, component] {
+        for b in part.bytes().chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 impl Recorder {

@@ -252,9 +252,8 @@ impl Cluster {
                 if new.as_ref().is_some_and(|n| n.pending) && !old.as_ref().is_some_and(|o| o.pending) {
                     work.insert((Component::Scheduler, key.clone()));
                 }
-                if new.as_ref().is_some_and(|n| n.node.is_some())
-                    || old.as_ref().is_some_and(|o| o.node.is_some())
-                {
+                let own_write = self.runtime.kubelet.wrote(key, obj.as_ref().and_then(|o| o.meta().resource_version.as_deref()));
+                if (new.as_ref().is_some_and(|n| n.node.is_some()) || old.as_ref().is_some_and(|o| o.node.is_some())) && !own_write {
                     work.insert((Component::Kubelet, key.clone()));
                 }
                 // Services whose selector matches the pod before or after the change.

@@ -24,8 +24,8 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         return;
     }
     let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let pods: Vec<Pod> = owned(cluster, &uid, "Pod").iter().filter_map(|o| o.as_pod().cloned()).collect();
-    let mut active: Vec<Pod> = pods.iter().filter(|p| is_active(p)).cloned().collect();
+    let owned_pods = owned(cluster, &uid, "Pod");
+    let mut active: Vec<&Pod> = owned_pods.iter().filter_map(|o| o.as_pod()).filter(|p| is_active(p)).collect();
     let want = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
     let mut requeue = false;
     if active.len() < want {
@@ -71,7 +71,8 @@ fn update_status(cluster: &mut Cluster, key: &Key) {
     let now = cluster.now();
     let min_ready = rs.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0);
     let template_labels = rs.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default();
-    let pods: Vec<Pod> = owned(cluster, &uid, "Pod").iter().filter_map(|o| o.as_pod().cloned()).filter(is_active).collect();
+    let owned_pods = owned(cluster, &uid, "Pod");
+    let pods: Vec<&Pod> = owned_pods.iter().filter_map(|o| o.as_pod()).filter(|p| is_active(p)).collect();
     let ready = pods.iter().filter(|p| is_ready(p)).count() as i32;
     let available = pods.iter().filter(|p| is_available(p, min_ready, now)).count() as i32;
     let fully_labeled = pods
@@ -80,7 +81,7 @@ fn update_status(cluster: &mut Cluster, key: &Key) {
         .count() as i32;
     if min_ready > 0 {
         // Wake when a ready pod becomes available.
-        if let Some(t) = pods.iter().filter_map(ready_since).map(|t| crate::clock::after(t, min_ready as f64)).filter(|t| *t > now).min() {
+        if let Some(t) = pods.iter().filter_map(|p| ready_since(p)).map(|t| crate::clock::after(t, min_ready as f64)).filter(|t| *t > now).min() {
             cluster.wake_at(t, key.clone());
         }
     }

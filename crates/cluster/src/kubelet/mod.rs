@@ -100,6 +100,10 @@ pub struct PodRuntime {
     pub mount_error: Option<(String, String)>,
     /// Transition times of the pod conditions, so they only move when the condition changes.
     pub condition_times: BTreeMap<String, (String, Timestamp)>,
+    /// The resourceVersion of the kubelet's own last status write: seeing it come back needs no
+    /// new sync (a real kubelet does not react to its own status updates either).
+    #[serde(default)]
+    pub written_version: Option<String>,
 }
 
 /// All kubelets' memory.
@@ -114,6 +118,12 @@ pub struct KubeletState {
 }
 
 impl KubeletState {
+    /// Whether the pod's current version is the kubelet's own status write.
+    pub fn wrote(&self, key: &Key, resource_version: Option<&str>) -> bool {
+        resource_version.is_some()
+            && self.pods.get(&pod_key_string(key)).and_then(|r| r.written_version.as_deref()) == resource_version
+    }
+
     /// Pods in `namespace` whose start is blocked on configuration.
     pub fn waiting_for_config(&self, namespace: &str) -> Vec<Key> {
         self.config_waiters
@@ -184,7 +194,8 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
     if pod.status.as_ref() != Some(&status) {
         let mut updated = pod.clone();
         updated.status = Some(status);
-        cluster.store_mut().put(Object::Pod(updated));
+        let stored = cluster.store_mut().put(Object::Pod(updated));
+        rt.written_version = stored.meta().resource_version.clone();
     }
     cluster.runtime.kubelet.pods.insert(ks, rt);
     if let Some(t) = wake {
@@ -226,6 +237,7 @@ fn admit(cluster: &mut Cluster, pod: &Pod, node: &str) -> PodRuntime {
         stopping_until: None,
         mount_error: None,
         condition_times: BTreeMap::new(),
+        written_version: None,
     }
 }
 
