@@ -1,10 +1,12 @@
 //! kubectl's commands: each parses its flags, sends the requests the real kubectl sends, and
 //! prints what the real one prints.
 
+pub mod describe;
 pub mod get;
 pub mod help;
 pub mod misc;
 pub mod resources;
+pub mod rollout;
 
 use std::collections::BTreeMap;
 
@@ -198,6 +200,7 @@ pub fn dispatch(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> 
     env.namespace = env.config.namespace();
     match command {
         "get" => get::run(&rest, &mut env, &mut out),
+        "describe" => describe::run(&rest, &mut env, &mut out),
         "version" | "api-resources" | "api-versions" | "config" | "cluster-info" => {
             misc::run(command, &rest, &mut env, &mut out)
         }

@@ -26,19 +26,20 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "rollout" if matches!(args.first().map(String::as_str), Some("pause" | "resume" | "restart")) => {
             rollout_toggle(args, env, out)
         }
+        "rollout" => super::rollout::run(args, env, out),
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),
     }
 }
 
-fn set_namespace(p: &Parsed, env: &mut Env) {
+pub(super) fn set_namespace(p: &Parsed, env: &mut Env) {
     if let Some(ns) = p.get("namespace") {
         env.namespace = ns.to_string();
     }
 }
 
-fn json_request(method: &str, path: String, content_type: &str, body: &Value) -> Request {
+pub(super) fn json_request(method: &str, path: String, content_type: &str, body: &Value) -> Request {
     let mut r = Request::new(method, path)
         .header("accept", "application/json")
         .header("content-type", content_type);
@@ -561,7 +562,7 @@ fn run_pod(args: &[String], env: &mut Env, out: &mut Output) {
 }
 
 /// Resolves `type name...` or `type/name...` arguments.
-fn type_names(args: &[String], env: &mut Env, out: &mut Output) -> Option<Vec<(Mapping, String)>> {
+pub(super) fn type_names(args: &[String], env: &mut Env, out: &mut Output) -> Option<Vec<(Mapping, String)>> {
     let disc = env.discovery().clone();
     let mut result = Vec::new();
     if args.first().is_some_and(|a| a.contains('/')) {
