@@ -80,7 +80,11 @@ async fn stream(
 
 /// The objects of one kind, as JSON.
 fn values(cluster: &Cluster, kind: &'static str) -> Vec<Value> {
-    cluster.store().list(kind, None).map(|o| o.to_value()).collect()
+    cluster
+        .store()
+        .list(kind, None)
+        .map(|o| o.to_value())
+        .collect()
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
@@ -125,7 +129,9 @@ pub fn cluster_view(cluster: &Cluster) -> ClusterView {
         .map(|p| {
             let statuses = p["status"]["containerStatuses"].as_array();
             let ready = statuses.map_or(0, |s| {
-                s.iter().filter(|c| c["ready"].as_bool() == Some(true)).count()
+                s.iter()
+                    .filter(|c| c["ready"].as_bool() == Some(true))
+                    .count()
             });
             let containers = p["spec"]["containers"].as_array().map_or(0, Vec::len);
             PodView {
@@ -137,7 +143,9 @@ pub fn cluster_view(cluster: &Cluster) -> ClusterView {
                 status: pod_status(p),
                 ready: format!("{ready}/{containers}"),
                 restarts: statuses.map_or(0, |s| {
-                    s.iter().map(|c| c["restartCount"].as_i64().unwrap_or(0) as i32).sum()
+                    s.iter()
+                        .map(|c| c["restartCount"].as_i64().unwrap_or(0) as i32)
+                        .sum()
                 }),
                 owner: owner(p),
                 labels: labels(p, &["metadata", "labels"]),
@@ -227,134 +235,36 @@ pub fn cluster_view(cluster: &Cluster) -> ClusterView {
     }
 }
 
-/// kubectl's node STATUS: the Ready condition, plus `SchedulingDisabled` when cordoned.
-fn node_status(n: &Value) -> String {
-    let ready = n["status"]["conditions"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["type"] == "Ready"))
-        .map(|c| c["status"] == "True");
-    let mut status = match ready {
-        Some(true) => "Ready",
-        Some(false) => "NotReady",
-        None => "Unknown",
-    }
-    .to_string();
-    if n["spec"]["unschedulable"].as_bool() == Some(true) {
-        status.push_str(",SchedulingDisabled");
-    }
-    status
-}
-
-/// kubectl's node ROLES: the `node-role.kubernetes.io/<role>` labels.
-fn node_roles(n: &Value) -> String {
-    let roles: Vec<&str> = n["metadata"]["labels"]
-        .as_object()
-        .map(|l| {
-            l.keys()
-                .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
-                .collect()
-        })
-        .unwrap_or_default();
-    if roles.is_empty() {
-        "<none>".into()
-    } else {
-        roles.join(",")
-    }
-}
-
-/// kubectl's pod STATUS column, after `printPod` in kubectl's printers: the pod's reason or
-/// phase, overridden by init containers still at work, then by the containers' waiting or
-/// terminated reasons (the last container in the list first, so the first one wins), and
-/// `Terminating` once deletion has begun.
-pub fn pod_status(p: &Value) -> String {
-    let status = &p["status"];
-    let mut reason = status["reason"]
-        .as_str()
-        .or(status["phase"].as_str())
-        .unwrap_or("Pending")
-        .to_string();
-    let empty = Vec::new();
-    let init_specs = p["spec"]["initContainers"].as_array().map_or(0, Vec::len);
-    let mut initializing = false;
-    for (i, c) in status["initContainerStatuses"]
-        .as_array()
-        .unwrap_or(&empty)
+/// One cell of kubectl's table for `obj`, by column name (`"Status"`, `"Roles"`, `"Port(s)"`), from
+/// the same printers the API server's Table responses and the terminal use, so the picture
+/// always says what `kubectl get` says.
+fn printed(kind: &str, obj: &Value, column: &str) -> String {
+    let index = kubectl::printers::table::columns(kind)
         .iter()
-        .enumerate()
-    {
-        let terminated = &c["state"]["terminated"];
-        let waiting = &c["state"]["waiting"];
-        if terminated.is_object() && terminated["exitCode"].as_i64() == Some(0) {
-            continue;
-        }
-        reason = if terminated.is_object() {
-            match terminated["reason"].as_str() {
-                Some(r) if !r.is_empty() => format!("Init:{r}"),
-                _ => match terminated["signal"].as_i64() {
-                    Some(s) if s != 0 => format!("Init:Signal:{s}"),
-                    _ => format!("Init:ExitCode:{}", terminated["exitCode"].as_i64().unwrap_or(0)),
-                },
-            }
-        } else if waiting["reason"].as_str().is_some_and(|r| !r.is_empty() && r != "PodInitializing") {
-            format!("Init:{}", waiting["reason"].as_str().unwrap_or_default())
-        } else {
-            format!("Init:{i}/{init_specs}")
-        };
-        initializing = true;
-        break;
+        .position(|c| c.name == column);
+    let cells = kubectl::printers::table::cells(kind, obj, jiff::Timestamp::UNIX_EPOCH);
+    match index.and_then(|i| cells.get(i)) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
     }
-    if !initializing {
-        let mut has_running = false;
-        for c in status["containerStatuses"].as_array().unwrap_or(&empty).iter().rev() {
-            let waiting = &c["state"]["waiting"];
-            let terminated = &c["state"]["terminated"];
-            if let Some(r) = waiting["reason"].as_str().filter(|r| !r.is_empty()) {
-                reason = r.to_string();
-            } else if terminated.is_object() {
-                reason = match terminated["reason"].as_str() {
-                    Some(r) if !r.is_empty() => r.to_string(),
-                    _ => match terminated["signal"].as_i64() {
-                        Some(s) if s != 0 => format!("Signal:{s}"),
-                        _ => format!("ExitCode:{}", terminated["exitCode"].as_i64().unwrap_or(0)),
-                    },
-                };
-            } else if c["ready"].as_bool() == Some(true) && c["state"]["running"].is_object() {
-                has_running = true;
-            }
-        }
-        if reason == "Completed" && has_running {
-            reason = "Running".into();
-        }
-    }
-    if p["metadata"]["deletionTimestamp"].is_string() && status["reason"] != "NodeLost" {
-        reason = "Terminating".into();
-    }
-    reason
 }
 
-/// kubectl's service PORT(S): `80/TCP`, `80:30080/TCP`.
+/// kubectl's pod STATUS column (`printPod`).
+pub fn pod_status(p: &Value) -> String {
+    printed("Pod", p, "Status")
+}
+
+fn node_status(n: &Value) -> String {
+    printed("Node", n, "Status")
+}
+
+fn node_roles(n: &Value) -> String {
+    printed("Node", n, "Roles")
+}
+
 fn service_ports(s: &Value) -> String {
-    let ports: Vec<String> = s["spec"]["ports"]
-        .as_array()
-        .map(|ports| {
-            ports
-                .iter()
-                .map(|p| {
-                    let port = p["port"].as_i64().unwrap_or(0);
-                    let proto = p["protocol"].as_str().unwrap_or("TCP");
-                    match p["nodePort"].as_i64() {
-                        Some(n) => format!("{port}:{n}/{proto}"),
-                        None => format!("{port}/{proto}"),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if ports.is_empty() {
-        "<none>".into()
-    } else {
-        ports.join(",")
-    }
+    printed("Service", s, "Port(s)")
 }
 
 #[cfg(test)]
@@ -380,11 +290,20 @@ mod tests {
             "CrashLoopBackOff"
         );
         assert_eq!(
-            pod_status(&pod(json!({"phase": "Running", "containerStatuses": [
+            pod_status(&pod(json!({"phase": "Running",
+                "conditions": [{"type": "Ready", "status": "True"}],
+                "containerStatuses": [
                 {"name": "a", "ready": true, "state": {"running": {}}},
                 {"name": "b", "ready": false, "state": {"terminated": {"reason": "Completed", "exitCode": 0}}}]}))),
             "Running",
-            "a completed sidecar beside a running container shows Running"
+            "a completed container beside a running one shows Running when the pod is Ready"
+        );
+        assert_eq!(
+            pod_status(&pod(json!({"phase": "Running", "containerStatuses": [
+                {"name": "a", "ready": true, "state": {"running": {}}},
+                {"name": "b", "ready": false, "state": {"terminated": {"reason": "Completed", "exitCode": 0}}}]}))),
+            "NotReady",
+            "... and NotReady when it is not (kubectl 1.33 printPod)"
         );
         assert_eq!(
             pod_status(&json!({"metadata": {"name": "p"},
