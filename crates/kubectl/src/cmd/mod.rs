@@ -2,6 +2,7 @@
 //! prints what the real one prints.
 
 pub mod describe;
+pub mod describe;
 pub mod get;
 pub mod help;
 pub mod misc;
@@ -200,6 +201,7 @@ pub fn dispatch(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> 
     env.namespace = env.config.namespace();
     match command {
         "get" => get::run(&rest, &mut env, &mut out),
+        "describe" => describe::run(&rest, &mut env, &mut out),
         "describe" => describe::run(&rest, &mut env, &mut out),
         "version" | "api-resources" | "api-versions" | "config" | "cluster-info" => {
             misc::run(command, &rest, &mut env, &mut out)

@@ -1,6 +1,7 @@
 //! Printers shared by the terminal's kubectl and the API server's Table responses.
 
 pub mod age;
+pub mod describe;
 pub mod fields;
 pub mod json;
 pub mod jsonpath;

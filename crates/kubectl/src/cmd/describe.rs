@@ -1,0 +1,836 @@
+//! `kubectl describe`: GET the objects, then the related objects and events each describer of
+//! `k8s.io/kubectl/pkg/describe` fetches, and print its layout.
+
+use serde_json::Value;
+
+use super::{parse_flags, Env};
+use crate::discovery::Mapping;
+use crate::flags::{b, v, Flag};
+use crate::printers::describe::{self as layout, PrefixWriter};
+use crate::rest::{percent_encode, Request};
+use crate::{server_error, Output};
+
+const FLAGS: &[Flag] = &[
+    v("filename", Some('f')),
+    b("all-namespaces", Some('A')),
+    v("selector", Some('l')),
+    b("show-events", None),
+    v("chunk-size", None),
+    b("recursive", Some('R')),
+    v("kustomize", Some('k')),
+];
+
+pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
+    let Some(p) = parse_flags("describe", args, FLAGS, out) else {
+        return;
+    };
+    if let Some(ns) = p.get("namespace") {
+        env.namespace = ns.to_string();
+    }
+    if p.args.is_empty() {
+        out.fail("error: You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources.");
+        return;
+    }
+    let show_events = p.get("show-events") != Some("false");
+    let all_ns = p.bool("all-namespaces");
+    let disc = env.discovery().clone();
+    // `type/name ...` or `type [name ...]`.
+    let mut targets: Vec<(Mapping, Option<String>)> = Vec::new();
+    if p.args[0].contains('/') {
+        for a in &p.args {
+            let (t, n) = a.split_once('/').unwrap_or((a, ""));
+            let Some(m) = disc.resolve(t) else {
+                out.fail(format!(
+                    "error: the server doesn't have a resource type \"{t}\""
+                ));
+                return;
+            };
+            targets.push((m.clone(), Some(n.to_string())));
+        }
+    } else {
+        let t = &p.args[0];
+        let Some(m) = disc.resolve(t) else {
+            out.fail(format!(
+                "error: the server doesn't have a resource type \"{t}\""
+            ));
+            return;
+        };
+        if p.args.len() == 1 {
+            targets.push((m.clone(), None));
+        }
+        for n in &p.args[1..] {
+            targets.push((m.clone(), Some(n.clone())));
+        }
+    }
+
+    let ns = env.namespace.clone();
+    let mut objects: Vec<(Mapping, Value)> = Vec::new();
+    let mut errors: Vec<String> = Vec::new();
+    for (m, name) in &targets {
+        let scope = if all_ns { None } else { Some(ns.as_str()) };
+        let path = match name {
+            Some(n) => m.object_path(scope, n),
+            None => {
+                let mut path = m.collection_path(scope);
+                if let Some(l) = p.get("selector") {
+                    path.push_str(&format!("?labelSelector={}", percent_encode(l)));
+                }
+                path
+            }
+        };
+        let resp = env
+            .transport
+            .call(Request::get(path).header("accept", "application/json"));
+        if resp.status >= 400 {
+            errors.push(server_error(&resp));
+            continue;
+        }
+        let Some(body) = resp.body_json() else {
+            continue;
+        };
+        match name {
+            Some(_) => objects.push((m.clone(), body)),
+            None => {
+                for item in body["items"].as_array().cloned().unwrap_or_default() {
+                    objects.push((m.clone(), item));
+                }
+            }
+        }
+    }
+    if objects.is_empty() && errors.is_empty() {
+        if all_ns || !targets.iter().any(|(m, _)| m.namespaced) {
+            out.stderr.push_str("No resources found\n");
+        } else {
+            out.stderr
+                .push_str(&format!("No resources found in {ns} namespace.\n"));
+        }
+        return;
+    }
+    let mut first = true;
+    for (m, obj) in &objects {
+        let text = match describe(env, m, obj, show_events) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if !first {
+            out.stdout.push_str("\n\n");
+        }
+        first = false;
+        out.stdout.push_str(&text);
+    }
+    for e in errors {
+        out.fail(e);
+    }
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Result<String, String> {
+    let mut w = PrefixWriter::default();
+    let events = if show_events {
+        Some(events_for(env, m, obj))
+    } else {
+        None
+    };
+    match (m.group.as_str(), m.kind.as_str()) {
+        ("", "Pod") => pod(&mut w, obj),
+        ("apps", "Deployment") => deployment(env, &mut w, obj),
+        ("apps", "ReplicaSet") => replica_set(env, &mut w, obj),
+        ("", "Service") => service(env, &mut w, obj),
+        ("", "Namespace") => return Ok(namespace(env, w, obj)),
+        ("", "ConfigMap") => config_map(&mut w, obj),
+        (_, kind) => {
+            return Err(format!(
+                "error: describing a {kind} is not emulated in this terminal yet; the real kubectl can describe it against this session (download the kubeconfig)"
+            ))
+        }
+    }
+    if let Some(events) = events {
+        let now = env.transport.now();
+        layout::events(&mut w, &events, now);
+    }
+    Ok(w.finish())
+}
+
+/// `searchEvents`: events whose involvedObject is this object (name, namespace, kind and uid).
+fn events_for(env: &mut Env, m: &Mapping, obj: &Value) -> Vec<Value> {
+    let meta = &obj["metadata"];
+    let ns = s(&meta["namespace"]);
+    let selector = format!(
+        "involvedObject.name={},involvedObject.namespace={ns},involvedObject.kind={},involvedObject.uid={}",
+        s(&meta["name"]),
+        m.kind,
+        s(&meta["uid"])
+    );
+    let base = if ns.is_empty() {
+        "/api/v1/events".to_string()
+    } else {
+        format!("/api/v1/namespaces/{ns}/events")
+    };
+    let path = format!(
+        "{base}?fieldSelector={}&limit=500",
+        percent_encode(&selector)
+    );
+    let resp = env
+        .transport
+        .call(Request::get(path).header("accept", "application/json"));
+    resp.body_json()
+        .and_then(|b| b["items"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// GETs a collection with a label selector (an empty list on errors, like the describers).
+fn list(env: &mut Env, path: &str, selector: &str) -> Vec<Value> {
+    let path = format!("{path}?labelSelector={}", percent_encode(selector));
+    let resp = env
+        .transport
+        .call(Request::get(path).header("accept", "application/json"));
+    resp.body_json()
+        .and_then(|b| b["items"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+fn header(w: &mut PrefixWriter, obj: &Value, namespaced: bool) {
+    let meta = &obj["metadata"];
+    w.write(0, &format!("Name:\t{}\n", s(&meta["name"])));
+    if namespaced {
+        w.write(0, &format!("Namespace:\t{}\n", s(&meta["namespace"])));
+    }
+}
+
+fn labels_and_annotations(w: &mut PrefixWriter, obj: &Value) {
+    layout::labels(w, "Labels", &obj["metadata"]["labels"]);
+    layout::annotations(w, "Annotations", &obj["metadata"]["annotations"]);
+}
+
+/// `printController`: `Kind/name` of the controlling owner.
+fn controller(obj: &Value) -> Option<String> {
+    obj["metadata"]["ownerReferences"]
+        .as_array()?
+        .iter()
+        .find(|o| o["controller"].as_bool() == Some(true))
+        .map(|o| format!("{}/{}", s(&o["kind"]), s(&o["name"])))
+}
+
+/// `metav1.FormatLabelSelector`.
+fn format_selector(sel: &Value) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(m) = sel["matchLabels"].as_object() {
+        let mut kv: Vec<_> = m.iter().collect();
+        kv.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in kv {
+            parts.push(format!("{k}={}", s(v)));
+        }
+    }
+    for e in sel["matchExpressions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let values: Vec<&str> = e["values"]
+            .as_array()
+            .map(|a| a.iter().map(s).collect())
+            .unwrap_or_default();
+        let key = s(&e["key"]);
+        parts.push(match s(&e["operator"]) {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.to_string(),
+            "DoesNotExist" => format!("!{key}"),
+            other => format!("{key} {other} ({})", values.join(",")),
+        });
+    }
+    if parts.is_empty() {
+        "<none>".into()
+    } else {
+        parts.join(",")
+    }
+}
+
+fn pod(w: &mut PrefixWriter, pod: &Value) {
+    let (spec, status) = (&pod["spec"], &pod["status"]);
+    header(w, pod, true);
+    if let Some(p) = spec["priority"].as_i64() {
+        w.write(0, &format!("Priority:\t{p}\n"));
+    }
+    if !s(&spec["priorityClassName"]).is_empty() {
+        w.write(
+            0,
+            &format!("Priority Class Name:\t{}\n", s(&spec["priorityClassName"])),
+        );
+    }
+    if !s(&spec["runtimeClassName"]).is_empty() {
+        w.write(
+            0,
+            &format!("Runtime Class Name:\t{}\n", s(&spec["runtimeClassName"])),
+        );
+    }
+    if !s(&spec["serviceAccountName"]).is_empty() {
+        w.write(
+            0,
+            &format!("Service Account:\t{}\n", s(&spec["serviceAccountName"])),
+        );
+    }
+    if s(&spec["nodeName"]).is_empty() {
+        w.write(0, "Node:\t<none>\n");
+    } else {
+        w.write(
+            0,
+            &format!("Node:\t{}/{}\n", s(&spec["nodeName"]), s(&status["hostIP"])),
+        );
+    }
+    if status["startTime"].is_string() {
+        w.write(
+            0,
+            &format!("Start Time:\t{}\n", layout::rfc1123z(&status["startTime"])),
+        );
+    }
+    labels_and_annotations(w, pod);
+    let phase = s(&status["phase"]);
+    if pod["metadata"]["deletionTimestamp"].is_string() && phase != "Failed" && phase != "Succeeded"
+    {
+        w.write(0, "Status:\tTerminating\n");
+        w.write(
+            0,
+            &format!(
+                "Termination Grace Period:\t{}s\n",
+                pod["metadata"]["deletionGracePeriodSeconds"]
+                    .as_i64()
+                    .unwrap_or(0)
+            ),
+        );
+    } else {
+        w.write(0, &format!("Status:\t{phase}\n"));
+    }
+    for (field, title) in [("reason", "Reason"), ("message", "Message")] {
+        if !s(&status[field]).is_empty() {
+            w.write(0, &format!("{title}:\t{}\n", s(&status[field])));
+        }
+    }
+    w.write(0, &format!("IP:\t{}\n", s(&status["podIP"])));
+    match status["podIPs"].as_array().filter(|a| !a.is_empty()) {
+        None => w.write(0, "IPs:\t<none>\n"),
+        Some(ips) => {
+            w.write(0, "IPs:\n");
+            for ip in ips {
+                w.write(1, &format!("IP:\t{}\n", s(&ip["ip"])));
+            }
+        }
+    }
+    if let Some(c) = controller(pod) {
+        w.write(0, &format!("Controlled By:\t{c}\n"));
+    }
+    if !s(&status["nominatedNodeName"]).is_empty() {
+        w.write(
+            0,
+            &format!("NominatedNodeName:\t{}\n", s(&status["nominatedNodeName"])),
+        );
+    }
+    if spec["initContainers"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
+        layout::containers(
+            w,
+            "Init Containers",
+            &spec["initContainers"],
+            &status["initContainerStatuses"],
+            "",
+        );
+    }
+    layout::containers(
+        w,
+        "Containers",
+        &spec["containers"],
+        &status["containerStatuses"],
+        "",
+    );
+    if let Some(conditions) = status["conditions"].as_array().filter(|a| !a.is_empty()) {
+        w.write(0, "Conditions:\n  Type\tStatus\n");
+        for c in conditions {
+            w.write(1, &format!("{} \t{} \n", s(&c["type"]), s(&c["status"])));
+        }
+    }
+    layout::volumes(w, &spec["volumes"], "");
+    w.write(0, &format!("QoS Class:\t{}\n", s(&status["qosClass"])));
+    layout::labels(w, "Node-Selectors", &spec["nodeSelector"]);
+    layout::tolerations(w, "", "Tolerations", &spec["tolerations"]);
+}
+
+/// The template a replica set was made from, without the `pod-template-hash` label it adds.
+fn template_without_hash(rs: &Value) -> Value {
+    let mut t = rs["spec"]["template"].clone();
+    if let Some(labels) = t["metadata"]["labels"].as_object_mut() {
+        labels.remove("pod-template-hash");
+    }
+    t
+}
+
+fn owned_by(obj: &Value, owner: &Value) -> bool {
+    obj["metadata"]["ownerReferences"]
+        .as_array()
+        .is_some_and(|refs| {
+            refs.iter().any(|r| {
+                r["uid"] == owner["metadata"]["uid"] && r["controller"].as_bool() == Some(true)
+            })
+        })
+}
+
+/// `printReplicaSetsByLabels`.
+fn replica_sets_summary(list: &[&Value]) -> String {
+    if list.is_empty() {
+        return "<none>".into();
+    }
+    list.iter()
+        .map(|rs| {
+            format!(
+                "{} ({}/{} replicas created)",
+                s(&rs["metadata"]["name"]),
+                rs["status"]["replicas"].as_i64().unwrap_or(0),
+                rs["spec"]["replicas"].as_i64().unwrap_or(1)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn deployment(env: &mut Env, w: &mut PrefixWriter, d: &Value) {
+    let (spec, status) = (&d["spec"], &d["status"]);
+    let ns = s(&d["metadata"]["namespace"]).to_string();
+    header(w, d, true);
+    w.write(
+        0,
+        &format!(
+            "CreationTimestamp:\t{}\n",
+            layout::rfc1123z(&d["metadata"]["creationTimestamp"])
+        ),
+    );
+    labels_and_annotations(w, d);
+    let selector = format_selector(&spec["selector"]);
+    w.write(0, &format!("Selector:\t{selector}\n"));
+    let n = |v: &Value| v.as_i64().unwrap_or(0);
+    w.write(
+        0,
+        &format!(
+            "Replicas:\t{} desired | {} updated | {} total | {} available | {} unavailable\n",
+            spec["replicas"].as_i64().unwrap_or(1),
+            n(&status["updatedReplicas"]),
+            n(&status["replicas"]),
+            n(&status["availableReplicas"]),
+            n(&status["unavailableReplicas"])
+        ),
+    );
+    w.write(
+        0,
+        &format!("StrategyType:\t{}\n", s(&spec["strategy"]["type"])),
+    );
+    w.write(
+        0,
+        &format!("MinReadySeconds:\t{}\n", n(&spec["minReadySeconds"])),
+    );
+    let ru = &spec["strategy"]["rollingUpdate"];
+    if ru.is_object() {
+        let intstr = |v: &Value| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        };
+        w.write(
+            0,
+            &format!(
+                "RollingUpdateStrategy:\t{} max unavailable, {} max surge\n",
+                intstr(&ru["maxUnavailable"]),
+                intstr(&ru["maxSurge"])
+            ),
+        );
+    }
+    layout::pod_template(w, &spec["template"]);
+    if let Some(conditions) = status["conditions"].as_array().filter(|a| !a.is_empty()) {
+        w.write(0, "Conditions:\n  Type\tStatus\tReason\n");
+        w.write(1, "----\t------\t------\n");
+        for c in conditions {
+            w.write(
+                1,
+                &format!(
+                    "{} \t{}\t{}\n",
+                    s(&c["type"]),
+                    s(&c["status"]),
+                    s(&c["reason"])
+                ),
+            );
+        }
+    }
+    // `deploymentutil.GetAllReplicaSets`: the owned replica sets; the new one has the template.
+    let sets = list(
+        env,
+        &format!("/apis/apps/v1/namespaces/{ns}/replicasets"),
+        &selector,
+    );
+    let owned: Vec<&Value> = sets.iter().filter(|rs| owned_by(rs, d)).collect();
+    let new = owned
+        .iter()
+        .copied()
+        .find(|rs| template_without_hash(rs) == spec["template"]);
+    let old: Vec<&Value> = owned
+        .iter()
+        .copied()
+        .filter(|rs| Some(*rs) != new && rs["spec"]["replicas"].as_i64().unwrap_or(0) > 0)
+        .collect();
+    if !owned.is_empty() {
+        w.write(
+            0,
+            &format!("OldReplicaSets:\t{}\n", replica_sets_summary(&old)),
+        );
+        w.write(
+            0,
+            &format!(
+                "NewReplicaSet:\t{}\n",
+                replica_sets_summary(&new.into_iter().collect::<Vec<_>>())
+            ),
+        );
+    }
+}
+
+fn replica_set(env: &mut Env, w: &mut PrefixWriter, rs: &Value) {
+    let spec = &rs["spec"];
+    let ns = s(&rs["metadata"]["namespace"]).to_string();
+    header(w, rs, true);
+    let selector = format_selector(&spec["selector"]);
+    w.write(0, &format!("Selector:\t{selector}\n"));
+    labels_and_annotations(w, rs);
+    if let Some(c) = controller(rs) {
+        w.write(0, &format!("Controlled By:\t{c}\n"));
+    }
+    w.write(
+        0,
+        &format!(
+            "Replicas:\t{} current / {} desired\n",
+            rs["status"]["replicas"].as_i64().unwrap_or(0),
+            spec["replicas"].as_i64().unwrap_or(1)
+        ),
+    );
+    // `getPodStatusForController`: phases of the pods this replica set controls.
+    let pods = list(env, &format!("/api/v1/namespaces/{ns}/pods"), &selector);
+    let count = |phase: &str| {
+        pods.iter()
+            .filter(|p| owned_by(p, rs) && s(&p["status"]["phase"]) == phase)
+            .count()
+    };
+    w.write(
+        0,
+        &format!(
+            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
+            count("Running"),
+            count("Pending"),
+            count("Succeeded"),
+            count("Failed")
+        ),
+    );
+    layout::pod_template(w, &spec["template"]);
+    if let Some(conditions) = rs["status"]["conditions"]
+        .as_array()
+        .filter(|a| !a.is_empty())
+    {
+        w.write(0, "Conditions:\n  Type\tStatus\tReason\n");
+        w.write(1, "----\t------\t------\n");
+        for c in conditions {
+            w.write(
+                1,
+                &format!(
+                    "{} \t{}\t{}\n",
+                    s(&c["type"]),
+                    s(&c["status"]),
+                    s(&c["reason"])
+                ),
+            );
+        }
+    }
+}
+
+/// `formatEndpointSlices`: up to three `ip:port` of the port's endpoints, then `+ N more...`.
+fn format_endpoints(slices: &[Value], port_name: &str) -> String {
+    if slices.is_empty() {
+        return "<none>".into();
+    }
+    const MAX: usize = 3;
+    let mut shown: Vec<String> = Vec::new();
+    let mut count = 0;
+    for slice in slices {
+        let endpoints = slice["endpoints"].as_array().cloned().unwrap_or_default();
+        let ports = slice["ports"].as_array().cloned().unwrap_or_default();
+        let addr = |e: &Value| s(&e["addresses"][0]).to_string();
+        if ports.is_empty() {
+            for e in &endpoints {
+                if shown.len() < MAX {
+                    shown.push(addr(e));
+                }
+                count += 1;
+            }
+            continue;
+        }
+        for p in ports.iter().filter(|p| s(&p["name"]) == port_name) {
+            for e in &endpoints {
+                if shown.len() < MAX {
+                    let a = addr(e);
+                    let host = if a.contains(':') { format!("[{a}]") } else { a };
+                    shown.push(format!("{host}:{}", p["port"].as_i64().unwrap_or(0)));
+                }
+                count += 1;
+            }
+        }
+    }
+    let joined = shown.join(",");
+    if count > MAX {
+        format!("{joined} + {} more...", count - MAX)
+    } else {
+        joined
+    }
+}
+
+fn service(env: &mut Env, w: &mut PrefixWriter, svc: &Value) {
+    let spec = &svc["spec"];
+    let ns = s(&svc["metadata"]["namespace"]).to_string();
+    let name = s(&svc["metadata"]["name"]).to_string();
+    let slices = list(
+        env,
+        &format!("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"),
+        &format!("kubernetes.io/service-name={name}"),
+    );
+    header(w, svc, true);
+    labels_and_annotations(w, svc);
+    let selector: Vec<String> = {
+        let mut kv: Vec<(String, String)> = spec["selector"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), s(v).to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        kv.sort();
+        kv.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+    };
+    let selector = if selector.is_empty() {
+        "<none>".to_string()
+    } else {
+        selector.join(",")
+    };
+    w.write(0, &format!("Selector:\t{selector}\n"));
+    w.write(0, &format!("Type:\t{}\n", s(&spec["type"])));
+    if spec["ipFamilyPolicy"].is_string() {
+        w.write(
+            0,
+            &format!("IP Family Policy:\t{}\n", s(&spec["ipFamilyPolicy"])),
+        );
+    }
+    let join = |v: &Value| {
+        v.as_array()
+            .map(|a| a.iter().map(s).collect::<Vec<_>>().join(","))
+            .unwrap_or_default()
+    };
+    if !join(&spec["ipFamilies"]).is_empty() {
+        w.write(0, &format!("IP Families:\t{}\n", join(&spec["ipFamilies"])));
+    }
+    w.write(0, &format!("IP:\t{}\n", s(&spec["clusterIP"])));
+    if !join(&spec["clusterIPs"]).is_empty() {
+        w.write(0, &format!("IPs:\t{}\n", join(&spec["clusterIPs"])));
+    }
+    if !join(&spec["externalIPs"]).is_empty() {
+        w.write(
+            0,
+            &format!("External IPs:\t{}\n", join(&spec["externalIPs"])),
+        );
+    }
+    if !s(&spec["loadBalancerIP"]).is_empty() {
+        w.write(
+            0,
+            &format!("Desired LoadBalancer IP:\t{}\n", s(&spec["loadBalancerIP"])),
+        );
+    }
+    if !s(&spec["externalName"]).is_empty() {
+        w.write(
+            0,
+            &format!("External Name:\t{}\n", s(&spec["externalName"])),
+        );
+    }
+    let ingress: Vec<String> = svc["status"]["loadBalancer"]["ingress"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|i| {
+                    if i["ip"].is_string() {
+                        s(&i["ip"]).to_string()
+                    } else {
+                        s(&i["hostname"]).to_string()
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !ingress.is_empty() {
+        w.write(
+            0,
+            &format!("LoadBalancer Ingress:\t{}\n", ingress.join(", ")),
+        );
+    }
+    for port in spec["ports"].as_array().cloned().unwrap_or_default() {
+        let port_name = s(&port["name"]);
+        let shown = if port_name.is_empty() {
+            "<unset>"
+        } else {
+            port_name
+        };
+        let proto = s(&port["protocol"]);
+        w.write(
+            0,
+            &format!(
+                "Port:\t{shown}\t{}/{proto}\n",
+                port["port"].as_i64().unwrap_or(0)
+            ),
+        );
+        let target = match &port["targetPort"] {
+            Value::Number(n) => n.to_string(),
+            other => s(other).to_string(),
+        };
+        w.write(0, &format!("TargetPort:\t{target}/{proto}\n"));
+        if let Some(np) = port["nodePort"].as_i64().filter(|n| *n != 0) {
+            w.write(0, &format!("NodePort:\t{shown}\t{np}/{proto}\n"));
+        }
+        w.write(
+            0,
+            &format!("Endpoints:\t{}\n", format_endpoints(&slices, port_name)),
+        );
+    }
+    w.write(
+        0,
+        &format!("Session Affinity:\t{}\n", s(&spec["sessionAffinity"])),
+    );
+    if !s(&spec["externalTrafficPolicy"]).is_empty() {
+        w.write(
+            0,
+            &format!(
+                "External Traffic Policy:\t{}\n",
+                s(&spec["externalTrafficPolicy"])
+            ),
+        );
+    }
+    if let Some(hc) = spec["healthCheckNodePort"].as_i64().filter(|n| *n != 0) {
+        w.write(0, &format!("HealthCheck NodePort:\t{hc}\n"));
+    }
+    if !s(&spec["internalTrafficPolicy"]).is_empty() {
+        w.write(
+            0,
+            &format!(
+                "Internal Traffic Policy:\t{}\n",
+                s(&spec["internalTrafficPolicy"])
+            ),
+        );
+    }
+}
+
+/// Namespaces print their quotas and limit ranges instead of events.
+fn namespace(env: &mut Env, mut w: PrefixWriter, ns: &Value) -> String {
+    let name = s(&ns["metadata"]["name"]).to_string();
+    header(&mut w, ns, false);
+    labels_and_annotations(&mut w, ns);
+    w.write(0, &format!("Status:\t{}\n", s(&ns["status"]["phase"])));
+    let quotas = list(
+        env,
+        &format!("/api/v1/namespaces/{name}/resourcequotas"),
+        "",
+    );
+    if quotas.is_empty() {
+        w.write(0, "\nNo resource quota.\n");
+    } else {
+        w.write(0, "\nResource Quotas\n");
+        for q in &quotas {
+            w.write(0, &format!("  Name:\t{}\n", s(&q["metadata"]["name"])));
+            w.write(0, "  Resource\tUsed\tHard\n  --------\t---\t---\n");
+            for (k, hard) in q["status"]["hard"].as_object().cloned().unwrap_or_default() {
+                let used = s(&q["status"]["used"][&k]).to_string();
+                w.write(0, &format!("  {k}\t{used}\t{}\n", s(&hard)));
+            }
+        }
+    }
+    let ranges = list(env, &format!("/api/v1/namespaces/{name}/limitranges"), "");
+    if ranges.is_empty() {
+        w.write(0, "\nNo LimitRange resource.\n");
+    } else {
+        w.write(0, "\nResource Limits\n");
+        for r in &ranges {
+            w.write(0, &format!(" Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n ----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n"));
+            for item in r["spec"]["limits"].as_array().cloned().unwrap_or_default() {
+                let mut keys: Vec<String> = [
+                    "min",
+                    "max",
+                    "default",
+                    "defaultRequest",
+                    "maxLimitRequestRatio",
+                ]
+                .iter()
+                .flat_map(|f| {
+                    item[*f]
+                        .as_object()
+                        .map(|m| m.keys().cloned().collect::<Vec<_>>())
+                        .unwrap_or_default()
+                })
+                .collect();
+                keys.sort();
+                keys.dedup();
+                let cell = |f: &str, k: &str| item[f][k].as_str().unwrap_or("-").to_string();
+                for k in keys {
+                    w.write(
+                        0,
+                        &format!(
+                            " {}\t{k}\t{}\t{}\t{}\t{}\t{}\n",
+                            s(&item["type"]),
+                            cell("min", &k),
+                            cell("max", &k),
+                            cell("defaultRequest", &k),
+                            cell("default", &k),
+                            cell("maxLimitRequestRatio", &k)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    w.finish()
+}
+
+fn config_map(w: &mut PrefixWriter, cm: &Value) {
+    header(w, cm, true);
+    labels_and_annotations(w, cm);
+    w.write(0, "\nData\n====\n");
+    let mut data: Vec<(String, Value)> = cm["data"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    data.sort_by(|a, b| a.0.cmp(&b.0));
+    for (k, v) in data {
+        w.write(0, &format!("{k}:\n----\n"));
+        w.write(0, &format!("{}\n", s(&v)));
+        w.write(0, "\n");
+    }
+    w.write(0, "\nBinaryData\n====\n");
+    let mut binary: Vec<(String, Value)> = cm["binaryData"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    binary.sort_by(|a, b| a.0.cmp(&b.0));
+    for (k, v) in binary {
+        // The JSON carries base64; describe prints the decoded length.
+        let len = s(&v).trim_end_matches('=').len() * 3 / 4;
+        w.write(0, &format!("{k}: {len} bytes\n"));
+    }
+    w.write(0, "\n");
+}
