@@ -57,6 +57,30 @@ pub fn run_with_config(args: &[String], ctx: &mut Context, config: &mut KubeConf
     cmd::dispatch(args, ctx, config)
 }
 
+/// A command that keeps running as the cluster changes (`kubectl rollout status`).
+pub trait Running: Send {
+    /// Looks at the cluster again: what the command printed since the last poll, and its exit
+    /// code once it has ended.
+    fn poll(&mut self, transport: &mut dyn Transport) -> (Output, Option<i32>);
+}
+
+/// How a command started: finished at once, or still running after printing `Output`.
+pub enum Step {
+    Done(Output),
+    Running(Output, Box<dyn Running>),
+}
+
+/// Starts `kubectl <args>` for a caller that can poll long-running commands (the shell); [`run`]
+/// instead runs them to their end against a cluster that does not change meanwhile.
+pub fn start(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> Step {
+    let mut running = None;
+    let out = cmd::dispatch_streaming(args, ctx, config, Some(&mut running));
+    match running {
+        Some(r) => Step::Running(out, r),
+        None => Step::Done(out),
+    }
+}
+
 /// `Error from server (Reason): message`, as kubectl prints an API error.
 pub fn server_error(resp: &Response) -> String {
     let status = resp.body_json().unwrap_or_default();

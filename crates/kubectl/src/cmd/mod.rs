@@ -2,7 +2,6 @@
 //! prints what the real one prints.
 
 pub mod describe;
-pub mod describe;
 pub mod get;
 pub mod help;
 pub mod misc;
@@ -26,6 +25,9 @@ pub struct Env<'a> {
     /// Whether `-n` was given.
     pub explicit_namespace: bool,
     discovery: Option<Discovery>,
+    /// Where a command that keeps running leaves itself, when the caller can poll it
+    /// ([`crate::start`]); `None` runs every command to its end.
+    pub stream: Option<&'a mut Option<Box<dyn crate::Running>>>,
 }
 
 impl Env<'_> {
@@ -114,6 +116,16 @@ const COMMANDS: &[&str] = &[
 
 /// Runs one kubectl command line (without the leading `kubectl`).
 pub fn dispatch(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> Output {
+    dispatch_streaming(args, ctx, config, None)
+}
+
+/// [`dispatch`], leaving a command that keeps running in `stream` when one is given.
+pub fn dispatch_streaming(
+    args: &[String],
+    ctx: &mut Context,
+    config: &mut KubeConfig,
+    stream: Option<&mut Option<Box<dyn crate::Running>>>,
+) -> Output {
     let mut out = Output::default();
     // Global flags may come before the command name.
     let mut i = 0;
@@ -197,11 +209,11 @@ pub fn dispatch(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> 
         namespace: String::new(),
         explicit_namespace: explicit,
         discovery: None,
+        stream,
     };
     env.namespace = env.config.namespace();
     match command {
         "get" => get::run(&rest, &mut env, &mut out),
-        "describe" => describe::run(&rest, &mut env, &mut out),
         "describe" => describe::run(&rest, &mut env, &mut out),
         "version" | "api-resources" | "api-versions" | "config" | "cluster-info" => {
             misc::run(command, &rest, &mut env, &mut out)

@@ -531,14 +531,14 @@ fn status(args: &[String], env: &mut Env, out: &mut Output) {
         }
         // The watch starts from a list narrowed to the one object.
         let ns = env.namespace.clone();
-        let resp = env.transport.call(
-            Request::get(format!(
-                "{}?fieldSelector={}&limit=500",
-                m.collection_path(Some(&ns)),
-                percent_encode(&format!("metadata.name={name}"))
-            ))
-            .header("accept", "application/json"),
+        let list_path = format!(
+            "{}?fieldSelector={}&limit=500",
+            m.collection_path(Some(&ns)),
+            percent_encode(&format!("metadata.name={name}"))
         );
+        let resp = env
+            .transport
+            .call(Request::get(list_path.clone()).header("accept", "application/json"));
         if resp.status >= 400 {
             out.fail(server_error(&resp));
             continue;
@@ -552,11 +552,66 @@ fn status(args: &[String], env: &mut Env, out: &mut Output) {
             Err(e) => out.fail(format!("error: {e}")),
             Ok((msg, done)) => {
                 out.stdout.push_str(&msg);
-                if !done && watch {
-                    // This terminal runs a command to completion against a cluster that does not
-                    // move meanwhile, so waiting cannot end in success: say so like a timeout.
-                    out.fail("error: timed out waiting for the condition".to_string());
+                if done || !watch {
+                    continue;
                 }
+                match env.stream.as_mut() {
+                    Some(slot) => {
+                        // Keep watching (one object at a time, like the real command).
+                        **slot = Some(Box::new(StatusWatch {
+                            list_path: list_path.clone(),
+                            resource_version: current["metadata"]["resourceVersion"]
+                                .as_str()
+                                .unwrap_or("")
+                                .to_string(),
+                        }));
+                        return;
+                    }
+                    // Run to completion against a cluster that does not move meanwhile: waiting
+                    // cannot end in success, so it ends like the real command's timeout.
+                    None => out.fail("error: timed out waiting for the condition".to_string()),
+                }
+            }
+        }
+    }
+}
+
+/// `rollout status` after its first look: a new status line each time the Deployment changes,
+/// until the rollout is done (upstream watches the object; the shell polls on cluster changes).
+struct StatusWatch {
+    list_path: String,
+    resource_version: String,
+}
+
+impl crate::Running for StatusWatch {
+    fn poll(&mut self, transport: &mut dyn crate::rest::Transport) -> (Output, Option<i32>) {
+        let mut out = Output::default();
+        let resp = transport
+            .call(Request::get(self.list_path.clone()).header("accept", "application/json"));
+        if resp.status >= 400 {
+            out.fail(server_error(&resp));
+            return (out, Some(1));
+        }
+        let list = resp.body_json().unwrap_or_default();
+        let Some(current) = list["items"].as_array().and_then(|i| i.first()).cloned() else {
+            out.fail("error: object has been deleted");
+            return (out, Some(1));
+        };
+        let rv = current["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or("");
+        if rv == self.resource_version {
+            return (out, None);
+        }
+        self.resource_version = rv.to_string();
+        match rollout_state(&current) {
+            Err(e) => {
+                out.fail(format!("error: {e}"));
+                (out, Some(1))
+            }
+            Ok((msg, done)) => {
+                out.stdout.push_str(&msg);
+                (out, done.then_some(0))
             }
         }
     }
