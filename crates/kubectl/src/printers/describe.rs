@@ -385,11 +385,6 @@ fn mounts(w: &mut PrefixWriter, c: &Value) {
     }
 }
 
-/// Go's `%v` of a `*bool`: `<nil>` when unset.
-fn optional(v: &Value) -> String {
-    v.as_bool().map_or("<nil>".to_string(), |b| b.to_string())
-}
-
 /// `describeVolumes`.
 pub fn volumes(w: &mut PrefixWriter, volumes: &Value, space: &str) {
     let list = volumes.as_array().cloned().unwrap_or_default();
@@ -415,9 +410,9 @@ pub fn volumes(w: &mut PrefixWriter, volumes: &Value, space: &str) {
                     w.write(
                         2,
                         &format!(
-                            "SecretName:\t{}\n    SecretOptional:\t{}\n",
+                            "SecretName:\t{}\n    Optional:\t{}\n",
                             s(&src["secret"]["name"]),
-                            optional(&src["secret"]["optional"])
+                            src["secret"]["optional"].as_bool().unwrap_or(false)
                         ),
                     );
                 } else if src["downwardAPI"].is_object() {
@@ -428,7 +423,7 @@ pub fn volumes(w: &mut PrefixWriter, volumes: &Value, space: &str) {
                         &format!(
                             "ConfigMapName:\t{}\n    Optional:\t{}\n",
                             s(&src["configMap"]["name"]),
-                            optional(&src["configMap"]["optional"])
+                            src["configMap"]["optional"].as_bool().unwrap_or(false)
                         ),
                     );
                 } else if src["serviceAccountToken"].is_object() {
