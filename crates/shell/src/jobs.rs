@@ -23,6 +23,8 @@ pub(crate) enum Process {
     Stall { until: Instant, then: Done },
     /// `kubectl edit`, waiting for the editor.
     Edit(commands::edit::Edit),
+    /// A kubectl command that follows the cluster (`kubectl rollout status`).
+    Kubectl(Box<dyn kubectl::Running>),
 }
 
 /// What a poll of a process produced.
@@ -65,6 +67,21 @@ impl Process {
                 wake: Wake::OnChange,
             },
             Process::Edit(e) => e.poll(cx),
+            Process::Kubectl(k) => {
+                let mut transport = apiserver::InProcess {
+                    cluster: cx.rt.cluster(),
+                };
+                let (out, exit) = k.poll(&mut transport);
+                Progress {
+                    output: commands::Done {
+                        stdout: out.stdout,
+                        stderr: out.stderr,
+                        code: out.exit_code,
+                    },
+                    exit,
+                    wake: Wake::OnChange,
+                }
+            }
         }
     }
 

@@ -621,3 +621,25 @@ fn mkdir_and_cd_move_around_the_workspace() {
     ok(&s.run("rmdir empty"));
     assert_eq!(ok(&s.run("ls")), "devops-k8s\n");
 }
+
+#[test]
+fn rollout_status_follows_the_cluster_until_the_rollout_is_done() {
+    let mut s = Session::new();
+    ok(&s.run("kubectl create deployment web --image=nginx:latest --replicas=2"));
+    let step = s.start("kubectl rollout status deployment/web");
+    assert_eq!(step.state, State::Running(shell::Wake::OnChange));
+    let (first, _) = step.output();
+    assert!(first.starts_with("Waiting for "), "{first}");
+    // Nothing changed: no new line, still running.
+    let step = s.poll();
+    assert_eq!(step.output().0, "");
+    assert_eq!(step.state, State::Running(shell::Wake::OnChange));
+    s.rt.cluster.advance(jiff::SignedDuration::from_secs(60));
+    let step = s.poll();
+    let (out, err, code) = s.wait(step);
+    assert_eq!((err.as_str(), code), ("", 0));
+    assert!(
+        out.ends_with("deployment \"web\" successfully rolled out\n"),
+        "{out}"
+    );
+}

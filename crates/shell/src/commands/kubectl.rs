@@ -59,16 +59,22 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
         files,
         namespace,
     };
-    let out = kubectl::run_with_config(args, &mut ctx, &mut config);
+    let step = kubectl::start(args, &mut ctx, &mut config);
     // `kubectl config set-context --current --namespace=x` changes the context's namespace.
     let ns = config.namespace();
     cx.sh.namespace = (ns != "default").then_some(ns);
-    Done {
+    let done = |out: kubectl::Output| Done {
         stdout: out.stdout,
         stderr: out.stderr,
         code: out.exit_code,
+    };
+    match step {
+        kubectl::Step::Done(out) => done(out).into(),
+        // Polled as the cluster changes (`kubectl rollout status`), until it ends or Ctrl-C.
+        kubectl::Step::Running(out, running) => {
+            Proc::Running(crate::jobs::Process::Kubectl(running), done(out))
+        }
     }
-    .into()
 }
 
 /// The workspace as seen from directory `cwd`: paths relative to it, and absolute ones.
