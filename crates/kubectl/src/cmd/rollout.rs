@@ -241,6 +241,8 @@ fn history(args: &[String], env: &mut Env, out: &mut Output) {
 fn pod_template_text(rs: &Value) -> String {
     let t = &rs["spec"]["template"];
     let mut s = String::from("Pod Template:\n");
+    // printLabelsMultiline: the first entry after the title, the others on lines of their own
+    // behind a tab.
     let map_lines = |title: &str, m: &Value, s: &mut String| {
         let entries: Vec<(String, String)> = m
             .as_object()
@@ -257,13 +259,18 @@ fn pod_template_text(rs: &Value) -> String {
             let head = if i == 0 {
                 format!("  {title}")
             } else {
-                "  ".to_string() + &" ".repeat(title.len())
+                String::new()
             };
             s.push_str(&format!("{head}\t{k}={v}\n"));
         }
     };
     map_lines("Labels:", &t["metadata"]["labels"], &mut s);
-    map_lines("Annotations:", &t["metadata"]["annotations"], &mut s);
+    if t["metadata"]["annotations"]
+        .as_object()
+        .is_some_and(|a| !a.is_empty())
+    {
+        map_lines("Annotations:", &t["metadata"]["annotations"], &mut s);
+    }
     if let Some(sa) = t["spec"]["serviceAccountName"].as_str() {
         s.push_str(&format!("  Service Account:\t{sa}\n"));
     }
@@ -308,7 +315,8 @@ fn pod_template_text(rs: &Value) -> String {
     }
     s.push_str("  Volumes:\t<none>\n");
     s.push_str("  Node-Selectors:\t<none>\n  Tolerations:\t<none>\n");
-    tabwriter::align(tabwriter::DESCRIBE, &s)
+    // The history viewer writes through a PrefixWriter with no tabwriter: tabs stay tabs.
+    s
 }
 
 /// The template without its `pod-template-hash` label, for comparing and restoring.
