@@ -132,11 +132,14 @@ fn s(v: &Value) -> &str {
 
 fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Result<String, String> {
     let mut w = PrefixWriter::default();
-    let events = if show_events {
-        Some(events_for(env, m, obj))
-    } else {
-        None
-    };
+    let events = show_events.then(|| {
+        let mut events = events_for(env, m, obj, s(&obj["metadata"]["uid"]));
+        if m.kind == "Node" {
+            // Controllers record node events under the node's uid, the kubelet under its name.
+            events.extend(events_for(env, m, obj, s(&obj["metadata"]["name"])));
+        }
+        events
+    });
     match (m.group.as_str(), m.kind.as_str()) {
         ("", "Pod") => pod(&mut w, obj),
         ("apps", "Deployment") => deployment(env, &mut w, obj),
@@ -144,6 +147,7 @@ fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Resul
         ("", "Service") => service(env, &mut w, obj),
         ("", "Namespace") => return Ok(namespace(env, w, obj)),
         ("", "ConfigMap") => config_map(&mut w, obj),
+        ("", "Node") => node(env, &mut w, obj),
         (_, kind) => {
             return Err(format!(
                 "error: describing a {kind} is not emulated in this terminal yet; the real kubectl can describe it against this session (download the kubeconfig)"
@@ -158,14 +162,14 @@ fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Resul
 }
 
 /// `searchEvents`: events whose involvedObject is this object (name, namespace, kind and uid).
-fn events_for(env: &mut Env, m: &Mapping, obj: &Value) -> Vec<Value> {
+fn events_for(env: &mut Env, m: &Mapping, obj: &Value, uid: &str) -> Vec<Value> {
     let meta = &obj["metadata"];
     let ns = s(&meta["namespace"]);
     let selector = format!(
         "involvedObject.name={},involvedObject.namespace={ns},involvedObject.kind={},involvedObject.uid={}",
         s(&meta["name"]),
         m.kind,
-        s(&meta["uid"])
+        uid
     );
     let base = if ns.is_empty() {
         "/api/v1/events".to_string()
@@ -833,4 +837,378 @@ fn config_map(w: &mut PrefixWriter, cm: &Value) {
         w.write(0, &format!("{k}: {len} bytes\n"));
     }
     w.write(0, "\n");
+}
+
+/// A resource quantity in thousandths, for the node's request and limit sums
+/// (`resource.Quantity` arithmetic on the values describe adds up).
+#[derive(Clone, Copy, Default)]
+struct Quantity {
+    milli: i128,
+    binary: bool,
+}
+
+impl Quantity {
+    fn parse(text: &str) -> Quantity {
+        const SUFFIXES: &[(&str, i128, bool)] = &[
+            ("Ki", 1 << 10, true),
+            ("Mi", 1 << 20, true),
+            ("Gi", 1 << 30, true),
+            ("Ti", 1 << 40, true),
+            ("Pi", 1 << 50, true),
+            ("m", 0, false),
+            ("k", 1_000, false),
+            ("M", 1_000_000, false),
+            ("G", 1_000_000_000, false),
+            ("T", 1_000_000_000_000, false),
+        ];
+        let (number, factor, binary) = SUFFIXES
+            .iter()
+            .find_map(|(suf, f, bin)| text.strip_suffix(suf).map(|n| (n, *f, *bin)))
+            .unwrap_or((text, 1, false));
+        let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+        let digits = format!("{whole}{frac}");
+        let mantissa: i128 = digits.parse().unwrap_or(0);
+        let scale = 10i128.pow(frac.len() as u32);
+        let milli = if factor == 0 {
+            mantissa / scale
+        } else {
+            (mantissa * factor * 1000 + scale - 1) / scale
+        };
+        Quantity { milli, binary }
+    }
+
+    fn add(self, other: Quantity) -> Quantity {
+        let binary = if self.milli == 0 {
+            other.binary
+        } else {
+            self.binary
+        };
+        Quantity {
+            milli: self.milli + other.milli,
+            binary,
+        }
+    }
+
+    /// `Quantity.String` in canonical form.
+    fn canonical(self) -> String {
+        if self.milli % 1000 != 0 {
+            return format!("{}m", self.milli);
+        }
+        let v = self.milli / 1000;
+        if v == 0 {
+            return "0".into();
+        }
+        let table: &[(&str, i128)] = if self.binary {
+            &[
+                ("Ti", 1 << 40),
+                ("Gi", 1 << 30),
+                ("Mi", 1 << 20),
+                ("Ki", 1 << 10),
+            ]
+        } else {
+            &[
+                ("T", 1_000_000_000_000),
+                ("G", 1_000_000_000),
+                ("M", 1_000_000),
+                ("k", 1_000),
+            ]
+        };
+        for (suffix, m) in table {
+            if v % m == 0 {
+                return format!("{}{suffix}", v / m);
+            }
+        }
+        v.to_string()
+    }
+}
+
+/// `resourcehelper.PodRequestsAndLimits` for one resource: the containers' sum, at least the
+/// largest init container's.
+fn pod_resource(pod: &Value, kind: &str, name: &str) -> Quantity {
+    let get = |c: &Value| {
+        c["resources"][kind][name]
+            .as_str()
+            .map(Quantity::parse)
+            .unwrap_or_default()
+    };
+    let containers = pod["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let sum = containers
+        .iter()
+        .fold(Quantity::default(), |acc, c| acc.add(get(c)));
+    let init = pod["spec"]["initContainers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    init.iter()
+        .map(get)
+        .fold(sum, |acc, q| if q.milli > acc.milli { q } else { acc })
+}
+
+fn percent(q: Quantity, total: Quantity) -> i128 {
+    if total.milli == 0 {
+        0
+    } else {
+        (q.milli as f64 / total.milli as f64 * 100.0) as i128
+    }
+}
+
+/// `findNodeRoles`: `node-role.kubernetes.io/<role>` labels and `kubernetes.io/role`.
+fn node_roles(node: &Value) -> String {
+    let mut roles: Vec<String> = Vec::new();
+    for (k, v) in node["metadata"]["labels"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    {
+        if let Some(role) = k.strip_prefix("node-role.kubernetes.io/") {
+            if !role.is_empty() {
+                roles.push(role.to_string());
+            }
+        } else if k == "kubernetes.io/role" && !s(&v).is_empty() {
+            roles.push(s(&v).to_string());
+        }
+    }
+    roles.sort();
+    roles.dedup();
+    if roles.is_empty() {
+        "<none>".into()
+    } else {
+        roles.join(",")
+    }
+}
+
+fn node(env: &mut Env, w: &mut PrefixWriter, node: &Value) {
+    let (spec, status) = (&node["spec"], &node["status"]);
+    let name = s(&node["metadata"]["name"]).to_string();
+    header(w, node, false);
+    w.write(0, &format!("Roles:\t{}\n", node_roles(node)));
+    labels_and_annotations(w, node);
+    w.write(
+        0,
+        &format!(
+            "CreationTimestamp:\t{}\n",
+            layout::rfc1123z(&node["metadata"]["creationTimestamp"])
+        ),
+    );
+    layout::taints(w, "Taints", &spec["taints"]);
+    w.write(
+        0,
+        &format!(
+            "Unschedulable:\t{}\n",
+            spec["unschedulable"].as_bool().unwrap_or(false)
+        ),
+    );
+    let resp = env.transport.call(
+        Request::get(format!(
+            "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}"
+        ))
+        .header("accept", "application/json"),
+    );
+    let lease = resp.body_json().unwrap_or_default();
+    if resp.status >= 400 {
+        w.write(
+            0,
+            &format!("Lease:\tFailed to get lease: {}\n", s(&lease["message"])),
+        );
+    } else {
+        let or_unset = |v: &Value, time: bool| match v.as_str() {
+            Some(_) if time => layout::rfc1123z(v),
+            Some(t) => t.to_string(),
+            None => "<unset>".into(),
+        };
+        w.write(0, "Lease:\n");
+        w.write(
+            1,
+            &format!(
+                "HolderIdentity:\t{}\n",
+                or_unset(&lease["spec"]["holderIdentity"], false)
+            ),
+        );
+        w.write(
+            1,
+            &format!(
+                "AcquireTime:\t{}\n",
+                or_unset(&lease["spec"]["acquireTime"], true)
+            ),
+        );
+        w.write(
+            1,
+            &format!(
+                "RenewTime:\t{}\n",
+                or_unset(&lease["spec"]["renewTime"], true)
+            ),
+        );
+    }
+    if let Some(conditions) = status["conditions"].as_array().filter(|a| !a.is_empty()) {
+        w.write(
+            0,
+            "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n",
+        );
+        w.write(
+            1,
+            "----\t------\t-----------------\t------------------\t------\t-------\n",
+        );
+        for c in conditions {
+            w.write(
+                1,
+                &format!(
+                    "{} \t{} \t{} \t{} \t{} \t{}\n",
+                    s(&c["type"]),
+                    s(&c["status"]),
+                    layout::rfc1123z(&c["lastHeartbeatTime"]),
+                    layout::rfc1123z(&c["lastTransitionTime"]),
+                    s(&c["reason"]),
+                    s(&c["message"])
+                ),
+            );
+        }
+    }
+    w.write(0, "Addresses:\n");
+    for a in status["addresses"].as_array().cloned().unwrap_or_default() {
+        w.write(1, &format!("{}:\t{}\n", s(&a["type"]), s(&a["address"])));
+    }
+    for (field, title) in [("capacity", "Capacity"), ("allocatable", "Allocatable")] {
+        if let Some(list) = status[field].as_object().filter(|m| !m.is_empty()) {
+            w.write(0, &format!("{title}:\n"));
+            let mut items: Vec<_> = list.iter().collect();
+            items.sort_by(|a, b| a.0.cmp(b.0));
+            for (k, v) in items {
+                w.write(
+                    0,
+                    &format!("  {k}:\t{}\n", Quantity::parse(s(v)).canonical()),
+                );
+            }
+        }
+    }
+    let info = &status["nodeInfo"];
+    w.write(0, "System Info:\n");
+    for (field, title) in [
+        ("machineID", "Machine ID"),
+        ("systemUUID", "System UUID"),
+        ("bootID", "Boot ID"),
+        ("kernelVersion", "Kernel Version"),
+        ("osImage", "OS Image"),
+        ("operatingSystem", "Operating System"),
+        ("architecture", "Architecture"),
+        ("containerRuntimeVersion", "Container Runtime Version"),
+        ("kubeletVersion", "Kubelet Version"),
+        ("kubeProxyVersion", "Kube-Proxy Version"),
+    ] {
+        w.write(0, &format!("  {title}:\t{}\n", s(&info[field])));
+    }
+    if !s(&spec["podCIDR"]).is_empty() {
+        w.write(0, &format!("PodCIDR:\t{}\n", s(&spec["podCIDR"])));
+    }
+    let cidrs: Vec<&str> = spec["podCIDRs"]
+        .as_array()
+        .map(|a| a.iter().map(s).collect())
+        .unwrap_or_default();
+    if !cidrs.is_empty() {
+        w.write(0, &format!("PodCIDRs:\t{}\n", cidrs.join(",")));
+    }
+    if !s(&spec["providerID"]).is_empty() {
+        w.write(0, &format!("ProviderID:\t{}\n", s(&spec["providerID"])));
+    }
+    // The node's non-terminated pods, as kubectl lists them by field selector.
+    let selector = format!("spec.nodeName={name},status.phase!=Failed,status.phase!=Succeeded");
+    let resp = env.transport.call(
+        Request::get(format!(
+            "/api/v1/pods?fieldSelector={}&limit=500",
+            percent_encode(&selector)
+        ))
+        .header("accept", "application/json"),
+    );
+    let pods: Vec<Value> = resp
+        .body_json()
+        .and_then(|b| b["items"].as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| {
+            s(&p["spec"]["nodeName"]) == name
+                && !matches!(s(&p["status"]["phase"]), "Failed" | "Succeeded")
+        })
+        .collect();
+    let allocatable = if status["allocatable"]
+        .as_object()
+        .is_some_and(|m| !m.is_empty())
+    {
+        &status["allocatable"]
+    } else {
+        &status["capacity"]
+    };
+    let total = |r: &str| {
+        allocatable[r]
+            .as_str()
+            .map(Quantity::parse)
+            .unwrap_or_default()
+    };
+    let now = env.transport.now();
+    w.write(
+        0,
+        &format!("Non-terminated Pods:\t({} in total)\n", pods.len()),
+    );
+    w.write(
+        1,
+        "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n",
+    );
+    w.write(
+        1,
+        "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n",
+    );
+    let cell = |q: Quantity, r: &str| format!("{} ({}%)", q.canonical(), percent(q, total(r)));
+    for p in &pods {
+        w.write(
+            1,
+            &format!(
+                "{}\t{}\t\t{}\t{}\t{}\t{}\t{}\n",
+                s(&p["metadata"]["namespace"]),
+                s(&p["metadata"]["name"]),
+                cell(pod_resource(p, "requests", "cpu"), "cpu"),
+                cell(pod_resource(p, "limits", "cpu"), "cpu"),
+                cell(pod_resource(p, "requests", "memory"), "memory"),
+                cell(pod_resource(p, "limits", "memory"), "memory"),
+                crate::printers::age::since(p["metadata"]["creationTimestamp"].as_str(), now)
+            ),
+        );
+    }
+    w.write(
+        0,
+        "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n",
+    );
+    w.write(1, "Resource\tRequests\tLimits\n");
+    w.write(1, "--------\t--------\t------\n");
+    let sum = |kind: &str, r: &str| {
+        pods.iter().fold(Quantity::default(), |acc, p| {
+            acc.add(pod_resource(p, kind, r))
+        })
+    };
+    let mut resources = vec![
+        "cpu".to_string(),
+        "memory".to_string(),
+        "ephemeral-storage".to_string(),
+    ];
+    let mut huge: Vec<String> = allocatable
+        .as_object()
+        .map(|m| {
+            m.keys()
+                .filter(|k| k.starts_with("hugepages-"))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    huge.sort();
+    resources.extend(huge);
+    for r in &resources {
+        w.write(
+            1,
+            &format!(
+                "{r}\t{}\t{}\n",
+                cell(sum("requests", r), r),
+                cell(sum("limits", r), r)
+            ),
+        );
+    }
 }

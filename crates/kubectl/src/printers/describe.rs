@@ -177,6 +177,28 @@ pub fn tolerations(w: &mut PrefixWriter, initial: &str, title: &str, tolerations
     }
 }
 
+/// `printTaintsMultilineWithIndent`: `key=value:effect`, one a line.
+pub fn taints(w: &mut PrefixWriter, title: &str, taints: &Value) {
+    w.write(0, &format!("{title}:\t"));
+    let list = taints.as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        w.line("<none>");
+        return;
+    }
+    for (i, t) in list.iter().enumerate() {
+        if i != 0 {
+            w.write(0, "\t");
+        }
+        let value = s(&t["value"]);
+        let text = if value.is_empty() {
+            format!("{}:{}", s(&t["key"]), s(&t["effect"]))
+        } else {
+            format!("{}={value}:{}", s(&t["key"]), s(&t["effect"]))
+        };
+        w.write(0, &format!("{text}\n"));
+    }
+}
+
 fn bool_word(v: &Value) -> &'static str {
     if v.as_bool().unwrap_or(false) {
         "True"
