@@ -643,3 +643,18 @@ fn rollout_status_follows_the_cluster_until_the_rollout_is_done() {
         "{out}"
     );
 }
+
+#[test]
+fn rollout_status_times_out_on_the_cluster_clock() {
+    let mut s = Session::new();
+    ok(&s.run("kubectl create deployment web --image=nginx:latest --replicas=2"));
+    let step = s.start("kubectl rollout status deployment/web --timeout=1s");
+    assert_eq!(step.state, State::Running(shell::Wake::OnChange));
+    s.rt.cluster.advance(jiff::SignedDuration::from_secs(2));
+    let step = s.poll();
+    let (_, err, code) = s.wait(step);
+    assert_eq!(
+        (err.as_str(), code),
+        ("error: timed out waiting for the condition\n", 1)
+    );
+}

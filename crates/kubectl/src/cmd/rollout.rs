@@ -525,6 +525,17 @@ fn status(args: &[String], env: &mut Env, out: &mut Output) {
     set_namespace(&p, env);
     let watch = !p.has("watch") || p.bool("watch");
     let wanted: i64 = p.get("revision").and_then(|r| r.parse().ok()).unwrap_or(0);
+    // `--timeout=0` (the default) waits forever.
+    let deadline = match p.get("timeout").map(go_duration) {
+        None => None,
+        Some(Ok(d)) if d.is_zero() => None,
+        Some(Ok(d)) => Some(env.transport.now() + d),
+        Some(Err(_)) => {
+            let raw = p.get("timeout").unwrap_or("");
+            out.fail(format!("error: invalid argument \"{raw}\" for \"--timeout\" flag: time: invalid duration \"{raw}\"\nSee 'kubectl rollout status --help' for usage."));
+            return;
+        }
+    };
     let Some(found) = targets("status", &p.args, env, out) else {
         return;
     };
@@ -572,6 +583,7 @@ fn status(args: &[String], env: &mut Env, out: &mut Output) {
                                 .as_str()
                                 .unwrap_or("")
                                 .to_string(),
+                            deadline,
                         }));
                         return;
                     }
@@ -584,16 +596,56 @@ fn status(args: &[String], env: &mut Env, out: &mut Output) {
     }
 }
 
+/// A Go `time.Duration` as typed (`90s`, `1m30s`, `500ms`, `0`).
+fn go_duration(text: &str) -> Result<jiff::SignedDuration, ()> {
+    if text == "0" {
+        return Ok(jiff::SignedDuration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err(());
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or(())?;
+        let n: f64 = rest[..num_len].parse().map_err(|_| ())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(()),
+        };
+        total += n * seconds;
+        rest = &rest[unit_len..];
+    }
+    Ok(jiff::SignedDuration::from_secs_f64(total))
+}
+
 /// `rollout status` after its first look: a new status line each time the Deployment changes,
 /// until the rollout is done (upstream watches the object; the shell polls on cluster changes).
 struct StatusWatch {
     list_path: String,
     resource_version: String,
+    /// `--timeout`, on the cluster's clock.
+    deadline: Option<jiff::Timestamp>,
 }
 
 impl crate::Running for StatusWatch {
     fn poll(&mut self, transport: &mut dyn crate::rest::Transport) -> (Output, Option<i32>) {
         let mut out = Output::default();
+        if self.deadline.is_some_and(|d| transport.now() >= d) {
+            out.fail("error: timed out waiting for the condition");
+            return (out, Some(1));
+        }
         let resp = transport
             .call(Request::get(self.list_path.clone()).header("accept", "application/json"));
         if resp.status >= 400 {
@@ -699,6 +751,20 @@ mod tests {
                 true
             )
         );
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(
+            go_duration("1m30s"),
+            Ok(jiff::SignedDuration::from_secs(90))
+        );
+        assert_eq!(
+            go_duration("500ms"),
+            Ok(jiff::SignedDuration::from_millis(500))
+        );
+        assert_eq!(go_duration("0"), Ok(jiff::SignedDuration::ZERO));
+        assert!(go_duration("5").is_err() && go_duration("x").is_err());
     }
 
     #[test]
