@@ -2,6 +2,7 @@
 //! prints what the real one prints.
 
 pub mod describe;
+pub mod expose;
 pub mod get;
 pub mod help;
 pub mod misc;

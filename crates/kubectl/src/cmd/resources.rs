@@ -27,6 +27,7 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
             rollout_toggle(args, env, out)
         }
         "rollout" => super::rollout::run(args, env, out),
+        "expose" => super::expose::run(args, env, out),
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),
@@ -287,7 +288,7 @@ fn print_result(p: &Parsed, out: &mut Output, m: &Mapping, name: &str, verb: &st
 }
 
 /// Posts a generated object (create subcommands, run), honouring `--dry-run` and `-o`.
-fn post_generated(
+pub(super) fn post_generated(
     p: &Parsed,
     env: &mut Env,
     out: &mut Output,
