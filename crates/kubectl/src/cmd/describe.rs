@@ -148,6 +148,11 @@ fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Resul
         ("", "Namespace") => return Ok(namespace(env, w, obj)),
         ("", "ConfigMap") => config_map(&mut w, obj),
         ("", "Node") => node(env, &mut w, obj),
+        ("", "Secret") => {
+            secret(&mut w, obj);
+            return Ok(w.finish());
+        }
+        ("", "ServiceAccount") => service_account(env, &mut w, obj),
         (_, kind) => {
             return Err(format!(
                 "error: describing a {kind} is not emulated in this terminal yet; the real kubectl can describe it against this session (download the kubeconfig)"
@@ -807,6 +812,8 @@ fn namespace(env: &mut Env, mut w: PrefixWriter, ns: &Value) -> String {
     w.finish()
 }
 
+/// The real describer ranges over the data map in Go's random map order; sorted keys are the one
+/// order it prints most often (a rotation starting at the first key).
 fn config_map(w: &mut PrefixWriter, cm: &Value) {
     header(w, cm, true);
     labels_and_annotations(w, cm);
@@ -1210,5 +1217,107 @@ fn node(env: &mut Env, w: &mut PrefixWriter, node: &Value) {
                 cell(sum("limits", r), r)
             ),
         );
+    }
+}
+
+/// Secrets show sizes, never values (except a service account token's).
+fn secret(w: &mut PrefixWriter, secret: &Value) {
+    use base64::Engine;
+    header(w, secret, true);
+    labels_and_annotations(w, secret);
+    let kind = s(&secret["type"]);
+    w.write(0, &format!("\nType:\t{kind}\n"));
+    w.write(0, "\nData\n====\n");
+    let mut data: Vec<(String, Value)> = secret["data"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    data.sort_by(|a, b| a.0.cmp(&b.0));
+    for (k, v) in data {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(s(&v))
+            .unwrap_or_default();
+        if k == "token" && kind == "kubernetes.io/service-account-token" {
+            w.write(0, &format!("{k}:\t{}\n", String::from_utf8_lossy(&bytes)));
+        } else {
+            w.write(0, &format!("{k}:\t{} bytes\n", bytes.len()));
+        }
+    }
+}
+
+fn service_account(env: &mut Env, w: &mut PrefixWriter, sa: &Value) {
+    header(w, sa, true);
+    labels_and_annotations(w, sa);
+    let ns = s(&sa["metadata"]["namespace"]).to_string();
+    let names = |field: &str| -> Vec<String> {
+        sa[field]
+            .as_array()
+            .map(|a| a.iter().map(|r| s(&r["name"]).to_string()).collect())
+            .unwrap_or_default()
+    };
+    // Secrets named by the service account that do not exist are marked `(not found)`.
+    let existing: Vec<String> = list(env, &format!("/api/v1/namespaces/{ns}/secrets"), "")
+        .iter()
+        .map(|x| s(&x["metadata"]["name"]).to_string())
+        .collect();
+    const EMPTY: &str = "                   ";
+    for (title, secrets) in [
+        ("Image pull secrets:", names("imagePullSecrets")),
+        ("Mountable secrets: ", names("secrets")),
+        ("Tokens:            ", Vec::new()),
+    ] {
+        if secrets.is_empty() {
+            w.write(0, &format!("{title}\t<none>\n"));
+            continue;
+        }
+        let mut prefix = title;
+        for name in secrets {
+            let missing = if existing.contains(&name) {
+                ""
+            } else {
+                " (not found)"
+            };
+            w.write(0, &format!("{prefix}\t{name}{missing}\n"));
+            prefix = EMPTY;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_sum_and_print_canonically() {
+        let sum = ["100m", "250m", "0.4"]
+            .iter()
+            .fold(Quantity::default(), |a, q| a.add(Quantity::parse(q)));
+        assert_eq!(sum.canonical(), "750m");
+        let mem = Quantity::parse("70Mi").add(Quantity::parse("100Mi"));
+        assert_eq!(mem.canonical(), "170Mi");
+        assert_eq!(Quantity::parse("8025424Ki").canonical(), "8025424Ki");
+        assert_eq!(Quantity::default().canonical(), "0");
+        assert_eq!(percent(Quantity::parse("750m"), Quantity::parse("2")), 37);
+    }
+
+    #[test]
+    fn selectors_print_like_format_label_selector() {
+        let sel = serde_json::json!({"matchLabels": {"b": "2", "a": "1"},
+            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["x", "y"]}, {"key": "gone", "operator": "DoesNotExist"}]});
+        assert_eq!(format_selector(&sel), "a=1,b=2,tier in (x,y),!gone");
+        assert_eq!(format_selector(&serde_json::json!({})), "<none>");
+    }
+
+    #[test]
+    fn endpoints_show_three_then_count_the_rest() {
+        let slice = serde_json::json!({"ports": [{"name": "", "port": 80}],
+            "endpoints": [{"addresses": ["10.0.0.1"]}, {"addresses": ["10.0.0.2"]}, {"addresses": ["10.0.0.3"]}, {"addresses": ["10.0.0.4"]}]});
+        assert_eq!(
+            format_endpoints(&[slice], ""),
+            "10.0.0.1:80,10.0.0.2:80,10.0.0.3:80 + 1 more..."
+        );
+        assert_eq!(format_endpoints(&[], ""), "<none>");
     }
 }
