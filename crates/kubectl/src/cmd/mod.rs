@@ -1,6 +1,7 @@
 //! kubectl's commands: each parses its flags, sends the requests the real kubectl sends, and
 //! prints what the real one prints.
 
+pub mod auth;
 pub mod describe;
 pub mod expose;
 pub mod get;

@@ -28,6 +28,7 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         }
         "rollout" => super::rollout::run(args, env, out),
         "expose" => super::expose::run(args, env, out),
+        "auth" => super::auth::run(args, env, out),
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),
