@@ -6,6 +6,7 @@ pub mod describe;
 pub mod expose;
 pub mod get;
 pub mod help;
+pub mod logs_target;
 pub mod misc;
 pub mod resources;
 pub mod rollout;

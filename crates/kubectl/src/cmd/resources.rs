@@ -893,10 +893,10 @@ fn logs(args: &[String], env: &mut Env, out: &mut Output) {
     let ns = env.namespace.clone();
     let pod = match target.split_once('/') {
         Some(("pod" | "pods" | "po", n)) => n.to_string(),
-        Some(_) => {
-            out.fail(format!("error: \"kubectl logs {target}\" (a controller's pods) is not emulated in this terminal yet"));
-            return;
-        }
+        Some((typed, n)) => match super::logs_target::pick_pod(typed, n, env, out) {
+            Some(pod) => pod,
+            None => return,
+        },
         None => target.clone(),
     };
     // kubectl reads the pod first to check the container and to pick a default one.
