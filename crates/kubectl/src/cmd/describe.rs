@@ -153,6 +153,7 @@ fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Resul
             return Ok(w.finish());
         }
         ("", "ServiceAccount") => service_account(env, &mut w, obj),
+        ("batch", "Job") => job(&mut w, obj),
         (_, kind) => {
             return Err(format!(
                 "error: describing a {kind} is not emulated in this terminal yet; the real kubectl can describe it against this session (download the kubeconfig)"
@@ -1283,6 +1284,112 @@ fn service_account(env: &mut Env, w: &mut PrefixWriter, sa: &Value) {
             prefix = EMPTY;
         }
     }
+}
+
+/// `JobDescriber`.
+fn job(w: &mut PrefixWriter, job: &Value) {
+    let (spec, status) = (&job["spec"], &job["status"]);
+    header(w, job, true);
+    w.write(
+        0,
+        &format!("Selector:\t{}\n", format_selector(&spec["selector"])),
+    );
+    labels_and_annotations(w, job);
+    if let Some(c) = controller(job) {
+        w.write(0, &format!("Controlled By:\t{c}\n"));
+    }
+    if !s(&spec["managedBy"]).is_empty() {
+        w.write(0, &format!("Managed By:\t{}\n", s(&spec["managedBy"])));
+    }
+    w.write(
+        0,
+        &format!(
+            "Parallelism:\t{}\n",
+            spec["parallelism"].as_i64().unwrap_or(1)
+        ),
+    );
+    match spec["completions"].as_i64() {
+        Some(c) => w.write(0, &format!("Completions:\t{c}\n")),
+        None => w.write(0, "Completions:\t<unset>\n"),
+    }
+    if !s(&spec["completionMode"]).is_empty() {
+        w.write(
+            0,
+            &format!("Completion Mode:\t{}\n", s(&spec["completionMode"])),
+        );
+    }
+    if let Some(suspend) = spec["suspend"].as_bool() {
+        w.write(0, &format!("Suspend:\t{suspend}\n"));
+    }
+    if let Some(limit) = spec["backoffLimit"].as_i64() {
+        w.write(0, &format!("Backoff Limit:\t{limit}\n"));
+    }
+    if status["startTime"].is_string() {
+        w.write(
+            0,
+            &format!("Start Time:\t{}\n", layout::rfc1123z(&status["startTime"])),
+        );
+    }
+    if status["completionTime"].is_string() {
+        w.write(
+            0,
+            &format!(
+                "Completed At:\t{}\n",
+                layout::rfc1123z(&status["completionTime"])
+            ),
+        );
+    }
+    let parse = |v: &Value| v.as_str().and_then(crate::printers::age::parse);
+    if let (Some(start), Some(end)) = (
+        parse(&status["startTime"]),
+        parse(&status["completionTime"]),
+    ) {
+        let secs = crate::printers::age::seconds_between(start, end);
+        w.write(
+            0,
+            &format!(
+                "Duration:\t{}\n",
+                crate::printers::age::human_duration(secs)
+            ),
+        );
+    }
+    if let Some(d) = spec["activeDeadlineSeconds"].as_i64() {
+        w.write(0, &format!("Active Deadline Seconds:\t{d}s\n"));
+    }
+    let n = |f: &str| status[f].as_i64().unwrap_or(0);
+    if status["ready"].is_number() {
+        w.write(
+            0,
+            &format!(
+                "Pods Statuses:\t{} Active ({} Ready) / {} Succeeded / {} Failed\n",
+                n("active"),
+                n("ready"),
+                n("succeeded"),
+                n("failed")
+            ),
+        );
+    } else {
+        w.write(
+            0,
+            &format!(
+                "Pods Statuses:\t{} Active / {} Succeeded / {} Failed\n",
+                n("active"),
+                n("succeeded"),
+                n("failed")
+            ),
+        );
+    }
+    if s(&spec["completionMode"]) == "Indexed" {
+        let done = s(&status["completedIndexes"]);
+        w.write(
+            0,
+            &format!(
+                "Completed Indexes:\t{}\n",
+                if done.is_empty() { "<none>" } else { done }
+            ),
+        );
+    }
+    layout::pod_template(w, &spec["template"]);
 }
 
 #[cfg(test)]
