@@ -20,7 +20,17 @@ pub fn pick_pod(typed: &str, name: &str, env: &mut Env, out: &mut Output) -> Opt
         .transport
         .call(Request::get(m.object_path(Some(&ns), name)).header("accept", "application/json"));
     if resp.status >= 400 {
-        out.fail(server_error(&resp));
+        // The logs command words a failed GET its own way.
+        let msg = server_error(&resp);
+        let msg = msg
+            .strip_prefix("Error from server")
+            .map(|m| format!("error: error from server{m}"))
+            .unwrap_or(msg);
+        if resp.status == 404 {
+            out.fail(format!("{msg} in namespace \"{ns}\""));
+        } else {
+            out.fail(msg);
+        }
         return None;
     }
     let obj = resp.body_json().unwrap_or_default();

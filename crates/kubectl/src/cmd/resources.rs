@@ -886,6 +886,10 @@ fn logs(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     };
     set_namespace(&p, env);
+    if p.has("selector") && !p.args.is_empty() {
+        out.fail("error: only a selector (-l) or a POD name is allowed\nSee 'kubectl logs -h' for help and examples");
+        return;
+    }
     let Some(target) = p.args.first().cloned() else {
         out.fail("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\nSee 'kubectl logs -h' for help and examples");
         return;
