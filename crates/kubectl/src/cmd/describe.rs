@@ -154,6 +154,7 @@ fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Resul
         }
         ("", "ServiceAccount") => service_account(env, &mut w, obj),
         ("batch", "Job") => job(&mut w, obj),
+        ("apps", "DaemonSet") => daemon_set(env, &mut w, obj),
         (_, kind) => {
             return Err(format!(
                 "error: describing a {kind} is not emulated in this terminal yet; the real kubectl can describe it against this session (download the kubeconfig)"
@@ -1390,6 +1391,91 @@ fn job(w: &mut PrefixWriter, job: &Value) {
         );
     }
     layout::pod_template(w, &spec["template"]);
+}
+
+/// `DaemonSetDescriber`.
+fn daemon_set(env: &mut Env, w: &mut PrefixWriter, ds: &Value) {
+    let (spec, status) = (&ds["spec"], &ds["status"]);
+    let ns = s(&ds["metadata"]["namespace"]).to_string();
+    let selector = format_selector(&spec["selector"]);
+    header(w, ds, false);
+    w.write(0, &format!("Namespace:\t{ns}\n"));
+    w.write(0, &format!("Selector:\t{selector}\n"));
+    let node_selector: Vec<String> = sorted_pairs(&spec["template"]["spec"]["nodeSelector"]);
+    let node_selector = if node_selector.is_empty() {
+        "<none>".to_string()
+    } else {
+        node_selector.join(",")
+    };
+    w.write(0, &format!("Node-Selector:\t{node_selector}\n"));
+    labels_and_annotations(w, ds);
+    let n = |f: &str| status[f].as_i64().unwrap_or(0);
+    w.write(
+        0,
+        &format!(
+            "Desired Number of Nodes Scheduled: {}\n",
+            n("desiredNumberScheduled")
+        ),
+    );
+    w.write(
+        0,
+        &format!(
+            "Current Number of Nodes Scheduled: {}\n",
+            n("currentNumberScheduled")
+        ),
+    );
+    w.write(
+        0,
+        &format!(
+            "Number of Nodes Scheduled with Up-to-date Pods: {}\n",
+            n("updatedNumberScheduled")
+        ),
+    );
+    w.write(
+        0,
+        &format!(
+            "Number of Nodes Scheduled with Available Pods: {}\n",
+            n("numberAvailable")
+        ),
+    );
+    w.write(
+        0,
+        &format!(
+            "Number of Nodes Misscheduled: {}\n",
+            n("numberMisscheduled")
+        ),
+    );
+    let pods = list(env, &format!("/api/v1/namespaces/{ns}/pods"), &selector);
+    let count = |phase: &str| {
+        pods.iter()
+            .filter(|p| owned_by(p, ds) && s(&p["status"]["phase"]) == phase)
+            .count()
+    };
+    w.write(
+        0,
+        &format!(
+            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
+            count("Running"),
+            count("Pending"),
+            count("Succeeded"),
+            count("Failed")
+        ),
+    );
+    layout::pod_template(w, &spec["template"]);
+}
+
+/// `labels.FormatLabels` without the `<none>`: sorted `k=v`.
+fn sorted_pairs(map: &Value) -> Vec<String> {
+    let mut kv: Vec<(String, String)> = map
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), s(v).to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    kv.sort();
+    kv.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
 #[cfg(test)]
