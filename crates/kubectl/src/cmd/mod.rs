@@ -2,6 +2,7 @@
 //! prints what the real one prints.
 
 pub mod auth;
+pub mod create_more;
 pub mod describe;
 pub mod expose;
 pub mod get;

@@ -496,6 +496,7 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
             let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"creationTimestamp": null, "name": name}});
             post_generated(&p, env, out, obj, "kubectl-create", "created");
         }
+        "service" | "svc" => super::create_more::service(&p, env, out),
         "" => out.stdout.push_str(super::help::text("create").unwrap_or("")),
         other => out.fail(format!(
             "error: \"kubectl create {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session"
