@@ -155,6 +155,7 @@ fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Resul
         ("", "ServiceAccount") => service_account(env, &mut w, obj),
         ("batch", "Job") => job(&mut w, obj),
         ("apps", "DaemonSet") => daemon_set(env, &mut w, obj),
+        ("apps", "StatefulSet") => stateful_set(env, &mut w, obj),
         (_, kind) => {
             return Err(format!(
                 "error: describing a {kind} is not emulated in this terminal yet; the real kubectl can describe it against this session (download the kubeconfig)"
@@ -1476,6 +1477,93 @@ fn sorted_pairs(map: &Value) -> Vec<String> {
         .unwrap_or_default();
     kv.sort();
     kv.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// `StatefulSetDescriber`.
+fn stateful_set(env: &mut Env, w: &mut PrefixWriter, ss: &Value) {
+    let (spec, status) = (&ss["spec"], &ss["status"]);
+    let ns = s(&ss["metadata"]["namespace"]).to_string();
+    let selector = format_selector(&spec["selector"]);
+    header(w, ss, true);
+    w.write(
+        0,
+        &format!(
+            "CreationTimestamp:\t{}\n",
+            layout::rfc1123z(&ss["metadata"]["creationTimestamp"])
+        ),
+    );
+    w.write(0, &format!("Selector:\t{selector}\n"));
+    labels_and_annotations(w, ss);
+    w.write(
+        0,
+        &format!(
+            "Replicas:\t{} desired | {} total\n",
+            spec["replicas"].as_i64().unwrap_or(1),
+            status["replicas"].as_i64().unwrap_or(0)
+        ),
+    );
+    w.write(
+        0,
+        &format!("Update Strategy:\t{}\n", s(&spec["updateStrategy"]["type"])),
+    );
+    let ru = &spec["updateStrategy"]["rollingUpdate"];
+    if let Some(partition) = ru["partition"].as_i64() {
+        w.write(1, &format!("Partition:\t{partition}\n"));
+        if !ru["maxUnavailable"].is_null() {
+            let v = &ru["maxUnavailable"];
+            w.write(
+                1,
+                &format!(
+                    "MaxUnavailable:\t{}\n",
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                ),
+            );
+        }
+    }
+    let pods = list(env, &format!("/api/v1/namespaces/{ns}/pods"), &selector);
+    let count = |phase: &str| {
+        pods.iter()
+            .filter(|p| owned_by(p, ss) && s(&p["status"]["phase"]) == phase)
+            .count()
+    };
+    w.write(
+        0,
+        &format!(
+            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
+            count("Running"),
+            count("Pending"),
+            count("Succeeded"),
+            count("Failed")
+        ),
+    );
+    layout::pod_template(w, &spec["template"]);
+    let claims = spec["volumeClaimTemplates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if claims.is_empty() {
+        w.write(0, "Volume Claims:\t<none>\n");
+        return;
+    }
+    w.write(0, "Volume Claims:\n");
+    for c in &claims {
+        w.write(1, &format!("Name:\t{}\n", s(&c["metadata"]["name"])));
+        let class = s(&c["spec"]["storageClassName"]);
+        w.write(1, &format!("StorageClass:\t{class}\n"));
+        layout::labels(w, "  Labels", &c["metadata"]["labels"]);
+        layout::annotations(w, "  Annotations", &c["metadata"]["annotations"]);
+        let capacity = c["spec"]["resources"]["requests"]["storage"]
+            .as_str()
+            .unwrap_or("<default>");
+        w.write(1, &format!("Capacity:\t{capacity}\n"));
+        let modes: Vec<&str> = c["spec"]["accessModes"]
+            .as_array()
+            .map(|a| a.iter().map(s).collect())
+            .unwrap_or_default();
+        w.write(1, &format!("Access Modes:\t{}\n", modes.join(", ")));
+    }
 }
 
 #[cfg(test)]
