@@ -22,7 +22,11 @@ pub fn EditorPane(session: String) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             let name = web_sys::window()
-                .and_then(|w| w.prompt_with_message("New file name (for example web.yaml)").ok().flatten())
+                .and_then(|w| {
+                    w.prompt_with_message("New file name (for example web.yaml)")
+                        .ok()
+                        .flatten()
+                })
                 .map(|n| n.trim().to_string())
                 .filter(|n| !n.is_empty());
             if let Some(name) = name {

@@ -288,7 +288,14 @@ fn ExerciseCard(
     let base = format!("/api/sessions/{session}/exercises/{id}");
     let base = StoredValue::new(base);
     let id = StoredValue::new(id);
-    let record = move || progress.with(|p| p.exercises.get(&id.get_value()).cloned().unwrap_or_default());
+    let record = move || {
+        progress.with(|p| {
+            p.exercises
+                .get(&id.get_value())
+                .cloned()
+                .unwrap_or_default()
+        })
+    };
     let tried = move || record().attempts > 0 || result.with(Option::is_some);
 
     // Hints already revealed (they survive a refresh).
@@ -305,15 +312,27 @@ fn ExerciseCard(
     let start = move |_| {
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let r = api::post_json(&format!("{}/start", base.get_value()), &serde_json::json!({})).await;
+            let r = api::post_json(
+                &format!("{}/start", base.get_value()),
+                &serde_json::json!({}),
+            )
+            .await;
             match r {
                 Ok(v) => {
                     result.set(None);
                     // The exercise's files go into the editor.
-                    let session = base.get_value().split('/').nth(3).unwrap_or_default().to_string();
-                    let files: Vec<String> = serde_json::from_value(v["files"].clone()).unwrap_or_default();
+                    let session = base
+                        .get_value()
+                        .split('/')
+                        .nth(3)
+                        .unwrap_or_default()
+                        .to_string();
+                    let files: Vec<String> =
+                        serde_json::from_value(v["files"].clone()).unwrap_or_default();
                     for path in files {
-                        if let Ok(text) = api::get_text(&format!("/api/sessions/{session}/files/{path}")).await {
+                        if let Ok(text) =
+                            api::get_text(&format!("/api/sessions/{session}/files/{path}")).await
+                        {
                             expect_context::<EditorFiles>().load(&path, &text);
                         }
                     }
@@ -345,16 +364,24 @@ fn ExerciseCard(
     };
     let hint = move |_: leptos::ev::MouseEvent| {
         leptos::task::spawn_local(async move {
-            if let Ok(v) = api::post_json(&format!("{}/hint", base.get_value()), &serde_json::json!({})).await {
+            if let Ok(v) = api::post_json(
+                &format!("{}/hint", base.get_value()),
+                &serde_json::json!({}),
+            )
+            .await
+            {
                 hints.set(serde_json::from_value(v["hints"].clone()).unwrap_or_default());
             }
         });
     };
     let show_solution = move |_: leptos::ev::MouseEvent| {
         leptos::task::spawn_local(async move {
-            let r = api::get_json(&format!("{}/solution", base.get_value())).await.and_then(|v| {
-                serde_json::from_value::<Vec<Attempt>>(v["solutions"].clone()).map_err(|e| e.to_string())
-            });
+            let r = api::get_json(&format!("{}/solution", base.get_value()))
+                .await
+                .and_then(|v| {
+                    serde_json::from_value::<Vec<Attempt>>(v["solutions"].clone())
+                        .map_err(|e| e.to_string())
+                });
             solution.set(Some(r));
         });
     };

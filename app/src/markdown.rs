@@ -46,7 +46,10 @@ pub fn segments(markdown: &str) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut prose: Vec<Event> = Vec::new();
     let mut code: Option<(String, String)> = None;
-    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+    for event in Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    ) {
         match (&mut code, event) {
             (None, Event::Start(Tag::CodeBlock(kind))) => {
                 flush(&mut prose, &mut out);
@@ -147,9 +150,21 @@ mod tests {
         let s = segments(md);
         assert_eq!(s.len(), 4);
         assert!(matches!(&s[0], Segment::Html(h) if h.contains("<h1>Pods</h1>")));
-        assert_eq!(s[1], Segment::Code { info: "sh".into(), text: "kubectl get pods\n".into() });
+        assert_eq!(
+            s[1],
+            Segment::Code {
+                info: "sh".into(),
+                text: "kubectl get pods\n".into()
+            }
+        );
         assert!(matches!(&s[2], Segment::Html(h) if h.contains("<em>load</em>")));
-        assert_eq!(s[3], Segment::Code { info: "yaml web.yaml".into(), text: "kind: Pod\n".into() });
+        assert_eq!(
+            s[3],
+            Segment::Code {
+                info: "yaml web.yaml".into(),
+                text: "kind: Pod\n".into()
+            }
+        );
     }
 
     #[test]

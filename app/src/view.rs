@@ -101,7 +101,14 @@ mod tests {
         assert_eq!(status_class("Running"), "ok");
         assert_eq!(status_class("ContainerCreating"), "pending");
         assert_eq!(status_class("Init:0/1"), "pending");
-        for s in ["CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "Error", "OOMKilled", "Init:CrashLoopBackOff"] {
+        for s in [
+            "CrashLoopBackOff",
+            "ImagePullBackOff",
+            "ErrImagePull",
+            "Error",
+            "OOMKilled",
+            "Init:CrashLoopBackOff",
+        ] {
             assert_eq!(status_class(s), "failing", "{s}");
         }
         assert_eq!(status_class("Completed"), "done");

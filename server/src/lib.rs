@@ -70,7 +70,10 @@ impl AppState {
             db,
             state.config.persistence.clone(),
         ));
-        tokio::spawn(p.clone().run(state.sessions.clone(), state.flusher_stop.clone()));
+        tokio::spawn(
+            p.clone()
+                .run(state.sessions.clone(), state.flusher_stop.clone()),
+        );
         state.persistence = Some(p);
         Ok(state)
     }
@@ -114,8 +117,8 @@ pub async fn serve(addr: SocketAddr, config: Config) -> std::io::Result<()> {
         listener,
         app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
     )
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     // Nothing a learner did is lost on a graceful stop.
     state.shutdown().await;
     served

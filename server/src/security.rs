@@ -37,7 +37,11 @@ const MAX_KEYS: usize = 100_000;
 
 impl Buckets {
     pub fn new(rate_per_second: f64, burst: f64) -> Buckets {
-        Buckets { rate: rate_per_second, burst, buckets: Mutex::default() }
+        Buckets {
+            rate: rate_per_second,
+            burst,
+            buckets: Mutex::default(),
+        }
     }
 
     /// Takes one token for `key`; on refusal, says how many seconds until one is available.
@@ -48,7 +52,9 @@ impl Buckets {
         let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_KEYS && !map.contains_key(key) {
             let (rate, burst) = (self.rate, self.burst);
-            map.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+            map.retain(|_, (tokens, at)| {
+                *tokens + now.duration_since(*at).as_secs_f64() * rate < burst
+            });
         }
         let (tokens, at) = map.entry(key.to_string()).or_insert((self.burst, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
@@ -71,7 +77,10 @@ pub struct Limits {
 }
 
 fn env_rate(name: &str, default: f64) -> f64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 impl Limits {
@@ -98,7 +107,9 @@ pub fn is_cross_site(headers: &HeaderMap) -> bool {
             return true;
         }
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
     let host = headers
         .get("x-forwarded-host")
         .or_else(|| headers.get(header::HOST))
@@ -119,12 +130,19 @@ fn too_many(path: &str, retry_after: u64, what: &str) -> Response {
     } else {
         json!({"error": format!("too many {what}; try again in {retry_after} s")})
     };
-    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry_after.to_string())], axum::Json(body)).into_response()
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, retry_after.to_string())],
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 /// `{id}` of `/api/sessions/{id}/...` or `/k8s/{id}/...`.
 fn session_of(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/api/sessions/").or_else(|| path.strip_prefix("/k8s/"))?;
+    let rest = path
+        .strip_prefix("/api/sessions/")
+        .or_else(|| path.strip_prefix("/k8s/"))?;
     rest.split('/').next().filter(|id| !id.is_empty())
 }
 
@@ -134,10 +152,17 @@ pub async fn guard(State(limits): State<Arc<Limits>>, request: Request, next: Ne
     let method = request.method().clone();
     let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     if writes && path.starts_with("/api/") && is_cross_site(request.headers()) {
-        return (StatusCode::FORBIDDEN, axum::Json(json!({"error": "cross-site request refused"}))).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({"error": "cross-site request refused"})),
+        )
+            .into_response();
     }
     let now = Instant::now();
-    let client: Option<IpAddr> = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let client: Option<IpAddr> = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     let creates_session =
         method == Method::POST && (path == "/api/sessions" || path == "/api/classrooms/join");
     if creates_session {
@@ -175,15 +200,24 @@ mod tests {
         assert_eq!(b.take("a", t0), Err(1));
         assert!(b.take("b", t0).is_ok(), "keys are independent");
         assert!(b.take("a", t0 + Duration::from_millis(600)).is_ok());
-        assert!(Buckets::new(0.0, 0.0).take("x", t0).is_ok(), "rate 0 disables the limit");
+        assert!(
+            Buckets::new(0.0, 0.0).take("x", t0).is_ok(),
+            "rate 0 disables the limit"
+        );
     }
 
     #[test]
     fn cross_site_detection() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "wheelhouse.example:8080".parse().unwrap());
-        assert!(!is_cross_site(&h), "no Origin: not a browser cross-site request");
-        h.insert(header::ORIGIN, "http://wheelhouse.example:8080".parse().unwrap());
+        assert!(
+            !is_cross_site(&h),
+            "no Origin: not a browser cross-site request"
+        );
+        h.insert(
+            header::ORIGIN,
+            "http://wheelhouse.example:8080".parse().unwrap(),
+        );
         assert!(!is_cross_site(&h));
         h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
         assert!(is_cross_site(&h));

@@ -59,7 +59,10 @@ fn cookie_session(state: &AppState, request: &Request) -> Option<Arc<Session>> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .find_map(|pair| {
-            let value = pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('=')?;
+            let value = pair
+                .trim()
+                .strip_prefix(SESSION_COOKIE)?
+                .strip_prefix('=')?;
             Some(value.split_once('.')?.0.to_string())
         })?;
     let session = state.sessions.get(&id)?;
@@ -144,14 +147,22 @@ mod tests {
         let (again, body) = page(&state, Some(&value)).await;
         assert_eq!(again, None, "a known session keeps its cookie");
         assert_eq!(state.sessions.len(), 1);
-        assert!(body.contains("web.yaml"), "the page lists the session's files");
+        assert!(
+            body.contains("web.yaml"),
+            "the page lists the session's files"
+        );
     }
 
     #[tokio::test]
     async fn a_forged_cookie_gets_a_new_session() {
         let state = state();
         let (cookie, _) = page(&state, None).await;
-        let id = cookie.unwrap().split(['=', '.']).nth(1).unwrap().to_string();
+        let id = cookie
+            .unwrap()
+            .split(['=', '.'])
+            .nth(1)
+            .unwrap()
+            .to_string();
         let (again, body) = page(&state, Some(&format!("wheelhouse_session={id}.forged"))).await;
         assert!(again.is_some());
         assert_eq!(state.sessions.len(), 2);

@@ -52,7 +52,14 @@ pub struct Recorder {
 
 /// The aggregation identity of an event: same object, part, reason, message, type and source,
 /// hashed (FNV-1a) so the index compares integers, not long messages.
-fn identity(uid: &str, field_path: &str, reason: &str, message: &str, kind: &str, component: &str) -> u64 {
+fn identity(
+    uid: &str,
+    field_path: &str,
+    reason: &str,
+    message: &str,
+    kind: &str,
+    component: &str,
+) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in [uid, field_path, reason, message, kind, component] {
         for b in part.bytes().chain([0u8]) {
@@ -76,7 +83,11 @@ impl Recorder {
                 e.type_.as_deref().unwrap_or_default(),
                 e.reporting_component.as_deref().unwrap_or_default(),
             );
-            let key = Key { kind: "Event", namespace: e.metadata.namespace.clone().unwrap_or_default(), name: e.metadata.name.clone().unwrap_or_default() };
+            let key = Key {
+                kind: "Event",
+                namespace: e.metadata.namespace.clone().unwrap_or_default(),
+                name: e.metadata.name.clone().unwrap_or_default(),
+            };
             r.seen.insert(id, key);
             r.sequence += 1;
         }
@@ -103,7 +114,14 @@ impl Cluster {
             Source::Controller(c) => (c, None),
             Source::Scheduler => ("default-scheduler", None),
         };
-        let identity = identity(&uid, field_path.unwrap_or_default(), reason, message, kind.as_str(), component);
+        let identity = identity(
+            &uid,
+            field_path.unwrap_or_default(),
+            reason,
+            message,
+            kind.as_str(),
+            component,
+        );
         if let Some(key) = self.runtime.events.seen.get(&identity).cloned() {
             if let Some(existing) = self.store().get(&key) {
                 if let Object::Event(ev) = existing.as_ref() {
@@ -127,10 +145,7 @@ impl Cluster {
         // Real names are `<object>.<hex of the creation time in ns>`; a sequence keeps them unique.
         let nanos = now.as_nanosecond() as u64 + self.runtime.events.sequence;
         let name = format!("{}.{:x}", involved.name(), nanos);
-        let namespace = involved
-            .namespace()
-            .unwrap_or("default")
-            .to_string();
+        let namespace = involved.namespace().unwrap_or("default").to_string();
         let involved_ref = ObjectReference {
             api_version: Some(involved.api_version().to_string()),
             kind: Some(involved.kind().to_string()),

@@ -13,7 +13,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A parsed image reference: `docker.io/library/nginx:1.27` and `nginx:1.27` are the same image.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct ImageRef {
     /// The repository without the default registry and `library/`: `nginx`, `mon-user/devops-backend`,
     /// `registry.k8s.io/pause`.
@@ -123,39 +125,330 @@ pub struct ImageSpec {
 }
 
 const NGINX_TAGS: &[&str] = &[
-    "latest", "1.27", "1.27.5", "1.27-alpine", "1.26", "1.25", "1.24", "1.23", "1.21", "1.19",
-    "1.16", "1.14.2", "alpine", "stable",
+    "latest",
+    "1.27",
+    "1.27.5",
+    "1.27-alpine",
+    "1.26",
+    "1.25",
+    "1.24",
+    "1.23",
+    "1.21",
+    "1.19",
+    "1.16",
+    "1.14.2",
+    "alpine",
+    "stable",
 ];
 
 /// The catalogue. Pull times and sizes are close to what the real images take on a home link.
 pub const CATALOGUE: &[ImageSpec] = &[
-    ImageSpec { repository: "nginx", tags: NGINX_TAGS, availability: Availability::Public, size_bytes: 72_188_133, pull_millis: 3_214, memory_mib: 8, ports: &[80], app: App::Nginx, stops_on_sigterm: true },
-    ImageSpec { repository: "httpd", tags: &["latest", "2.4", "2.4-alpine", "alpine"], availability: Availability::Public, size_bytes: 58_196_340, pull_millis: 2_871, memory_mib: 12, ports: &[80], app: App::Httpd, stops_on_sigterm: true },
-    ImageSpec { repository: "busybox", tags: &["latest", "1.36", "1.37", "1.35", "1.28", "stable"], availability: Availability::Public, size_bytes: 4_277_910, pull_millis: 1_127, memory_mib: 1, ports: &[], app: App::Shell, stops_on_sigterm: false },
-    ImageSpec { repository: "alpine", tags: &["latest", "3.21", "3.20", "3.19", "3.18"], availability: Availability::Public, size_bytes: 8_311_280, pull_millis: 1_402, memory_mib: 1, ports: &[], app: App::Shell, stops_on_sigterm: false },
-    ImageSpec { repository: "ubuntu", tags: &["latest", "24.04", "22.04", "20.04"], availability: Availability::Public, size_bytes: 78_122_542, pull_millis: 3_460, memory_mib: 2, ports: &[], app: App::Shell, stops_on_sigterm: false },
-    ImageSpec { repository: "redis", tags: &["latest", "7", "7.4", "7.2", "7-alpine", "alpine", "6", "8"], availability: Availability::Public, size_bytes: 117_231_208, pull_millis: 4_386, memory_mib: 9, ports: &[6379], app: App::Redis, stops_on_sigterm: true },
-    ImageSpec { repository: "postgres", tags: &["latest", "17", "16", "15", "14", "13", "16-alpine", "alpine"], availability: Availability::Public, size_bytes: 438_451_521, pull_millis: 9_862, memory_mib: 38, ports: &[5432], app: App::Postgres, stops_on_sigterm: true },
-    ImageSpec { repository: "mysql", tags: &["latest", "8", "8.0", "8.4", "9", "5.7"], availability: Availability::Public, size_bytes: 602_713_478, pull_millis: 12_144, memory_mib: 360, ports: &[3306, 33060], app: App::Mysql, stops_on_sigterm: true },
-    ImageSpec { repository: "node", tags: &["latest", "22", "20", "18", "22-alpine", "20-alpine", "18-alpine", "lts", "alpine"], availability: Availability::Public, size_bytes: 1_115_620_812, pull_millis: 15_731, memory_mib: 30, ports: &[], app: App::Interpreter, stops_on_sigterm: true },
-    ImageSpec { repository: "python", tags: &["latest", "3", "3.13", "3.12", "3.11", "3.12-slim", "3.13-slim", "slim", "alpine"], availability: Availability::Public, size_bytes: 1_019_341_280, pull_millis: 14_905, memory_mib: 10, ports: &[], app: App::Interpreter, stops_on_sigterm: true },
-    ImageSpec { repository: "polinux/stress", tags: &["latest"], availability: Availability::Public, size_bytes: 9_744_175, pull_millis: 1_633, memory_mib: 1, ports: &[], app: App::Shell, stops_on_sigterm: false },
-    ImageSpec { repository: "registry.k8s.io/liveness", tags: &["latest"], availability: Availability::Public, size_bytes: 2_579_090, pull_millis: 812, memory_mib: 2, ports: &[8080], app: App::Liveness, stops_on_sigterm: true },
-    ImageSpec { repository: "registry.k8s.io/pause", tags: &["3.10"], availability: Availability::Public, size_bytes: 736_000, pull_millis: 400, memory_mib: 1, ports: &[], app: App::System, stops_on_sigterm: true },
-    ImageSpec { repository: "registry.k8s.io/coredns/coredns", tags: &["v1.12.0"], availability: Availability::Public, size_bytes: 70_054_384, pull_millis: 2_500, memory_mib: 14, ports: &[53, 8080, 8181, 9153], app: App::System, stops_on_sigterm: true },
-    ImageSpec { repository: "gcr.io/k8s-minikube/storage-provisioner", tags: &["v5"], availability: Availability::Public, size_bytes: 31_465_472, pull_millis: 1_600, memory_mib: 10, ports: &[], app: App::System, stops_on_sigterm: true },
-    ImageSpec { repository: "registry.k8s.io/etcd", tags: &["3.5.21-0"], availability: Availability::Public, size_bytes: 150_000_000, pull_millis: 5_000, memory_mib: 40, ports: &[2379, 2380], app: App::System, stops_on_sigterm: true },
-    ImageSpec { repository: "registry.k8s.io/kube-apiserver", tags: &["v1.33.1"], availability: Availability::Public, size_bytes: 102_000_000, pull_millis: 4_000, memory_mib: 250, ports: &[8443], app: App::System, stops_on_sigterm: true },
-    ImageSpec { repository: "registry.k8s.io/kube-controller-manager", tags: &["v1.33.1"], availability: Availability::Public, size_bytes: 95_000_000, pull_millis: 4_000, memory_mib: 50, ports: &[10257], app: App::System, stops_on_sigterm: true },
-    ImageSpec { repository: "registry.k8s.io/kube-scheduler", tags: &["v1.33.1"], availability: Availability::Public, size_bytes: 72_000_000, pull_millis: 3_000, memory_mib: 25, ports: &[10259], app: App::System, stops_on_sigterm: true },
-    ImageSpec { repository: "registry.k8s.io/kube-proxy", tags: &["v1.33.1"], availability: Availability::Public, size_bytes: 97_932_576, pull_millis: 3_500, memory_mib: 18, ports: &[], app: App::System, stops_on_sigterm: true },
+    ImageSpec {
+        repository: "nginx",
+        tags: NGINX_TAGS,
+        availability: Availability::Public,
+        size_bytes: 72_188_133,
+        pull_millis: 3_214,
+        memory_mib: 8,
+        ports: &[80],
+        app: App::Nginx,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "httpd",
+        tags: &["latest", "2.4", "2.4-alpine", "alpine"],
+        availability: Availability::Public,
+        size_bytes: 58_196_340,
+        pull_millis: 2_871,
+        memory_mib: 12,
+        ports: &[80],
+        app: App::Httpd,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "busybox",
+        tags: &["latest", "1.36", "1.37", "1.35", "1.28", "stable"],
+        availability: Availability::Public,
+        size_bytes: 4_277_910,
+        pull_millis: 1_127,
+        memory_mib: 1,
+        ports: &[],
+        app: App::Shell,
+        stops_on_sigterm: false,
+    },
+    ImageSpec {
+        repository: "alpine",
+        tags: &["latest", "3.21", "3.20", "3.19", "3.18"],
+        availability: Availability::Public,
+        size_bytes: 8_311_280,
+        pull_millis: 1_402,
+        memory_mib: 1,
+        ports: &[],
+        app: App::Shell,
+        stops_on_sigterm: false,
+    },
+    ImageSpec {
+        repository: "ubuntu",
+        tags: &["latest", "24.04", "22.04", "20.04"],
+        availability: Availability::Public,
+        size_bytes: 78_122_542,
+        pull_millis: 3_460,
+        memory_mib: 2,
+        ports: &[],
+        app: App::Shell,
+        stops_on_sigterm: false,
+    },
+    ImageSpec {
+        repository: "redis",
+        tags: &["latest", "7", "7.4", "7.2", "7-alpine", "alpine", "6", "8"],
+        availability: Availability::Public,
+        size_bytes: 117_231_208,
+        pull_millis: 4_386,
+        memory_mib: 9,
+        ports: &[6379],
+        app: App::Redis,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "postgres",
+        tags: &[
+            "latest",
+            "17",
+            "16",
+            "15",
+            "14",
+            "13",
+            "16-alpine",
+            "alpine",
+        ],
+        availability: Availability::Public,
+        size_bytes: 438_451_521,
+        pull_millis: 9_862,
+        memory_mib: 38,
+        ports: &[5432],
+        app: App::Postgres,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "mysql",
+        tags: &["latest", "8", "8.0", "8.4", "9", "5.7"],
+        availability: Availability::Public,
+        size_bytes: 602_713_478,
+        pull_millis: 12_144,
+        memory_mib: 360,
+        ports: &[3306, 33060],
+        app: App::Mysql,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "node",
+        tags: &[
+            "latest",
+            "22",
+            "20",
+            "18",
+            "22-alpine",
+            "20-alpine",
+            "18-alpine",
+            "lts",
+            "alpine",
+        ],
+        availability: Availability::Public,
+        size_bytes: 1_115_620_812,
+        pull_millis: 15_731,
+        memory_mib: 30,
+        ports: &[],
+        app: App::Interpreter,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "python",
+        tags: &[
+            "latest",
+            "3",
+            "3.13",
+            "3.12",
+            "3.11",
+            "3.12-slim",
+            "3.13-slim",
+            "slim",
+            "alpine",
+        ],
+        availability: Availability::Public,
+        size_bytes: 1_019_341_280,
+        pull_millis: 14_905,
+        memory_mib: 10,
+        ports: &[],
+        app: App::Interpreter,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "polinux/stress",
+        tags: &["latest"],
+        availability: Availability::Public,
+        size_bytes: 9_744_175,
+        pull_millis: 1_633,
+        memory_mib: 1,
+        ports: &[],
+        app: App::Shell,
+        stops_on_sigterm: false,
+    },
+    ImageSpec {
+        repository: "registry.k8s.io/liveness",
+        tags: &["latest"],
+        availability: Availability::Public,
+        size_bytes: 2_579_090,
+        pull_millis: 812,
+        memory_mib: 2,
+        ports: &[8080],
+        app: App::Liveness,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "registry.k8s.io/pause",
+        tags: &["3.10"],
+        availability: Availability::Public,
+        size_bytes: 736_000,
+        pull_millis: 400,
+        memory_mib: 1,
+        ports: &[],
+        app: App::System,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "registry.k8s.io/coredns/coredns",
+        tags: &["v1.12.0"],
+        availability: Availability::Public,
+        size_bytes: 70_054_384,
+        pull_millis: 2_500,
+        memory_mib: 14,
+        ports: &[53, 8080, 8181, 9153],
+        app: App::System,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "gcr.io/k8s-minikube/storage-provisioner",
+        tags: &["v5"],
+        availability: Availability::Public,
+        size_bytes: 31_465_472,
+        pull_millis: 1_600,
+        memory_mib: 10,
+        ports: &[],
+        app: App::System,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "registry.k8s.io/etcd",
+        tags: &["3.5.21-0"],
+        availability: Availability::Public,
+        size_bytes: 150_000_000,
+        pull_millis: 5_000,
+        memory_mib: 40,
+        ports: &[2379, 2380],
+        app: App::System,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "registry.k8s.io/kube-apiserver",
+        tags: &["v1.33.1"],
+        availability: Availability::Public,
+        size_bytes: 102_000_000,
+        pull_millis: 4_000,
+        memory_mib: 250,
+        ports: &[8443],
+        app: App::System,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "registry.k8s.io/kube-controller-manager",
+        tags: &["v1.33.1"],
+        availability: Availability::Public,
+        size_bytes: 95_000_000,
+        pull_millis: 4_000,
+        memory_mib: 50,
+        ports: &[10257],
+        app: App::System,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "registry.k8s.io/kube-scheduler",
+        tags: &["v1.33.1"],
+        availability: Availability::Public,
+        size_bytes: 72_000_000,
+        pull_millis: 3_000,
+        memory_mib: 25,
+        ports: &[10259],
+        app: App::System,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "registry.k8s.io/kube-proxy",
+        tags: &["v1.33.1"],
+        availability: Availability::Public,
+        size_bytes: 97_932_576,
+        pull_millis: 3_500,
+        memory_mib: 18,
+        ports: &[],
+        app: App::System,
+        stops_on_sigterm: true,
+    },
     // The course's own images: built locally by the learner, on no registry until pushed.
-    ImageSpec { repository: "node-app", tags: &["v1", "v2"], availability: Availability::LocalOnly, size_bytes: 1_117_842_311, pull_millis: 0, memory_mib: 42, ports: &[8080], app: App::NodeWeb, stops_on_sigterm: true },
-    ImageSpec { repository: "node-demo", tags: &["v1", "v2"], availability: Availability::LocalOnly, size_bytes: 1_117_842_311, pull_millis: 0, memory_mib: 42, ports: &[8080], app: App::NodeWeb, stops_on_sigterm: true },
-    ImageSpec { repository: "mon-user/devops-backend", tags: &["latest", "v1", "v2"], availability: Availability::LocalOnly, size_bytes: 187_401_113, pull_millis: 5_210, memory_mib: 55, ports: &[8000], app: App::DevopsBackend, stops_on_sigterm: true },
-    ImageSpec { repository: "mon-user/devops-frontend", tags: &["latest", "v1", "v2"], availability: Availability::LocalOnly, size_bytes: 49_330_112, pull_millis: 2_130, memory_mib: 7, ports: &[80], app: App::DevopsFrontend, stops_on_sigterm: true },
+    ImageSpec {
+        repository: "node-app",
+        tags: &["v1", "v2"],
+        availability: Availability::LocalOnly,
+        size_bytes: 1_117_842_311,
+        pull_millis: 0,
+        memory_mib: 42,
+        ports: &[8080],
+        app: App::NodeWeb,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "node-demo",
+        tags: &["v1", "v2"],
+        availability: Availability::LocalOnly,
+        size_bytes: 1_117_842_311,
+        pull_millis: 0,
+        memory_mib: 42,
+        ports: &[8080],
+        app: App::NodeWeb,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "mon-user/devops-backend",
+        tags: &["latest", "v1", "v2"],
+        availability: Availability::LocalOnly,
+        size_bytes: 187_401_113,
+        pull_millis: 5_210,
+        memory_mib: 55,
+        ports: &[8000],
+        app: App::DevopsBackend,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
+        repository: "mon-user/devops-frontend",
+        tags: &["latest", "v1", "v2"],
+        availability: Availability::LocalOnly,
+        size_bytes: 49_330_112,
+        pull_millis: 2_130,
+        memory_mib: 7,
+        ports: &[80],
+        app: App::DevopsFrontend,
+        stops_on_sigterm: true,
+    },
     // A private repository: exists, but anonymous pulls are refused.
-    ImageSpec { repository: "mon-user/private-app", tags: &["latest", "v1"], availability: Availability::Private, size_bytes: 90_000_000, pull_millis: 3_000, memory_mib: 20, ports: &[8080], app: App::NodeWeb, stops_on_sigterm: true },
+    ImageSpec {
+        repository: "mon-user/private-app",
+        tags: &["latest", "v1"],
+        availability: Availability::Private,
+        size_bytes: 90_000_000,
+        pull_millis: 3_000,
+        memory_mib: 20,
+        ports: &[8080],
+        app: App::NodeWeb,
+        stops_on_sigterm: true,
+    },
 ];
 
 /// The catalogue entry for a repository.
@@ -165,7 +458,8 @@ pub fn lookup(image: &ImageRef) -> Option<&'static ImageSpec> {
 
 /// The catalogue entry for an image that exists with this exact tag.
 pub fn lookup_tagged(image: &ImageRef) -> Option<&'static ImageSpec> {
-    lookup(image).filter(|s| s.tags.contains(&image.tag.as_str()) || image.tag.starts_with("sha256:"))
+    lookup(image)
+        .filter(|s| s.tags.contains(&image.tag.as_str()) || image.tag.starts_with("sha256:"))
 }
 
 /// Whether the learner's local Docker has this image (what `minikube image load` can load).
@@ -182,7 +476,10 @@ pub struct Registry {
 /// How a pull from the registry ends.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PullOutcome {
-    Pulled { size_bytes: u64, millis: u64 },
+    Pulled {
+        size_bytes: u64,
+        millis: u64,
+    },
     /// The runtime's error message (what follows `Failed to pull image "x": `).
     Failed(String),
 }
@@ -265,9 +562,18 @@ mod tests {
     #[test]
     fn parses_references_like_docker() {
         assert_eq!(ImageRef::parse("nginx").short(), "nginx:latest");
-        assert_eq!(ImageRef::parse("docker.io/library/nginx:1.27").short(), "nginx:1.27");
-        assert_eq!(ImageRef::parse("localhost:5000/app").short(), "localhost:5000/app:latest");
-        assert_eq!(ImageRef::parse("nginx:1.27").qualified(), "docker.io/library/nginx:1.27");
+        assert_eq!(
+            ImageRef::parse("docker.io/library/nginx:1.27").short(),
+            "nginx:1.27"
+        );
+        assert_eq!(
+            ImageRef::parse("localhost:5000/app").short(),
+            "localhost:5000/app:latest"
+        );
+        assert_eq!(
+            ImageRef::parse("nginx:1.27").qualified(),
+            "docker.io/library/nginx:1.27"
+        );
         assert_eq!(
             ImageRef::parse("mon-user/devops-backend").qualified(),
             "docker.io/mon-user/devops-backend:latest"
@@ -282,7 +588,9 @@ mod tests {
     fn local_images_pull_only_after_a_push() {
         let mut r = Registry::default();
         let img = ImageRef::parse("node-app:v1");
-        let PullOutcome::Failed(msg) = r.pull(&img) else { panic!() };
+        let PullOutcome::Failed(msg) = r.pull(&img) else {
+            panic!()
+        };
         assert!(msg.contains("pull access denied for node-app, repository does not exist"));
         r.push(&img);
         assert!(matches!(r.pull(&img), PullOutcome::Pulled { .. }));
@@ -291,12 +599,17 @@ mod tests {
     #[test]
     fn a_missing_tag_of_a_public_image_is_manifest_unknown() {
         let r = Registry::default();
-        let PullOutcome::Failed(msg) = r.pull(&ImageRef::parse("nginx:9.99")) else { panic!() };
+        let PullOutcome::Failed(msg) = r.pull(&ImageRef::parse("nginx:9.99")) else {
+            panic!()
+        };
         assert_eq!(
             msg,
             "Error response from daemon: manifest for nginx:9.99 not found: manifest unknown: manifest unknown"
         );
-        assert!(matches!(r.pull(&ImageRef::parse("nginx:1.27")), PullOutcome::Pulled { .. }));
+        assert!(matches!(
+            r.pull(&ImageRef::parse("nginx:1.27")),
+            PullOutcome::Pulled { .. }
+        ));
     }
 }
 
@@ -318,7 +631,11 @@ impl crate::Cluster {
         let Some(spec) = lookup_tagged(&r) else {
             return Err(LoadError::NotLocal(image.to_string()));
         };
-        let nodes: Vec<String> = self.store().list("Node", None).map(|o| o.name().to_string()).collect();
+        let nodes: Vec<String> = self
+            .store()
+            .list("Node", None)
+            .map(|o| o.name().to_string())
+            .collect();
         let mut loaded = Vec::new();
         for n in nodes {
             let store = self.runtime.node_images.entry(n.clone()).or_default();
@@ -342,11 +659,18 @@ impl crate::Cluster {
 
     /// Whether a node holds an image (`minikube image ls`).
     pub fn node_has_image(&self, node: &str, image: &str) -> bool {
-        self.runtime.node_images.get(node).is_some_and(|s| s.has(&ImageRef::parse(image)))
+        self.runtime
+            .node_images
+            .get(node)
+            .is_some_and(|s| s.has(&ImageRef::parse(image)))
     }
 
     /// The images in a node's store, short names (`nginx:1.27`).
     pub fn node_images(&self, node: &str) -> Vec<String> {
-        self.runtime.node_images.get(node).map(|s| s.iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default()
+        self.runtime
+            .node_images
+            .get(node)
+            .map(|s| s.iter().map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default()
     }
 }

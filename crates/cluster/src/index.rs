@@ -66,7 +66,11 @@ pub fn pod_requests(pod: &Pod) -> (i64, i64) {
             .map_or(0, quantity::value);
         (cpu, mem)
     };
-    let (mut cpu, mut mem) = spec.containers.iter().map(req).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let (mut cpu, mut mem) = spec
+        .containers
+        .iter()
+        .map(req)
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     for ic in spec.init_containers.iter().flatten() {
         let (c, m) = req(ic);
         if ic.restart_policy.as_deref() == Some("Always") {
@@ -91,7 +95,11 @@ pub fn controller_owner(o: &Object) -> Option<(String, String, String)> {
 
 impl Index {
     /// Updates the owner index for any object; returns the previous owner.
-    pub fn observe_owner(&mut self, key: &Key, obj: Option<&Object>) -> Option<(String, String, String)> {
+    pub fn observe_owner(
+        &mut self,
+        key: &Key,
+        obj: Option<&Object>,
+    ) -> Option<(String, String, String)> {
         let new = obj.and_then(controller_owner);
         let old = match &new {
             Some(n) => self.owner_of.insert(key.clone(), n.clone()),
@@ -107,7 +115,10 @@ impl Index {
                 }
             }
             if let Some((_, _, uid)) = &new {
-                self.dependents.entry(uid.clone()).or_default().insert(key.clone());
+                self.dependents
+                    .entry(uid.clone())
+                    .or_default()
+                    .insert(key.clone());
             }
         }
         old
@@ -116,7 +127,11 @@ impl Index {
     /// Updates the pod indexes; returns the previous entry.
     pub fn observe_pod(&mut self, key: &Key, pod: Option<&Pod>) -> Option<PodEntry> {
         let new = pod.map(|p| {
-            let node = p.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty());
+            let node = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .filter(|n| !n.is_empty());
             let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
             let finished = matches!(phase, Some("Succeeded" | "Failed"));
             let deleting = p.metadata.deletion_timestamp.is_some();
@@ -158,7 +173,10 @@ impl Index {
                 u.pods += 1;
             }
             if let Some(node) = &n.node {
-                self.by_node.entry(node.clone()).or_default().insert(key.clone());
+                self.by_node
+                    .entry(node.clone())
+                    .or_default()
+                    .insert(key.clone());
             }
             if n.pending {
                 self.pending.insert(key.clone());

@@ -129,7 +129,6 @@ impl Cluster {
         &mut self.store
     }
 
-
     /// A random 5-character suffix for generated names.
     pub fn name_suffix(&mut self) -> String {
         (0..5)
@@ -171,9 +170,9 @@ impl Cluster {
         namespace: Option<&str>,
         body: Value,
     ) -> Result<Arc<Object>, Status> {
-        let namespace = namespace.map(str::to_string).or_else(|| {
-            body["metadata"]["namespace"].as_str().map(str::to_string)
-        });
+        let namespace = namespace
+            .map(str::to_string)
+            .or_else(|| body["metadata"]["namespace"].as_str().map(str::to_string));
         self.create_with(
             &api::User::system("system:kube-controller-manager"),
             rt,

@@ -23,7 +23,13 @@ pub struct WorkerShape {
 
 impl Default for WorkerShape {
     fn default() -> Self {
-        WorkerShape { cpu: "2".into(), memory: "8025424Ki".into(), pods: 110, taints: Vec::new(), labels: Vec::new() }
+        WorkerShape {
+            cpu: "2".into(),
+            memory: "8025424Ki".into(),
+            pods: 110,
+            taints: Vec::new(),
+            labels: Vec::new(),
+        }
     }
 }
 
@@ -58,7 +64,13 @@ impl Shape {
     pub fn with_workers(n: usize, cpu: &str, memory: &str) -> Shape {
         Shape {
             control_plane_taint: true,
-            workers: (0..n).map(|_| WorkerShape { cpu: cpu.into(), memory: memory.into(), ..WorkerShape::default() }).collect(),
+            workers: (0..n)
+                .map(|_| WorkerShape {
+                    cpu: cpu.into(),
+                    memory: memory.into(),
+                    ..WorkerShape::default()
+                })
+                .collect(),
             ..Shape::default()
         }
     }
@@ -79,7 +91,16 @@ const PRELOADED: &[&str] = &[
 /// How long before the session starts `minikube start` ran, so system objects have an age.
 const BOOTED_SECONDS_BEFORE: i64 = 95;
 
-fn node(name: &str, index: usize, cpu: &str, memory: &str, pods: u32, control_plane: bool, taints: &[(String, String, String)], extra_labels: &[(String, String)]) -> Value {
+fn node(
+    name: &str,
+    index: usize,
+    cpu: &str,
+    memory: &str,
+    pods: u32,
+    control_plane: bool,
+    taints: &[(String, String, String)],
+    extra_labels: &[(String, String)],
+) -> Value {
     let mut labels = json!({
         "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
         "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
@@ -98,13 +119,16 @@ fn node(name: &str, index: usize, cpu: &str, memory: &str, pods: u32, control_pl
     }
     let cidr = format!("10.244.{index}.0/24");
     let ip = format!("192.168.49.{}", index + 2);
-    let taints: Vec<Value> = taints.iter().map(|(k, v, e)| {
-        let mut t = json!({"key": k, "effect": e});
-        if !v.is_empty() {
-            t["value"] = json!(v);
-        }
-        t
-    }).collect();
+    let taints: Vec<Value> = taints
+        .iter()
+        .map(|(k, v, e)| {
+            let mut t = json!({"key": k, "effect": e});
+            if !v.is_empty() {
+                t["value"] = json!(v);
+            }
+            t
+        })
+        .collect();
     let mut spec = json!({"podCIDR": cidr, "podCIDRs": [cidr]});
     if !taints.is_empty() {
         spec["taints"] = json!(taints);
@@ -161,21 +185,49 @@ fn static_pod(name: &str, component: &str, image: &str, cpu: &str, memory: Optio
 /// Installs the default cluster into an empty one whose namespaces exist.
 pub fn install(c: &mut Cluster, shape: &Shape) {
     let start = c.now();
-    c.now = start.checked_sub(SignedDuration::from_secs(BOOTED_SECONDS_BEFORE)).unwrap_or(start);
+    c.now = start
+        .checked_sub(SignedDuration::from_secs(BOOTED_SECONDS_BEFORE))
+        .unwrap_or(start);
     let cp_taints = if shape.control_plane_taint {
-        vec![("node-role.kubernetes.io/control-plane".to_string(), String::new(), "NoSchedule".to_string())]
+        vec![(
+            "node-role.kubernetes.io/control-plane".to_string(),
+            String::new(),
+            "NoSchedule".to_string(),
+        )]
     } else {
         Vec::new()
     };
-    let mut objects = vec![node("minikube", 0, &shape.control_plane_cpu, &shape.control_plane_memory, shape.control_plane_pods, true, &cp_taints, &[])];
+    let mut objects = vec![node(
+        "minikube",
+        0,
+        &shape.control_plane_cpu,
+        &shape.control_plane_memory,
+        shape.control_plane_pods,
+        true,
+        &cp_taints,
+        &[],
+    )];
     for (i, w) in shape.workers.iter().enumerate() {
         let name = format!("minikube-m{:02}", i + 2);
-        objects.push(node(&name, i + 1, &w.cpu, &w.memory, w.pods, false, &w.taints, &w.labels));
+        objects.push(node(
+            &name,
+            i + 1,
+            &w.cpu,
+            &w.memory,
+            w.pods,
+            false,
+            &w.taints,
+            &w.labels,
+        ));
     }
     for o in objects {
         c.create_system(o);
     }
-    let nodes: Vec<String> = c.store().list("Node", None).map(|o| o.name().to_string()).collect();
+    let nodes: Vec<String> = c
+        .store()
+        .list("Node", None)
+        .map(|o| o.name().to_string())
+        .collect();
     for n in &nodes {
         let store = c.runtime.node_images.entry(n.clone()).or_default();
         for image in PRELOADED {
@@ -191,10 +243,34 @@ pub fn install(c: &mut Cluster, shape: &Shape) {
 
 fn system_objects() -> Vec<Value> {
     let mut v = vec![
-        static_pod("etcd", "etcd", "registry.k8s.io/etcd:3.5.21-0", "100m", Some("100Mi")),
-        static_pod("kube-apiserver", "kube-apiserver", "registry.k8s.io/kube-apiserver:v1.33.1", "250m", None),
-        static_pod("kube-controller-manager", "kube-controller-manager", "registry.k8s.io/kube-controller-manager:v1.33.1", "200m", None),
-        static_pod("kube-scheduler", "kube-scheduler", "registry.k8s.io/kube-scheduler:v1.33.1", "100m", None),
+        static_pod(
+            "etcd",
+            "etcd",
+            "registry.k8s.io/etcd:3.5.21-0",
+            "100m",
+            Some("100Mi"),
+        ),
+        static_pod(
+            "kube-apiserver",
+            "kube-apiserver",
+            "registry.k8s.io/kube-apiserver:v1.33.1",
+            "250m",
+            None,
+        ),
+        static_pod(
+            "kube-controller-manager",
+            "kube-controller-manager",
+            "registry.k8s.io/kube-controller-manager:v1.33.1",
+            "200m",
+            None,
+        ),
+        static_pod(
+            "kube-scheduler",
+            "kube-scheduler",
+            "registry.k8s.io/kube-scheduler:v1.33.1",
+            "100m",
+            None,
+        ),
         json!({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
@@ -294,33 +370,126 @@ const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "updat
 /// The default ClusterRoles and bindings the RBAC authorizer relies on (bootstrap policy).
 fn rbac() -> Vec<Value> {
     let all: Vec<&str> = READ.iter().chain(WRITE.iter()).copied().collect();
-    let view_core = ["configmaps", "endpoints", "persistentvolumeclaims", "persistentvolumeclaims/status", "pods", "replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts", "services", "services/status", "bindings", "events", "limitranges", "namespaces/status", "pods/log", "pods/status", "replicationcontrollers/status", "resourcequotas", "resourcequotas/status", "namespaces"];
-    let view_apps = ["controllerrevisions", "daemonsets", "daemonsets/status", "deployments", "deployments/scale", "deployments/status", "replicasets", "replicasets/scale", "replicasets/status", "statefulsets", "statefulsets/scale", "statefulsets/status"];
+    let view_core = [
+        "configmaps",
+        "endpoints",
+        "persistentvolumeclaims",
+        "persistentvolumeclaims/status",
+        "pods",
+        "replicationcontrollers",
+        "replicationcontrollers/scale",
+        "serviceaccounts",
+        "services",
+        "services/status",
+        "bindings",
+        "events",
+        "limitranges",
+        "namespaces/status",
+        "pods/log",
+        "pods/status",
+        "replicationcontrollers/status",
+        "resourcequotas",
+        "resourcequotas/status",
+        "namespaces",
+    ];
+    let view_apps = [
+        "controllerrevisions",
+        "daemonsets",
+        "daemonsets/status",
+        "deployments",
+        "deployments/scale",
+        "deployments/status",
+        "replicasets",
+        "replicasets/scale",
+        "replicasets/status",
+        "statefulsets",
+        "statefulsets/scale",
+        "statefulsets/status",
+    ];
     let view_rules = vec![
         rule(&[""], &view_core, READ),
         rule(&["apps"], &view_apps, READ),
-        rule(&["autoscaling"], &["horizontalpodautoscalers", "horizontalpodautoscalers/status"], READ),
-        rule(&["batch"], &["cronjobs", "cronjobs/status", "jobs", "jobs/status"], READ),
-        rule(&["networking.k8s.io"], &["ingresses", "ingresses/status", "networkpolicies"], READ),
-        rule(&["policy"], &["poddisruptionbudgets", "poddisruptionbudgets/status"], READ),
+        rule(
+            &["autoscaling"],
+            &[
+                "horizontalpodautoscalers",
+                "horizontalpodautoscalers/status",
+            ],
+            READ,
+        ),
+        rule(
+            &["batch"],
+            &["cronjobs", "cronjobs/status", "jobs", "jobs/status"],
+            READ,
+        ),
+        rule(
+            &["networking.k8s.io"],
+            &["ingresses", "ingresses/status", "networkpolicies"],
+            READ,
+        ),
+        rule(
+            &["policy"],
+            &["poddisruptionbudgets", "poddisruptionbudgets/status"],
+            READ,
+        ),
         rule(&["discovery.k8s.io"], &["endpointslices"], READ),
     ];
-    let edit_core = ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "configmaps", "endpoints", "persistentvolumeclaims", "replicationcontrollers", "replicationcontrollers/scale", "secrets", "serviceaccounts", "services", "services/proxy"];
+    let edit_core = [
+        "pods",
+        "pods/attach",
+        "pods/exec",
+        "pods/portforward",
+        "pods/proxy",
+        "configmaps",
+        "endpoints",
+        "persistentvolumeclaims",
+        "replicationcontrollers",
+        "replicationcontrollers/scale",
+        "secrets",
+        "serviceaccounts",
+        "services",
+        "services/proxy",
+    ];
     let mut edit_rules = vec![
         rule(&[""], &edit_core, &all),
         rule(&[""], &["pods/eviction"], &["create"]),
         rule(&[""], &["serviceaccounts/token"], &["create"]),
-        rule(&["apps"], &["daemonsets", "deployments", "deployments/rollback", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"], &all),
+        rule(
+            &["apps"],
+            &[
+                "daemonsets",
+                "deployments",
+                "deployments/rollback",
+                "deployments/scale",
+                "replicasets",
+                "replicasets/scale",
+                "statefulsets",
+                "statefulsets/scale",
+            ],
+            &all,
+        ),
         rule(&["autoscaling"], &["horizontalpodautoscalers"], &all),
         rule(&["batch"], &["cronjobs", "jobs"], &all),
-        rule(&["networking.k8s.io"], &["ingresses", "networkpolicies"], &all),
+        rule(
+            &["networking.k8s.io"],
+            &["ingresses", "networkpolicies"],
+            &all,
+        ),
         rule(&["policy"], &["poddisruptionbudgets"], &all),
         rule(&[""], &["secrets"], READ),
     ];
     edit_rules.extend(view_rules.iter().cloned());
     let mut admin_rules = vec![
-        rule(&["rbac.authorization.k8s.io"], &["rolebindings", "roles"], &all),
-        rule(&["authorization.k8s.io"], &["localsubjectaccessreviews"], &["create"]),
+        rule(
+            &["rbac.authorization.k8s.io"],
+            &["rolebindings", "roles"],
+            &all,
+        ),
+        rule(
+            &["authorization.k8s.io"],
+            &["localsubjectaccessreviews"],
+            &["create"],
+        ),
     ];
     admin_rules.extend(edit_rules.iter().cloned());
     let role = |name: &str, rules: Vec<Value>, labels: Value| {
@@ -335,22 +504,132 @@ fn rbac() -> Vec<Value> {
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": subject}]})
     };
     vec![
-        role("cluster-admin", vec![json!({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}), json!({"nonResourceURLs": ["*"], "verbs": ["*"]})], boot.clone()),
-        role("admin", admin_rules, json!({"kubernetes.io/bootstrapping": "rbac-defaults"})),
-        role("edit", edit_rules, json!({"kubernetes.io/bootstrapping": "rbac-defaults", "rbac.authorization.k8s.io/aggregate-to-admin": "true"})),
-        role("view", view_rules, json!({"kubernetes.io/bootstrapping": "rbac-defaults", "rbac.authorization.k8s.io/aggregate-to-edit": "true"})),
-        role("system:basic-user", vec![rule(&["authorization.k8s.io"], &["selfsubjectaccessreviews", "selfsubjectrulesreviews"], &["create"]), rule(&["authentication.k8s.io"], &["selfsubjectreviews"], &["create"])], boot.clone()),
-        role("system:discovery", vec![json!({"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"], "verbs": ["get"]})], boot.clone()),
-        role("system:public-info-viewer", vec![json!({"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version", "/version/"], "verbs": ["get"]})], boot.clone()),
-        role("system:kube-scheduler", vec![rule(&[""], &["pods", "nodes"], READ), rule(&[""], &["bindings", "pods/binding"], &["create"]), rule(&[""], &["pods/status"], &["patch", "update"]), rule(&["", "events.k8s.io"], &["events"], &["create", "patch", "update"])], boot.clone()),
-        role("system:kube-controller-manager", vec![json!({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]})], boot.clone()),
-        role("system:node", vec![rule(&[""], &["pods", "nodes", "services", "endpoints", "configmaps", "secrets"], READ), rule(&[""], &["pods/status", "nodes/status"], &["patch", "update"])], boot.clone()),
+        role(
+            "cluster-admin",
+            vec![
+                json!({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}),
+                json!({"nonResourceURLs": ["*"], "verbs": ["*"]}),
+            ],
+            boot.clone(),
+        ),
+        role(
+            "admin",
+            admin_rules,
+            json!({"kubernetes.io/bootstrapping": "rbac-defaults"}),
+        ),
+        role(
+            "edit",
+            edit_rules,
+            json!({"kubernetes.io/bootstrapping": "rbac-defaults", "rbac.authorization.k8s.io/aggregate-to-admin": "true"}),
+        ),
+        role(
+            "view",
+            view_rules,
+            json!({"kubernetes.io/bootstrapping": "rbac-defaults", "rbac.authorization.k8s.io/aggregate-to-edit": "true"}),
+        ),
+        role(
+            "system:basic-user",
+            vec![
+                rule(
+                    &["authorization.k8s.io"],
+                    &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                    &["create"],
+                ),
+                rule(
+                    &["authentication.k8s.io"],
+                    &["selfsubjectreviews"],
+                    &["create"],
+                ),
+            ],
+            boot.clone(),
+        ),
+        role(
+            "system:discovery",
+            vec![
+                json!({"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"], "verbs": ["get"]}),
+            ],
+            boot.clone(),
+        ),
+        role(
+            "system:public-info-viewer",
+            vec![
+                json!({"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version", "/version/"], "verbs": ["get"]}),
+            ],
+            boot.clone(),
+        ),
+        role(
+            "system:kube-scheduler",
+            vec![
+                rule(&[""], &["pods", "nodes"], READ),
+                rule(&[""], &["bindings", "pods/binding"], &["create"]),
+                rule(&[""], &["pods/status"], &["patch", "update"]),
+                rule(
+                    &["", "events.k8s.io"],
+                    &["events"],
+                    &["create", "patch", "update"],
+                ),
+            ],
+            boot.clone(),
+        ),
+        role(
+            "system:kube-controller-manager",
+            vec![json!({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]})],
+            boot.clone(),
+        ),
+        role(
+            "system:node",
+            vec![
+                rule(
+                    &[""],
+                    &[
+                        "pods",
+                        "nodes",
+                        "services",
+                        "endpoints",
+                        "configmaps",
+                        "secrets",
+                    ],
+                    READ,
+                ),
+                rule(
+                    &[""],
+                    &["pods/status", "nodes/status"],
+                    &["patch", "update"],
+                ),
+            ],
+            boot.clone(),
+        ),
         binding("cluster-admin", "cluster-admin", "Group", "system:masters"),
-        binding("system:basic-user", "system:basic-user", "Group", "system:authenticated"),
-        binding("system:discovery", "system:discovery", "Group", "system:authenticated"),
-        binding("system:public-info-viewer", "system:public-info-viewer", "Group", "system:unauthenticated"),
-        binding("system:kube-scheduler", "system:kube-scheduler", "User", "system:kube-scheduler"),
-        binding("system:kube-controller-manager", "system:kube-controller-manager", "User", "system:kube-controller-manager"),
+        binding(
+            "system:basic-user",
+            "system:basic-user",
+            "Group",
+            "system:authenticated",
+        ),
+        binding(
+            "system:discovery",
+            "system:discovery",
+            "Group",
+            "system:authenticated",
+        ),
+        binding(
+            "system:public-info-viewer",
+            "system:public-info-viewer",
+            "Group",
+            "system:unauthenticated",
+        ),
+        binding(
+            "system:kube-scheduler",
+            "system:kube-scheduler",
+            "User",
+            "system:kube-scheduler",
+        ),
+        binding(
+            "system:kube-controller-manager",
+            "system:kube-controller-manager",
+            "User",
+            "system:kube-controller-manager",
+        ),
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
             "metadata": {"name": "minikube-rbac"},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},

@@ -41,7 +41,9 @@ pub enum NetError {
     BadUrl,
     #[error("curl: (6) Could not resolve host: {0}")]
     Unresolved(String),
-    #[error("curl: (7) Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server")]
+    #[error(
+        "curl: (7) Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server"
+    )]
     Refused { host: String, port: u16 },
     #[error("curl: (28) Failed to connect to {host} port {port} after 130000 ms: Couldn't connect to server")]
     Timeout { host: String, port: u16 },
@@ -103,7 +105,10 @@ impl Cluster {
         match target {
             Target::Service(svc, port) => self.via_service(&svc, port, &u),
             Target::PodIp(ip, port) => {
-                let pod = self.pod_by_ip(&ip).ok_or(NetError::Timeout { host: ip.clone(), port })?;
+                let pod = self.pod_by_ip(&ip).ok_or(NetError::Timeout {
+                    host: ip.clone(),
+                    port,
+                })?;
                 self.ask_pod(&pod, port, &u.path, &u.host)
             }
             Target::Ingress(host) => self.via_ingress(&host, &u),
@@ -124,7 +129,14 @@ impl Cluster {
         self.store()
             .list("Node", None)
             .filter_map(|o| match o.as_ref() {
-                Object::Node(n) => n.status.as_ref()?.addresses.as_ref()?.iter().find(|a| a.type_ == "InternalIP").map(|a| a.address.clone()),
+                Object::Node(n) => n
+                    .status
+                    .as_ref()?
+                    .addresses
+                    .as_ref()?
+                    .iter()
+                    .find(|a| a.type_ == "InternalIP")
+                    .map(|a| a.address.clone()),
                 _ => None,
             })
             .collect()
@@ -135,32 +147,52 @@ impl Cluster {
     }
 
     fn resolve(&self, from: Origin<'_>, u: &Url) -> Result<Target, NetError> {
-        let is_ip = u.host.split('.').count() == 4 && u.host.split('.').all(|p| p.parse::<u8>().is_ok());
+        let is_ip =
+            u.host.split('.').count() == 4 && u.host.split('.').all(|p| p.parse::<u8>().is_ok());
         if is_ip {
             // A node IP: NodePorts, or the ingress controller on 80.
             if self.node_ips().contains(&u.host) {
-                if let Some(svc) = self.services().into_iter().find(|s| s.spec.as_ref().and_then(|sp| sp.ports.as_ref()).is_some_and(|ps| ps.iter().any(|p| p.node_port == Some(i32::from(u.port))))) {
+                if let Some(svc) = self.services().into_iter().find(|s| {
+                    s.spec
+                        .as_ref()
+                        .and_then(|sp| sp.ports.as_ref())
+                        .is_some_and(|ps| ps.iter().any(|p| p.node_port == Some(i32::from(u.port))))
+                }) {
                     return Ok(Target::Service(svc, u.port));
                 }
                 if u.port == 80 && self.ingress_controller_installed() {
                     return Ok(Target::Ingress(u.host.clone()));
                 }
-                return Err(NetError::Refused { host: u.host.clone(), port: u.port });
+                return Err(NetError::Refused {
+                    host: u.host.clone(),
+                    port: u.port,
+                });
             }
-            if let Some(svc) = self.services().into_iter().find(|s| s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) == Some(u.host.as_str())) {
+            if let Some(svc) = self.services().into_iter().find(|s| {
+                s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) == Some(u.host.as_str())
+            }) {
                 if matches!(from, Origin::Outside) {
-                    return Err(NetError::Timeout { host: u.host.clone(), port: u.port });
+                    return Err(NetError::Timeout {
+                        host: u.host.clone(),
+                        port: u.port,
+                    });
                 }
                 return Ok(Target::Service(svc, u.port));
             }
             if matches!(from, Origin::Outside) {
-                return Err(NetError::Timeout { host: u.host.clone(), port: u.port });
+                return Err(NetError::Timeout {
+                    host: u.host.clone(),
+                    port: u.port,
+                });
             }
             return Ok(Target::PodIp(u.host.clone(), u.port));
         }
         if matches!(from, Origin::Outside) {
             if u.host == "localhost" || u.host == "127.0.0.1" {
-                return Err(NetError::Refused { host: u.host.clone(), port: u.port });
+                return Err(NetError::Refused {
+                    host: u.host.clone(),
+                    port: u.port,
+                });
             }
             // A host named in an Ingress rule (the learner points it at the node in /etc/hosts).
             if self.ingress_controller_installed() && self.ingress_hosts().contains(&u.host) {
@@ -168,7 +200,9 @@ impl Cluster {
             }
             return Err(NetError::Unresolved(u.host.clone()));
         }
-        let Origin::Pod { namespace, .. } = from else { unreachable!("outside handled above") };
+        let Origin::Pod { namespace, .. } = from else {
+            unreachable!("outside handled above")
+        };
         // Cluster DNS: name, name.ns, name.ns.svc, name.ns.svc.cluster.local.
         let host = u.host.trim_end_matches('.');
         let parts: Vec<&str> = host.split('.').collect();
@@ -181,7 +215,10 @@ impl Cluster {
         };
         self.services()
             .into_iter()
-            .find(|s| s.metadata.name.as_deref() == Some(name) && s.metadata.namespace.as_deref() == Some(ns))
+            .find(|s| {
+                s.metadata.name.as_deref() == Some(name)
+                    && s.metadata.namespace.as_deref() == Some(ns)
+            })
             .map(|s| Target::Service(s, u.port))
             .ok_or_else(|| NetError::Unresolved(u.host.clone()))
     }
@@ -190,7 +227,15 @@ impl Cluster {
         self.store()
             .list("Ingress", None)
             .filter_map(|o| match o.as_ref() {
-                Object::Ingress(i) => Some(i.spec.as_ref()?.rules.iter().flatten().filter_map(|r| r.host.clone()).collect::<Vec<_>>()),
+                Object::Ingress(i) => Some(
+                    i.spec
+                        .as_ref()?
+                        .rules
+                        .iter()
+                        .flatten()
+                        .filter_map(|r| r.host.clone())
+                        .collect::<Vec<_>>(),
+                ),
                 _ => None,
             })
             .flatten()
@@ -198,10 +243,16 @@ impl Cluster {
     }
 
     fn pod_by_ip(&self, ip: &str) -> Option<Pod> {
-        self.store().list("Pod", None).find_map(|o| match o.as_ref() {
-            Object::Pod(p) if p.status.as_ref().and_then(|s| s.pod_ip.as_deref()) == Some(ip) => Some(p.clone()),
-            _ => None,
-        })
+        self.store()
+            .list("Pod", None)
+            .find_map(|o| match o.as_ref() {
+                Object::Pod(p)
+                    if p.status.as_ref().and_then(|s| s.pod_ip.as_deref()) == Some(ip) =>
+                {
+                    Some(p.clone())
+                }
+                _ => None,
+            })
     }
 
     /// kube-proxy: a Service port (cluster port, or node port from outside) to a ready endpoint.
@@ -215,7 +266,10 @@ impl Cluster {
             .find(|p| p.port == i32::from(port) || p.node_port == Some(i32::from(port)))
             .cloned();
         let Some(sp) = sp else {
-            return Err(NetError::Timeout { host: u.host.clone(), port });
+            return Err(NetError::Timeout {
+                host: u.host.clone(),
+                port,
+            });
         };
         let ready: Vec<Pod> = selected_pods(self, svc)
             .into_iter()
@@ -223,22 +277,36 @@ impl Cluster {
             .collect();
         if ready.is_empty() {
             // kube-proxy installs a REJECT rule for a Service without ready endpoints.
-            let host = if u.host.is_empty() { ip } else { u.host.clone() };
+            let host = if u.host.is_empty() {
+                ip
+            } else {
+                u.host.clone()
+            };
             return Err(NetError::Refused { host, port });
         }
         let pick = self.random_below(ready.len() as u32) as usize;
         let pod = ready[pick].clone();
         let Some(tp) = target_port(&pod, sp.target_port.as_ref(), sp.port) else {
-            return Err(NetError::Refused { host: u.host.clone(), port });
+            return Err(NetError::Refused {
+                host: u.host.clone(),
+                port,
+            });
         };
         self.ask_pod(&pod, u16::try_from(tp).unwrap_or(0), &u.path, &u.host)
     }
 
     fn via_ingress(&mut self, host: &str, u: &Url) -> Result<HttpResponse, NetError> {
         const NOT_FOUND: &str = "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
-        let mut best: Option<(usize, String, String, k8s_openapi::api::networking::v1::ServiceBackendPort)> = None;
+        let mut best: Option<(
+            usize,
+            String,
+            String,
+            k8s_openapi::api::networking::v1::ServiceBackendPort,
+        )> = None;
         for o in self.store().list("Ingress", None) {
-            let Object::Ingress(ing) = o.as_ref() else { continue };
+            let Object::Ingress(ing) = o.as_ref() else {
+                continue;
+            };
             let ns = ing.metadata.namespace.clone().unwrap_or_default();
             for rule in ing.spec.iter().flat_map(|s| s.rules.iter().flatten()) {
                 if rule.host.as_deref().is_some_and(|h| h != host) {
@@ -248,29 +316,58 @@ impl Cluster {
                     let path = p.path.clone().unwrap_or_else(|| "/".into());
                     let matches = match p.path_type.as_str() {
                         "Exact" => u.path == path,
-                        _ => u.path == path || u.path.starts_with(&format!("{}/", path.trim_end_matches('/'))) || path == "/",
+                        _ => {
+                            u.path == path
+                                || u.path
+                                    .starts_with(&format!("{}/", path.trim_end_matches('/')))
+                                || path == "/"
+                        }
                     };
                     if !matches {
                         continue;
                     }
                     if let Some(svc) = &p.backend.service {
                         if best.as_ref().is_none_or(|b| path.len() > b.0) {
-                            best = Some((path.len(), ns.clone(), svc.name.clone(), svc.port.clone().unwrap_or_default()));
+                            best = Some((
+                                path.len(),
+                                ns.clone(),
+                                svc.name.clone(),
+                                svc.port.clone().unwrap_or_default(),
+                            ));
                         }
                     }
                 }
             }
         }
-        let not_found = HttpResponse { status: 404, body: NOT_FOUND.into(), pod: ("ingress-nginx".into(), "ingress-nginx-controller".into()) };
-        let Some((_, ns, name, port)) = best else { return Ok(not_found) };
-        let Some(svc) = self.services().into_iter().find(|s| s.metadata.name.as_deref() == Some(&name) && s.metadata.namespace.as_deref() == Some(&ns)) else {
+        let not_found = HttpResponse {
+            status: 404,
+            body: NOT_FOUND.into(),
+            pod: ("ingress-nginx".into(), "ingress-nginx-controller".into()),
+        };
+        let Some((_, ns, name, port)) = best else {
+            return Ok(not_found);
+        };
+        let Some(svc) = self.services().into_iter().find(|s| {
+            s.metadata.name.as_deref() == Some(&name)
+                && s.metadata.namespace.as_deref() == Some(&ns)
+        }) else {
             return Ok(HttpResponse { status: 503, body: "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n".into(), pod: not_found.pod });
         };
         let number = port.number.or_else(|| {
             let n = port.name.clone()?;
-            svc.spec.as_ref()?.ports.as_ref()?.iter().find(|p| p.name.as_deref() == Some(&n)).map(|p| p.port)
+            svc.spec
+                .as_ref()?
+                .ports
+                .as_ref()?
+                .iter()
+                .find(|p| p.name.as_deref() == Some(&n))
+                .map(|p| p.port)
         });
-        let inner = Url { host: String::new(), port: number.unwrap_or(80) as u16, path: u.path.clone() };
+        let inner = Url {
+            host: String::new(),
+            port: number.unwrap_or(80) as u16,
+            path: u.path.clone(),
+        };
         match self.via_service(&svc, inner.port, &inner) {
             Ok(r) => Ok(r),
             Err(_) => Ok(HttpResponse { status: 503, body: "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n".into(), pod: not_found.pod }),
@@ -278,11 +375,25 @@ impl Cluster {
     }
 
     /// The HTTP exchange with a pod's process listening on `port`.
-    fn ask_pod(&self, pod: &Pod, port: u16, path: &str, host: &str) -> Result<HttpResponse, NetError> {
+    fn ask_pod(
+        &self,
+        pod: &Pod,
+        port: u16,
+        path: &str,
+        host: &str,
+    ) -> Result<HttpResponse, NetError> {
         let ns = pod.metadata.namespace.clone().unwrap_or_default();
         let name = pod.metadata.name.clone().unwrap_or_default();
-        let ip = pod.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default();
-        let host = if host.is_empty() { ip } else { host.to_string() };
+        let ip = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.pod_ip.clone())
+            .unwrap_or_default();
+        let host = if host.is_empty() {
+            ip
+        } else {
+            host.to_string()
+        };
         let Some(rt) = self.runtime.kubelet.pods.get(&format!("{ns}/{name}")) else {
             return Err(NetError::Refused { host, port });
         };
@@ -298,7 +409,11 @@ impl Cluster {
             }
         }
         match answer {
-            HttpAnswer::Response { status, body } => Ok(HttpResponse { status, body, pod: (ns, name) }),
+            HttpAnswer::Response { status, body } => Ok(HttpResponse {
+                status,
+                body,
+                pod: (ns, name),
+            }),
             HttpAnswer::Refused => Err(NetError::Refused { host, port }),
             HttpAnswer::EmptyReply => Err(NetError::EmptyReply),
         }
@@ -306,8 +421,22 @@ impl Cluster {
 
     /// `minikube service NAME --url`: `http://<node IP>:<nodePort>` for each node port.
     pub fn service_urls(&self, namespace: &str, name: &str) -> Option<Vec<String>> {
-        let svc = self.services().into_iter().find(|s| s.metadata.name.as_deref() == Some(name) && s.metadata.namespace.as_deref() == Some(namespace))?;
-        let ip = self.node_ips().into_iter().next().unwrap_or_else(|| "192.168.49.2".into());
-        Some(svc.spec?.ports.unwrap_or_default().iter().filter_map(|p| p.node_port.map(|n| format!("http://{ip}:{n}"))).collect())
+        let svc = self.services().into_iter().find(|s| {
+            s.metadata.name.as_deref() == Some(name)
+                && s.metadata.namespace.as_deref() == Some(namespace)
+        })?;
+        let ip = self
+            .node_ips()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "192.168.49.2".into());
+        Some(
+            svc.spec?
+                .ports
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| p.node_port.map(|n| format!("http://{ip}:{n}")))
+                .collect(),
+        )
     }
 }

@@ -156,7 +156,9 @@ impl Cluster {
         let component = match key.kind {
             "Pod" => {
                 if self.runtime.index.pending.contains(&key) {
-                    self.runtime.queued.insert((Component::Scheduler, key.clone()));
+                    self.runtime
+                        .queued
+                        .insert((Component::Scheduler, key.clone()));
                 }
                 Component::Kubelet
             }
@@ -175,7 +177,11 @@ impl Cluster {
             built: true,
             ..Index::default()
         };
-        let objects: Vec<_> = self.store().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let objects: Vec<_> = self
+            .store()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (key, obj) in &objects {
             index.observe_owner(key, Some(obj));
             if let Object::Pod(p) = obj.as_ref() {
@@ -239,28 +245,51 @@ impl Cluster {
                     if kind != "ReplicaSet" {
                         continue;
                     }
-                    let rs = Key { kind: "ReplicaSet", namespace: key.namespace.clone(), name: name.clone() };
-                    if let Some((owner_kind, owner_name, _)) = self.runtime.index.owner_of.get(&rs) {
+                    let rs = Key {
+                        kind: "ReplicaSet",
+                        namespace: key.namespace.clone(),
+                        name: name.clone(),
+                    };
+                    if let Some((owner_kind, owner_name, _)) = self.runtime.index.owner_of.get(&rs)
+                    {
                         if owner_kind == "Deployment" {
-                            work.insert((Component::Deployment, Key { kind: "Deployment", namespace: key.namespace.clone(), name: owner_name.clone() }));
+                            work.insert((
+                                Component::Deployment,
+                                Key {
+                                    kind: "Deployment",
+                                    namespace: key.namespace.clone(),
+                                    name: owner_name.clone(),
+                                },
+                            ));
                         }
                     }
                 }
                 let new = self.runtime.index.pods.get(key).cloned();
                 // A pod that just became pending gets one scheduling attempt; after a failure it
                 // waits for a cluster change that could help, or its retry timer.
-                if new.as_ref().is_some_and(|n| n.pending) && !old.as_ref().is_some_and(|o| o.pending) {
+                if new.as_ref().is_some_and(|n| n.pending)
+                    && !old.as_ref().is_some_and(|o| o.pending)
+                {
                     work.insert((Component::Scheduler, key.clone()));
                 }
-                let own_write = self.runtime.kubelet.wrote(key, obj.as_ref().and_then(|o| o.meta().resource_version.as_deref()));
-                if (new.as_ref().is_some_and(|n| n.node.is_some()) || old.as_ref().is_some_and(|o| o.node.is_some())) && !own_write {
+                let own_write = self.runtime.kubelet.wrote(
+                    key,
+                    obj.as_ref()
+                        .and_then(|o| o.meta().resource_version.as_deref()),
+                );
+                if (new.as_ref().is_some_and(|n| n.node.is_some())
+                    || old.as_ref().is_some_and(|o| o.node.is_some()))
+                    && !own_write
+                {
                     work.insert((Component::Kubelet, key.clone()));
                 }
                 // Services whose selector matches the pod before or after the change.
                 let labels_before = old.as_ref().map(|o| &o.labels);
                 let labels_after = new.as_ref().map(|n| &n.labels);
                 for svc in self.store().list("Service", Some(&key.namespace)) {
-                    let Object::Service(s) = svc.as_ref() else { continue };
+                    let Object::Service(s) = svc.as_ref() else {
+                        continue;
+                    };
                     let Some(sel) = s.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
                         continue;
                     };
@@ -309,7 +338,10 @@ impl Cluster {
                     work.insert((Component::DaemonSet, Key::of(ds)));
                 }
                 if let Some(o) = &obj {
-                    self.runtime.node_images.entry(o.name().to_string()).or_default();
+                    self.runtime
+                        .node_images
+                        .entry(o.name().to_string())
+                        .or_default();
                 }
             }
             "ConfigMap" | "Secret" => {

@@ -17,7 +17,12 @@ use serde_json::json;
 
 /// Scales a running one-replica Deployment to `n` and fast-forwards until every pod runs.
 fn scale_to(n: usize) -> Duration {
-    let shape = Shape { control_plane_pods: 20_000, control_plane_cpu: "64".into(), control_plane_memory: "256Gi".into(), ..Shape::default() };
+    let shape = Shape {
+        control_plane_pods: 20_000,
+        control_plane_cpu: "64".into(),
+        control_plane_memory: "256Gi".into(),
+        ..Shape::default()
+    };
     let mut c = Cluster::with_shape(&ClusterConfig::default(), &shape);
     let deploys = resources::by_kind("apps/v1", "Deployment").unwrap();
     let admin = User::admin();
@@ -29,7 +34,16 @@ fn scale_to(n: usize) -> Duration {
     }), &opts).unwrap();
     c.advance(SignedDuration::from_secs(10));
     let start = Instant::now();
-    c.patch_with(&admin, deploys, Some("default"), "web", PatchType::Merge, &json!({"spec": {"replicas": n}}), &opts).unwrap();
+    c.patch_with(
+        &admin,
+        deploys,
+        Some("default"),
+        "web",
+        PatchType::Merge,
+        &json!({"spec": {"replicas": n}}),
+        &opts,
+    )
+    .unwrap();
     c.advance(SignedDuration::from_secs(30));
     let took = start.elapsed();
     let running = c

@@ -29,11 +29,17 @@ fn rt_of(v: &Value) -> &'static cluster::ResourceType {
 }
 
 fn rt_named(kind: &str) -> &'static cluster::ResourceType {
-    resources::RESOURCES.iter().find(|r| r.kind == kind).unwrap_or_else(|| panic!("unknown kind {kind}"))
+    resources::RESOURCES
+        .iter()
+        .find(|r| r.kind == kind)
+        .unwrap_or_else(|| panic!("unknown kind {kind}"))
 }
 
 fn parse_duration(s: &str) -> SignedDuration {
-    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
+    let (n, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
     let n: f64 = n.parse().unwrap();
     let secs = match unit {
         "ms" => n / 1000.0,
@@ -48,21 +54,33 @@ fn parse_duration(s: &str) -> SignedDuration {
 /// `kubectl get pods` STATUS (printPod), without the "ago" part of RESTARTS.
 fn pod_status(p: &Value) -> String {
     let status = &p["status"];
-    let mut reason = status["reason"].as_str().or(status["phase"].as_str()).unwrap_or("Pending").to_string();
-    let inits = status["initContainerStatuses"].as_array().cloned().unwrap_or_default();
+    let mut reason = status["reason"]
+        .as_str()
+        .or(status["phase"].as_str())
+        .unwrap_or("Pending")
+        .to_string();
+    let inits = status["initContainerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let mut initializing = false;
     for (i, c) in inits.iter().enumerate() {
         let t = &c["state"]["terminated"];
         if t.is_object() && t["exitCode"] == 0 {
             continue;
         }
-        if c["state"]["running"].is_object() && p["spec"]["initContainers"][i]["restartPolicy"] == "Always" {
+        if c["state"]["running"].is_object()
+            && p["spec"]["initContainers"][i]["restartPolicy"] == "Always"
+        {
             continue;
         }
         initializing = true;
         reason = if t.is_object() {
             format!("Init:{}", t["reason"].as_str().unwrap_or("Error"))
-        } else if let Some(w) = c["state"]["waiting"]["reason"].as_str().filter(|r| *r != "PodInitializing") {
+        } else if let Some(w) = c["state"]["waiting"]["reason"]
+            .as_str()
+            .filter(|r| *r != "PodInitializing")
+        {
             format!("Init:{w}")
         } else {
             format!("Init:{}/{}", i, inits.len())
@@ -71,12 +89,21 @@ fn pod_status(p: &Value) -> String {
     }
     if !initializing {
         let mut has_running = false;
-        for c in status["containerStatuses"].as_array().cloned().unwrap_or_default().iter().rev() {
+        for c in status["containerStatuses"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .rev()
+        {
             if let Some(w) = c["state"]["waiting"]["reason"].as_str() {
                 reason = w.to_string();
             } else if c["state"]["terminated"].is_object() {
                 let t = &c["state"]["terminated"];
-                reason = t["reason"].as_str().map(str::to_string).unwrap_or_else(|| format!("ExitCode:{}", t["exitCode"]));
+                reason = t["reason"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("ExitCode:{}", t["exitCode"]));
             } else if c["state"]["running"].is_object() && c["ready"] == true {
                 has_running = true;
             }
@@ -92,10 +119,16 @@ fn pod_status(p: &Value) -> String {
 }
 
 fn summarize_pod(p: &Value) -> Value {
-    let cs = p["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+    let cs = p["status"]["containerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let total = p["spec"]["containers"].as_array().map_or(0, Vec::len);
     let ready = cs.iter().filter(|c| c["ready"] == true).count();
-    let restarts: i64 = cs.iter().map(|c| c["restartCount"].as_i64().unwrap_or(0)).sum();
+    let restarts: i64 = cs
+        .iter()
+        .map(|c| c["restartCount"].as_i64().unwrap_or(0))
+        .sum();
     let states: Vec<Value> = cs
         .iter()
         .map(|c| {
@@ -111,7 +144,14 @@ fn summarize_pod(p: &Value) -> Value {
                 s.insert(k, v);
             }
             if let Some(t) = c["lastState"]["terminated"].as_object() {
-                s.insert("lastTerminated".into(), json!(format!("{} (exit {})", t["reason"].as_str().unwrap_or_default(), t["exitCode"])));
+                s.insert(
+                    "lastTerminated".into(),
+                    json!(format!(
+                        "{} (exit {})",
+                        t["reason"].as_str().unwrap_or_default(),
+                        t["exitCode"]
+                    )),
+                );
             }
             Value::Object(s)
         })
@@ -126,16 +166,35 @@ fn summarize_pod(p: &Value) -> Value {
 }
 
 fn conditions(v: &Value) -> Value {
-    json!(v["status"]["conditions"].as_array().cloned().unwrap_or_default().iter().map(|c| format!("{}={} {}", c["type"].as_str().unwrap_or_default(), c["status"].as_str().unwrap_or_default(), c["reason"].as_str().unwrap_or_default())).collect::<Vec<_>>())
+    json!(v["status"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| format!(
+            "{}={} {}",
+            c["type"].as_str().unwrap_or_default(),
+            c["status"].as_str().unwrap_or_default(),
+            c["reason"].as_str().unwrap_or_default()
+        ))
+        .collect::<Vec<_>>())
 }
 
 fn snapshot(c: &Cluster, ns: &str, extra: &mut Map<String, Value>) -> Value {
-    let list = |kind: &str| -> Vec<Value> { c.store().list(rt_named(kind).kind, Some(ns)).map(|o| o.to_value()).collect() };
+    let list = |kind: &str| -> Vec<Value> {
+        c.store()
+            .list(rt_named(kind).kind, Some(ns))
+            .map(|o| o.to_value())
+            .collect()
+    };
     let mut out = Map::new();
     out.insert("time".into(), json!(c.now().to_string()));
     let mut pods = Map::new();
     for p in list("Pod") {
-        pods.insert(p["metadata"]["name"].as_str().unwrap().to_string(), summarize_pod(&p));
+        pods.insert(
+            p["metadata"]["name"].as_str().unwrap().to_string(),
+            summarize_pod(&p),
+        );
     }
     out.insert("pods".into(), Value::Object(pods));
     let mut deploys = Map::new();
@@ -174,7 +233,20 @@ fn snapshot(c: &Cluster, ns: &str, extra: &mut Map<String, Value>) -> Value {
     let mut eps = Map::new();
     for e in list("Endpoints") {
         let ip_list = |key: &str| -> Vec<Value> {
-            e["subsets"].as_array().cloned().unwrap_or_default().iter().flat_map(|s| s[key].as_array().cloned().unwrap_or_default()).map(|a| json!(format!("{} ({})", a["ip"].as_str().unwrap_or_default(), a["targetRef"]["name"].as_str().unwrap_or("-")))).collect()
+            e["subsets"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|s| s[key].as_array().cloned().unwrap_or_default())
+                .map(|a| {
+                    json!(format!(
+                        "{} ({})",
+                        a["ip"].as_str().unwrap_or_default(),
+                        a["targetRef"]["name"].as_str().unwrap_or("-")
+                    ))
+                })
+                .collect()
         };
         eps.insert(e["metadata"]["name"].as_str().unwrap().into(), json!({"addresses": ip_list("addresses"), "notReadyAddresses": ip_list("notReadyAddresses")}));
     }
@@ -200,11 +272,34 @@ fn snapshot(c: &Cluster, ns: &str, extra: &mut Map<String, Value>) -> Value {
         .map(|e| {
             // Event names end in a hex creation time and sequence: sorting by it is chronological.
             let name = e["metadata"]["name"].as_str().unwrap_or_default();
-            let when = format!("{:020}", u64::from_str_radix(name.rsplit('.').next().unwrap_or("0"), 16).unwrap_or(0));
-            let count = e["count"].as_i64().or(e["series"]["count"].as_i64()).unwrap_or(1);
-            let obj = format!("{}/{}", e["involvedObject"]["kind"].as_str().unwrap_or_default().to_lowercase(), e["involvedObject"]["name"].as_str().unwrap_or_default());
-            let from = e["source"]["component"].as_str().or(e["reportingComponent"].as_str()).unwrap_or_default();
-            let mut line = format!("{} {} {} [{}]: {}", e["type"].as_str().unwrap_or_default(), e["reason"].as_str().unwrap_or_default(), obj, from, e["message"].as_str().unwrap_or_default());
+            let when = format!(
+                "{:020}",
+                u64::from_str_radix(name.rsplit('.').next().unwrap_or("0"), 16).unwrap_or(0)
+            );
+            let count = e["count"]
+                .as_i64()
+                .or(e["series"]["count"].as_i64())
+                .unwrap_or(1);
+            let obj = format!(
+                "{}/{}",
+                e["involvedObject"]["kind"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase(),
+                e["involvedObject"]["name"].as_str().unwrap_or_default()
+            );
+            let from = e["source"]["component"]
+                .as_str()
+                .or(e["reportingComponent"].as_str())
+                .unwrap_or_default();
+            let mut line = format!(
+                "{} {} {} [{}]: {}",
+                e["type"].as_str().unwrap_or_default(),
+                e["reason"].as_str().unwrap_or_default(),
+                obj,
+                from,
+                e["message"].as_str().unwrap_or_default()
+            );
             if count > 1 {
                 line.push_str(&format!(" (x{count})"));
             }
@@ -212,7 +307,10 @@ fn snapshot(c: &Cluster, ns: &str, extra: &mut Map<String, Value>) -> Value {
         })
         .collect();
     events.sort();
-    out.insert("events".into(), json!(events.into_iter().map(|(_, l)| l).collect::<Vec<_>>()));
+    out.insert(
+        "events".into(),
+        json!(events.into_iter().map(|(_, l)| l).collect::<Vec<_>>()),
+    );
     out.extend(std::mem::take(extra));
     Value::Object(out)
 }
@@ -222,18 +320,26 @@ fn first_matching(c: &Cluster, kind: &str, ns: &str, selector: &str) -> String {
     let (k, v) = selector.split_once('=').unwrap();
     c.store()
         .list(rt_named(kind).kind, Some(ns))
-        .find(|o| o.labels().and_then(|l| l.get(k)).map(String::as_str) == Some(v) && o.meta().deletion_timestamp.is_none())
+        .find(|o| {
+            o.labels().and_then(|l| l.get(k)).map(String::as_str) == Some(v)
+                && o.meta().deletion_timestamp.is_none()
+        })
         .map(|o| o.name().to_string())
         .unwrap_or_else(|| panic!("no {kind} with {selector}"))
 }
 
 fn run(name: &str) {
     let input_path = dir().join(format!("{name}.input.yaml"));
-    let input: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(&input_path).unwrap()).unwrap();
+    let input: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&input_path).unwrap()).unwrap();
     let config = ClusterConfig::default();
     let shape = match input.get("shape") {
         Some(s) => {
-            let mut shape = Shape::with_workers(s["workers"].as_u64().unwrap_or(0) as usize, s["workerCpu"].as_str().unwrap_or("2"), s["workerMemory"].as_str().unwrap_or("8025424Ki"));
+            let mut shape = Shape::with_workers(
+                s["workers"].as_u64().unwrap_or(0) as usize,
+                s["workerCpu"].as_str().unwrap_or("2"),
+                s["workerMemory"].as_str().unwrap_or("8025424Ki"),
+            );
             if let Some(t) = s["controlPlaneTaint"].as_bool() {
                 shape.control_plane_taint = t;
             }
@@ -261,10 +367,22 @@ fn run(name: &str) {
                     }
                     let rt = rt_of(&v);
                     let name = v["metadata"]["name"].as_str().unwrap().to_string();
-                    let obj_ns = v["metadata"]["namespace"].as_str().unwrap_or(&ns).to_string();
+                    let obj_ns = v["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or(&ns)
+                        .to_string();
                     let ns_arg = rt.namespaced().then_some(obj_ns.as_str());
                     if c.get(rt, ns_arg, &name).is_ok() {
-                        c.patch_with(&admin, rt, ns_arg, &name, PatchType::StrategicMerge, &v, &opts).unwrap();
+                        c.patch_with(
+                            &admin,
+                            rt,
+                            ns_arg,
+                            &name,
+                            PatchType::StrategicMerge,
+                            &v,
+                            &opts,
+                        )
+                        .unwrap();
                     } else {
                         c.create_with(&admin, rt, ns_arg, v, &opts).unwrap();
                     }
@@ -282,7 +400,14 @@ fn run(name: &str) {
                     None => arg["name"].as_str().unwrap().to_string(),
                 };
                 let rt = rt_named(kind);
-                c.delete_with(&admin, rt, rt.namespaced().then_some(ns.as_str()), &name, &Default::default()).unwrap();
+                c.delete_with(
+                    &admin,
+                    rt,
+                    rt.namespaced().then_some(ns.as_str()),
+                    &name,
+                    &Default::default(),
+                )
+                .unwrap();
             }
             "patch" => {
                 let rt = rt_named(arg["kind"].as_str().unwrap());
@@ -291,19 +416,43 @@ fn run(name: &str) {
                     "json" => PatchType::Json,
                     _ => PatchType::StrategicMerge,
                 };
-                c.patch_with(&admin, rt, Some(&ns), arg["name"].as_str().unwrap(), t, &arg["patch"], &opts).unwrap();
+                c.patch_with(
+                    &admin,
+                    rt,
+                    Some(&ns),
+                    arg["name"].as_str().unwrap(),
+                    t,
+                    &arg["patch"],
+                    &opts,
+                )
+                .unwrap();
             }
             "http" => {
                 let url = arg["url"].as_str().unwrap();
                 let from = match arg["from"].as_str() {
                     Some(sel) => {
                         let pod = first_matching(&c, "Pod", &ns, sel);
-                        let r = c.http_request(Origin::Pod { namespace: &ns, name: &pod }, url);
-                        r.map(|r| format!("{} from {}", r.status, r.pod.1)).unwrap_or_else(|e| e.to_string())
+                        let r = c.http_request(
+                            Origin::Pod {
+                                namespace: &ns,
+                                name: &pod,
+                            },
+                            url,
+                        );
+                        r.map(|r| format!("{} from {}", r.status, r.pod.1))
+                            .unwrap_or_else(|e| e.to_string())
                     }
-                    None => c.http_request(Origin::Outside, url).map(|r| format!("{} from {}", r.status, r.pod.1)).unwrap_or_else(|e| e.to_string()),
+                    None => c
+                        .http_request(Origin::Outside, url)
+                        .map(|r| format!("{} from {}", r.status, r.pod.1))
+                        .unwrap_or_else(|e| e.to_string()),
                 };
-                extra.entry("http").or_insert_with(|| json!([])).as_array_mut().unwrap().push(json!(format!("GET {url}: {from}")));
+                extra
+                    .entry("http")
+                    .or_insert_with(|| json!([]))
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!(format!("GET {url}: {from}")));
             }
             "logs" => {
                 let pod = first_matching(&c, "Pod", &ns, arg["selector"].as_str().unwrap());
@@ -312,7 +461,11 @@ fn run(name: &str) {
                     Ok(l) => l.into_iter().map(|l| l.line).collect::<Vec<_>>(),
                     Err(e) => vec![format!("error: {}", e.message)],
                 };
-                let key = format!("logs {}{}", arg["selector"].as_str().unwrap(), if previous { " --previous" } else { "" });
+                let key = format!(
+                    "logs {}{}",
+                    arg["selector"].as_str().unwrap(),
+                    if previous { " --previous" } else { "" }
+                );
                 extra.insert(key, json!(lines));
             }
             "snapshot" => snapshots.push(snapshot(&c, &ns, &mut extra)),
@@ -342,7 +495,10 @@ fn run(name: &str) {
                 }
             }
         }
-        panic!("scenario {name} differs from {} (UPDATE_GOLDEN=1 rewrites it):\n{diff}", output_path.display());
+        panic!(
+            "scenario {name} differs from {} (UPDATE_GOLDEN=1 rewrites it):\n{diff}",
+            output_path.display()
+        );
     }
 }
 

@@ -16,7 +16,10 @@ const SOURCE: &str = "job-controller";
 const MAX_POD_BACKOFF: f64 = 360.0;
 
 fn finished(job: &Job) -> bool {
-    job.status.iter().flat_map(|s| s.conditions.iter().flatten()).any(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
+    job.status
+        .iter()
+        .flat_map(|s| s.conditions.iter().flatten())
+        .any(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
 }
 
 fn condition(type_: &str, reason: &str, message: &str, now: jiff::Timestamp) -> JobCondition {
@@ -39,9 +42,28 @@ fn ensure_selector(cluster: &mut Cluster, job: &Job) -> Option<Job> {
     let name = job.metadata.name.clone().unwrap_or_default();
     let mut j = job.clone();
     let spec = j.spec.get_or_insert_with(Default::default);
-    spec.selector = Some(LabelSelector { match_labels: Some([("batch.kubernetes.io/controller-uid".to_string(), uid.clone())].into()), match_expressions: None });
-    let labels = spec.template.metadata.get_or_insert_with(Default::default).labels.get_or_insert_with(Default::default);
-    for (k, v) in [("batch.kubernetes.io/controller-uid", &uid), ("batch.kubernetes.io/job-name", &name), ("controller-uid", &uid), ("job-name", &name)] {
+    spec.selector = Some(LabelSelector {
+        match_labels: Some(
+            [(
+                "batch.kubernetes.io/controller-uid".to_string(),
+                uid.clone(),
+            )]
+            .into(),
+        ),
+        match_expressions: None,
+    });
+    let labels = spec
+        .template
+        .metadata
+        .get_or_insert_with(Default::default)
+        .labels
+        .get_or_insert_with(Default::default);
+    for (k, v) in [
+        ("batch.kubernetes.io/controller-uid", &uid),
+        ("batch.kubernetes.io/job-name", &name),
+        ("controller-uid", &uid),
+        ("job-name", &name),
+    ] {
         labels.insert(k.into(), v.clone());
     }
     match cluster.store_mut().put(Object::Job(j)).as_ref() {
@@ -51,7 +73,9 @@ fn ensure_selector(cluster: &mut Cluster, job: &Job) -> Option<Job> {
 }
 
 pub fn sync(cluster: &mut Cluster, key: &Key) {
-    let Some(Object::Job(job)) = cluster.store().get(key).map(|o| o.as_ref().clone()) else { return };
+    let Some(Object::Job(job)) = cluster.store().get(key).map(|o| o.as_ref().clone()) else {
+        return;
+    };
     if job.metadata.deletion_timestamp.is_some() || finished(&job) {
         return;
     }
@@ -66,46 +90,103 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     let parallelism = spec.parallelism.unwrap_or(1);
     let backoff_limit = spec.backoff_limit.unwrap_or(6);
     let uid = job.metadata.uid.clone().unwrap_or_default();
-    let pods: Vec<Pod> = owned(cluster, &uid, "Pod").iter().filter_map(|o| o.as_pod().cloned()).collect();
-    let phase = |p: &Pod| p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
+    let pods: Vec<Pod> = owned(cluster, &uid, "Pod")
+        .iter()
+        .filter_map(|o| o.as_pod().cloned())
+        .collect();
+    let phase = |p: &Pod| {
+        p.status
+            .as_ref()
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_default()
+    };
     let succeeded = pods.iter().filter(|p| phase(p) == "Succeeded").count() as i32;
     let failed_pods: Vec<&Pod> = pods.iter().filter(|p| phase(p) == "Failed").collect();
     let restarts: i32 = pods
         .iter()
-        .flat_map(|p| p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()))
+        .flat_map(|p| {
+            p.status
+                .iter()
+                .flat_map(|s| s.container_statuses.iter().flatten())
+        })
         .map(|c| c.restart_count)
         .sum();
     let failed = failed_pods.len() as i32;
-    let active: Vec<&Pod> = pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none() && !matches!(phase(p).as_str(), "Succeeded" | "Failed")).collect();
-    let terminating = pods.iter().filter(|p| p.metadata.deletion_timestamp.is_some()).count() as i32;
+    let active: Vec<&Pod> = pods
+        .iter()
+        .filter(|p| {
+            p.metadata.deletion_timestamp.is_none()
+                && !matches!(phase(p).as_str(), "Succeeded" | "Failed")
+        })
+        .collect();
+    let terminating = pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_some())
+        .count() as i32;
     let mut status = job.status.clone().unwrap_or_default();
     status.start_time.get_or_insert(crate::clock::api_time(now));
     let mut conditions = status.conditions.clone().unwrap_or_default();
     let mut active_count = active.len() as i32;
     if failed + restarts > backoff_limit {
         for p in &active {
-            delete_pod(cluster, &Key { kind: "Pod", namespace: key.namespace.clone(), name: p.metadata.name.clone().unwrap_or_default() });
+            delete_pod(
+                cluster,
+                &Key {
+                    kind: "Pod",
+                    namespace: key.namespace.clone(),
+                    name: p.metadata.name.clone().unwrap_or_default(),
+                },
+            );
         }
         active_count = 0;
         let msg = "Job has reached the specified backoff limit";
         conditions.push(condition("FailureTarget", "BackoffLimitExceeded", msg, now));
         conditions.push(condition("Failed", "BackoffLimitExceeded", msg, now));
-        cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Warning, "BackoffLimitExceeded", msg);
+        cluster.record_event(
+            &obj,
+            None,
+            Source::Controller(SOURCE),
+            EventKind::Warning,
+            "BackoffLimitExceeded",
+            msg,
+        );
     } else if succeeded >= completions {
         let msg = "Reached expected number of succeeded pods";
-        conditions.push(condition("SuccessCriteriaMet", "CompletionsReached", msg, now));
+        conditions.push(condition(
+            "SuccessCriteriaMet",
+            "CompletionsReached",
+            msg,
+            now,
+        ));
         conditions.push(condition("Complete", "CompletionsReached", msg, now));
         status.completion_time = Some(crate::clock::api_time(now));
-        cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Normal, "Completed", "Job completed");
+        cluster.record_event(
+            &obj,
+            None,
+            Source::Controller(SOURCE),
+            EventKind::Normal,
+            "Completed",
+            "Job completed",
+        );
     } else {
         let want = parallelism.min(completions - succeeded);
         let missing = want - active_count;
         // After failures, new pods wait out the pod-failure back-off.
         let last_failure = failed_pods
             .iter()
-            .filter_map(|p| p.status.as_ref().and_then(|s| s.container_statuses.as_ref()).and_then(|cs| cs.first()).and_then(|c| c.state.as_ref()).and_then(|s| s.terminated.as_ref()).and_then(|t| t.finished_at.as_ref()).map(|t| t.0))
+            .filter_map(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.container_statuses.as_ref())
+                    .and_then(|cs| cs.first())
+                    .and_then(|c| c.state.as_ref())
+                    .and_then(|s| s.terminated.as_ref())
+                    .and_then(|t| t.finished_at.as_ref())
+                    .map(|t| t.0)
+            })
             .max();
-        let ready_at = last_failure.map(|t| clock::after(t, (10.0 * 2f64.powi(failed - 1)).min(MAX_POD_BACKOFF)));
+        let ready_at = last_failure
+            .map(|t| clock::after(t, (10.0 * 2f64.powi(failed - 1)).min(MAX_POD_BACKOFF)));
         if missing > 0 {
             if ready_at.is_some_and(|t| t > now) {
                 cluster.wake_at(ready_at.expect("checked"), key.clone());

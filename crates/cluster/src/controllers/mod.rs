@@ -65,12 +65,18 @@ pub fn ready_since(p: &Pod) -> Option<Timestamp> {
         .as_ref()?
         .iter()
         .find(|c| c.type_ == "Ready" && c.status == "True")
-        .map(|c| c.last_transition_time.as_ref().map_or(Timestamp::UNIX_EPOCH, |t| t.0))
+        .map(|c| {
+            c.last_transition_time
+                .as_ref()
+                .map_or(Timestamp::UNIX_EPOCH, |t| t.0)
+        })
 }
 
 /// Ready for at least `min_ready_seconds` at `now`.
 pub fn is_available(p: &Pod, min_ready_seconds: i32, now: Timestamp) -> bool {
-    ready_since(p).is_some_and(|t| min_ready_seconds <= 0 || crate::clock::after(t, min_ready_seconds as f64) <= now)
+    ready_since(p).is_some_and(|t| {
+        min_ready_seconds <= 0 || crate::clock::after(t, min_ready_seconds as f64) <= now
+    })
 }
 
 /// Creates a pod from a template (the real controllers' `CreatePods`), emitting
@@ -90,7 +96,11 @@ pub fn create_pod(
         labels.insert(k.to_string(), v.to_string());
     }
     meta.name = name.clone();
-    meta.generate_name = if name.is_none() { Some(format!("{}-", owner.name())) } else { None };
+    meta.generate_name = if name.is_none() {
+        Some(format!("{}-", owner.name()))
+    } else {
+        None
+    };
     meta.namespace = Some(ns.clone());
     meta.owner_references = Some(vec![controller_ref(owner)]);
     let body = json!({
@@ -103,11 +113,25 @@ pub fn create_pod(
     match cluster.create(rt, Some(&ns), body) {
         Ok(pod) => {
             let name = pod.name().to_string();
-            cluster.record_event(owner, None, Source::Controller(source), EventKind::Normal, "SuccessfulCreate", &format!("Created pod: {name}"));
+            cluster.record_event(
+                owner,
+                None,
+                Source::Controller(source),
+                EventKind::Normal,
+                "SuccessfulCreate",
+                &format!("Created pod: {name}"),
+            );
             Some(name)
         }
         Err(e) => {
-            cluster.record_event(owner, None, Source::Controller(source), EventKind::Warning, "FailedCreate", &format!("Error creating: {}", e.message));
+            cluster.record_event(
+                owner,
+                None,
+                Source::Controller(source),
+                EventKind::Warning,
+                "FailedCreate",
+                &format!("Error creating: {}", e.message),
+            );
             None
         }
     }
@@ -116,19 +140,34 @@ pub fn create_pod(
 /// Deletes a pod gracefully, as a controller's DELETE does: a bound pod gets a
 /// `deletionTimestamp` and is stopped by its kubelet; an unbound one goes at once.
 pub fn delete_pod(cluster: &mut Cluster, key: &Key) {
-    let Some(obj) = cluster.store().get(key).cloned() else { return };
-    let Object::Pod(pod) = obj.as_ref() else { return };
+    let Some(obj) = cluster.store().get(key).cloned() else {
+        return;
+    };
+    let Object::Pod(pod) = obj.as_ref() else {
+        return;
+    };
     if pod.metadata.deletion_timestamp.is_some() {
         return;
     }
-    let bound = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).is_some_and(|n| !n.is_empty());
+    let bound = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty());
     if !bound {
         cluster.store_mut().remove(key);
         return;
     }
-    let grace = pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds).unwrap_or(30);
+    let grace = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.termination_grace_period_seconds)
+        .unwrap_or(30);
     let mut p = pod.clone();
-    p.metadata.deletion_timestamp = Some(crate::clock::api_time(crate::clock::after(cluster.now(), grace as f64)));
+    p.metadata.deletion_timestamp = Some(crate::clock::api_time(crate::clock::after(
+        cluster.now(),
+        grace as f64,
+    )));
     p.metadata.deletion_grace_period_seconds = Some(grace);
     cluster.store_mut().put(Object::Pod(p));
 }

@@ -18,18 +18,35 @@ const BURST_REPLICAS: usize = 500;
 const SOURCE: &str = "replicaset-controller";
 
 pub fn sync(cluster: &mut Cluster, key: &Key) {
-    let Some(obj) = cluster.store().get(key).cloned() else { return };
-    let Object::ReplicaSet(rs) = obj.as_ref() else { return };
+    let Some(obj) = cluster.store().get(key).cloned() else {
+        return;
+    };
+    let Object::ReplicaSet(rs) = obj.as_ref() else {
+        return;
+    };
     if rs.metadata.deletion_timestamp.is_some() {
         return;
     }
     let uid = rs.metadata.uid.clone().unwrap_or_default();
     let owned_pods = owned(cluster, &uid, "Pod");
-    let mut active: Vec<&Pod> = owned_pods.iter().filter_map(|o| o.as_pod()).filter(|p| is_active(p)).collect();
-    let want = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
+    let mut active: Vec<&Pod> = owned_pods
+        .iter()
+        .filter_map(|o| o.as_pod())
+        .filter(|p| is_active(p))
+        .collect();
+    let want = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.replicas)
+        .unwrap_or(1)
+        .max(0) as usize;
     let mut requeue = false;
     if active.len() < want {
-        let template = rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default();
+        let template = rs
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.clone())
+            .unwrap_or_default();
         let n = (want - active.len()).min(BURST_REPLICAS);
         requeue = want - active.len() > n;
         for _ in 0..n {
@@ -47,41 +64,101 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                 Some("Running") => 2,
                 _ => 1,
             };
-            let restarts: i32 = p.status.as_ref().and_then(|s| s.container_statuses.as_ref()).map_or(0, |cs| cs.iter().map(|c| c.restart_count).sum());
+            let restarts: i32 = p
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .map_or(0, |cs| cs.iter().map(|c| c.restart_count).sum());
             let created = p.metadata.creation_timestamp.as_ref().map(|t| t.0);
-            (bound, phase_rank, is_ready(p), Reverse(restarts), Reverse(ready_since(p)), Reverse(created), p.metadata.name.clone())
+            (
+                bound,
+                phase_rank,
+                is_ready(p),
+                Reverse(restarts),
+                Reverse(ready_since(p)),
+                Reverse(created),
+                p.metadata.name.clone(),
+            )
         });
         for p in active.iter().take(n) {
             let name = p.metadata.name.clone().unwrap_or_default();
-            delete_pod(cluster, &Key { kind: "Pod", namespace: key.namespace.clone(), name: name.clone() });
-            cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Normal, "SuccessfulDelete", &format!("Deleted pod: {name}"));
+            delete_pod(
+                cluster,
+                &Key {
+                    kind: "Pod",
+                    namespace: key.namespace.clone(),
+                    name: name.clone(),
+                },
+            );
+            cluster.record_event(
+                &obj,
+                None,
+                Source::Controller(SOURCE),
+                EventKind::Normal,
+                "SuccessfulDelete",
+                &format!("Deleted pod: {name}"),
+            );
         }
     }
     update_status(cluster, key);
     if requeue {
-        cluster.runtime.queued.insert((crate::runtime::Component::ReplicaSet, key.clone()));
+        cluster
+            .runtime
+            .queued
+            .insert((crate::runtime::Component::ReplicaSet, key.clone()));
     }
 }
 
 /// Recomputes `status` from the pods as they are now.
 fn update_status(cluster: &mut Cluster, key: &Key) {
-    let Some(obj) = cluster.store().get(key).cloned() else { return };
-    let Object::ReplicaSet(rs) = obj.as_ref() else { return };
+    let Some(obj) = cluster.store().get(key).cloned() else {
+        return;
+    };
+    let Object::ReplicaSet(rs) = obj.as_ref() else {
+        return;
+    };
     let uid = rs.metadata.uid.clone().unwrap_or_default();
     let now = cluster.now();
-    let min_ready = rs.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0);
-    let template_labels = rs.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default();
+    let min_ready = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.min_ready_seconds)
+        .unwrap_or(0);
+    let template_labels = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.as_ref())
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
     let owned_pods = owned(cluster, &uid, "Pod");
-    let pods: Vec<&Pod> = owned_pods.iter().filter_map(|o| o.as_pod()).filter(|p| is_active(p)).collect();
+    let pods: Vec<&Pod> = owned_pods
+        .iter()
+        .filter_map(|o| o.as_pod())
+        .filter(|p| is_active(p))
+        .collect();
     let ready = pods.iter().filter(|p| is_ready(p)).count() as i32;
-    let available = pods.iter().filter(|p| is_available(p, min_ready, now)).count() as i32;
+    let available = pods
+        .iter()
+        .filter(|p| is_available(p, min_ready, now))
+        .count() as i32;
     let fully_labeled = pods
         .iter()
-        .filter(|p| template_labels.iter().all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)))
+        .filter(|p| {
+            template_labels
+                .iter()
+                .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
+        })
         .count() as i32;
     if min_ready > 0 {
         // Wake when a ready pod becomes available.
-        if let Some(t) = pods.iter().filter_map(|p| ready_since(p)).map(|t| crate::clock::after(t, min_ready as f64)).filter(|t| *t > now).min() {
+        if let Some(t) = pods
+            .iter()
+            .filter_map(|p| ready_since(p))
+            .map(|t| crate::clock::after(t, min_ready as f64))
+            .filter(|t| *t > now)
+            .min()
+        {
             cluster.wake_at(t, key.clone());
         }
     }

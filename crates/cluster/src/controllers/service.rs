@@ -27,7 +27,9 @@ fn used(cluster: &Cluster) -> (BTreeSet<String>, BTreeSet<i32>) {
 
 /// Fills in `clusterIP(s)`, node ports and defaults the API server would have set.
 pub fn allocate(cluster: &mut Cluster, key: &Key) {
-    let Some(Object::Service(svc)) = cluster.store().get(key).map(|o| o.as_ref().clone()) else { return };
+    let Some(Object::Service(svc)) = cluster.store().get(key).map(|o| o.as_ref().clone()) else {
+        return;
+    };
     let mut s = svc.clone();
     let spec = s.spec.get_or_insert_with(Default::default);
     let type_ = spec.type_.clone().unwrap_or_else(|| "ClusterIP".into());
@@ -57,7 +59,8 @@ pub fn allocate(cluster: &mut Cluster, key: &Key) {
         for p in spec.ports.iter_mut().flatten() {
             if p.node_port.is_none() {
                 let port = loop {
-                    let n = NODE_PORT_MIN + cluster.random_below((NODE_PORT_MAX - NODE_PORT_MIN + 1) as u32) as i32;
+                    let n = NODE_PORT_MIN
+                        + cluster.random_below((NODE_PORT_MAX - NODE_PORT_MIN + 1) as u32) as i32;
                     if taken.insert(n) {
                         break n;
                     }

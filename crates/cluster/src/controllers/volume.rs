@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{HostPathVolumeSource, ObjectReference, PersistentVolume, PersistentVolumeClaim, PersistentVolumeSpec, PersistentVolumeStatus};
+use k8s_openapi::api::core::v1::{
+    HostPathVolumeSource, ObjectReference, PersistentVolume, PersistentVolumeClaim,
+    PersistentVolumeSpec, PersistentVolumeStatus,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -17,23 +20,40 @@ use crate::Cluster;
 
 const SOURCE: &str = "persistentvolume-controller";
 /// minikube's storage-provisioner reports as `<provisioner>_<node>_<uid>`.
-const PROVISIONER_SOURCE: &str = "k8s.io/minikube-hostpath_minikube_4b6a2a3e-5c1d-4f7a-9e0b-2d8c6f1a7b3e";
+const PROVISIONER_SOURCE: &str =
+    "k8s.io/minikube-hostpath_minikube_4b6a2a3e-5c1d-4f7a-9e0b-2d8c6f1a7b3e";
 const RESYNC_SECONDS: f64 = 15.0;
 
 fn request(pvc: &PersistentVolumeClaim) -> i64 {
-    pvc.spec.as_ref().and_then(|s| s.resources.as_ref()).and_then(|r| r.requests.as_ref()).and_then(|r| r.get("storage")).map_or(0, quantity::value)
+    pvc.spec
+        .as_ref()
+        .and_then(|s| s.resources.as_ref())
+        .and_then(|r| r.requests.as_ref())
+        .and_then(|r| r.get("storage"))
+        .map_or(0, quantity::value)
 }
 
 fn default_class(cluster: &Cluster) -> Option<String> {
     cluster.store().list("StorageClass", None).find_map(|o| {
-        let default = o.meta().annotations.as_ref().and_then(|a| a.get("storageclass.kubernetes.io/is-default-class")).is_some_and(|v| v == "true");
+        let default = o
+            .meta()
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("storageclass.kubernetes.io/is-default-class"))
+            .is_some_and(|v| v == "true");
         default.then(|| o.name().to_string())
     })
 }
 
 pub fn sync(cluster: &mut Cluster, key: &Key) {
-    let Some(Object::PersistentVolumeClaim(pvc)) = cluster.store().get(key).map(|o| o.as_ref().clone()) else { return };
-    if pvc.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound") || pvc.metadata.deletion_timestamp.is_some() {
+    let Some(Object::PersistentVolumeClaim(pvc)) =
+        cluster.store().get(key).map(|o| o.as_ref().clone())
+    else {
+        return;
+    };
+    if pvc.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound")
+        || pvc.metadata.deletion_timestamp.is_some()
+    {
         return;
     }
     let obj = Object::PersistentVolumeClaim(pvc.clone());
@@ -51,20 +71,46 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     }
     let Some(class_name) = class else {
         set_pending(cluster, &pvc);
-        cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Normal, "FailedBinding", "no persistent volumes available for this claim and no storage class is set");
+        cluster.record_event(
+            &obj,
+            None,
+            Source::Controller(SOURCE),
+            EventKind::Normal,
+            "FailedBinding",
+            "no persistent volumes available for this claim and no storage class is set",
+        );
         cluster.wake_at(clock::after(cluster.now(), RESYNC_SECONDS), key.clone());
         return;
     };
-    let sc_key = Key { kind: "StorageClass", namespace: String::new(), name: class_name.clone() };
-    let Some(Object::StorageClass(sc)) = cluster.store().get(&sc_key).map(|o| o.as_ref().clone()) else {
+    let sc_key = Key {
+        kind: "StorageClass",
+        namespace: String::new(),
+        name: class_name.clone(),
+    };
+    let Some(Object::StorageClass(sc)) = cluster.store().get(&sc_key).map(|o| o.as_ref().clone())
+    else {
         set_pending(cluster, &pvc);
-        cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Warning, "ProvisioningFailed", &format!("storageclass.storage.k8s.io \"{class_name}\" not found"));
+        cluster.record_event(
+            &obj,
+            None,
+            Source::Controller(SOURCE),
+            EventKind::Warning,
+            "ProvisioningFailed",
+            &format!("storageclass.storage.k8s.io \"{class_name}\" not found"),
+        );
         cluster.wake_at(clock::after(cluster.now(), RESYNC_SECONDS), key.clone());
         return;
     };
     if sc.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer") {
         set_pending(cluster, &pvc);
-        cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Normal, "WaitForFirstConsumer", "waiting for first consumer to be created before binding");
+        cluster.record_event(
+            &obj,
+            None,
+            Source::Controller(SOURCE),
+            EventKind::Normal,
+            "WaitForFirstConsumer",
+            "waiting for first consumer to be created before binding",
+        );
         return;
     }
     if sc.provisioner != "k8s.io/minikube-hostpath" {
@@ -75,13 +121,36 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     let ns = key.namespace.clone();
     let name = key.name.clone();
     cluster.record_event(&obj, None, Source::Controller(SOURCE), EventKind::Normal, "ExternalProvisioning", "Waiting for a volume to be created either by the external provisioner 'k8s.io/minikube-hostpath' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.");
-    cluster.record_event(&obj, None, Source::Controller(PROVISIONER_SOURCE), EventKind::Normal, "Provisioning", &format!("External provisioner is provisioning volume for claim \"{ns}/{name}\""));
+    cluster.record_event(
+        &obj,
+        None,
+        Source::Controller(PROVISIONER_SOURCE),
+        EventKind::Normal,
+        "Provisioning",
+        &format!("External provisioner is provisioning volume for claim \"{ns}/{name}\""),
+    );
     let pv_name = format!("pvc-{}", pvc.metadata.uid.clone().unwrap_or_default());
-    let size = pvc.spec.as_ref().and_then(|s| s.resources.as_ref()).and_then(|r| r.requests.as_ref()).and_then(|r| r.get("storage")).cloned().unwrap_or(Quantity("1Gi".into()));
+    let size = pvc
+        .spec
+        .as_ref()
+        .and_then(|s| s.resources.as_ref())
+        .and_then(|r| r.requests.as_ref())
+        .and_then(|r| r.get("storage"))
+        .cloned()
+        .unwrap_or(Quantity("1Gi".into()));
     let pv = PersistentVolume {
         metadata: ObjectMeta {
             name: Some(pv_name.clone()),
-            annotations: Some(BTreeMap::from([("hostPathProvisionerIdentity".to_string(), "4b6a2a3e-5c1d-4f7a-9e0b-2d8c6f1a7b3e".to_string()), ("pv.kubernetes.io/provisioned-by".to_string(), "k8s.io/minikube-hostpath".to_string())])),
+            annotations: Some(BTreeMap::from([
+                (
+                    "hostPathProvisionerIdentity".to_string(),
+                    "4b6a2a3e-5c1d-4f7a-9e0b-2d8c6f1a7b3e".to_string(),
+                ),
+                (
+                    "pv.kubernetes.io/provisioned-by".to_string(),
+                    "k8s.io/minikube-hostpath".to_string(),
+                ),
+            ])),
             uid: Some(cluster.new_uid()),
             creation_timestamp: Some(crate::clock::api_time(cluster.now())),
             ..ObjectMeta::default()
@@ -89,16 +158,34 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         spec: Some(PersistentVolumeSpec {
             access_modes: pvc.spec.as_ref().and_then(|s| s.access_modes.clone()),
             capacity: Some(BTreeMap::from([("storage".to_string(), size)])),
-            host_path: Some(HostPathVolumeSource { path: format!("/tmp/hostpath-provisioner/{ns}/{name}"), type_: Some(String::new()) }),
-            persistent_volume_reclaim_policy: Some(sc.reclaim_policy.clone().unwrap_or_else(|| "Delete".into())),
+            host_path: Some(HostPathVolumeSource {
+                path: format!("/tmp/hostpath-provisioner/{ns}/{name}"),
+                type_: Some(String::new()),
+            }),
+            persistent_volume_reclaim_policy: Some(
+                sc.reclaim_policy.clone().unwrap_or_else(|| "Delete".into()),
+            ),
             storage_class_name: Some(class_name.clone()),
             volume_mode: Some("Filesystem".into()),
             ..PersistentVolumeSpec::default()
         }),
-        status: Some(PersistentVolumeStatus { phase: Some("Available".into()), last_phase_transition_time: Some(crate::clock::api_time(cluster.now())), ..Default::default() }),
+        status: Some(PersistentVolumeStatus {
+            phase: Some("Available".into()),
+            last_phase_transition_time: Some(crate::clock::api_time(cluster.now())),
+            ..Default::default()
+        }),
     };
-    cluster.store_mut().put(Object::PersistentVolume(pv.clone()));
-    cluster.record_event(&obj, None, Source::Controller(PROVISIONER_SOURCE), EventKind::Normal, "ProvisioningSucceeded", &format!("Successfully provisioned volume {pv_name}"));
+    cluster
+        .store_mut()
+        .put(Object::PersistentVolume(pv.clone()));
+    cluster.record_event(
+        &obj,
+        None,
+        Source::Controller(PROVISIONER_SOURCE),
+        EventKind::Normal,
+        "ProvisioningSucceeded",
+        &format!("Successfully provisioned volume {pv_name}"),
+    );
     bind(cluster, &pvc, pv, Some(&class_name));
 }
 
@@ -112,9 +199,17 @@ fn set_pending(cluster: &mut Cluster, pvc: &PersistentVolumeClaim) {
 }
 
 /// The smallest Available volume of the class that satisfies the claim.
-fn find_volume(cluster: &Cluster, pvc: &PersistentVolumeClaim, class: &str) -> Option<PersistentVolume> {
+fn find_volume(
+    cluster: &Cluster,
+    pvc: &PersistentVolumeClaim,
+    class: &str,
+) -> Option<PersistentVolume> {
     let want = request(pvc);
-    let modes = pvc.spec.as_ref().and_then(|s| s.access_modes.clone()).unwrap_or_default();
+    let modes = pvc
+        .spec
+        .as_ref()
+        .and_then(|s| s.access_modes.clone())
+        .unwrap_or_default();
     let wanted_name = pvc.spec.as_ref().and_then(|s| s.volume_name.clone());
     cluster
         .store()
@@ -123,20 +218,55 @@ fn find_volume(cluster: &Cluster, pvc: &PersistentVolumeClaim, class: &str) -> O
             Object::PersistentVolume(pv) => Some(pv.clone()),
             _ => None,
         })
-        .filter(|pv| pv.status.as_ref().and_then(|s| s.phase.as_deref()).is_none_or(|p| p == "Available"))
-        .filter(|pv| pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref()).is_none())
-        .filter(|pv| wanted_name.as_ref().is_none_or(|n| pv.metadata.name.as_ref() == Some(n)))
-        .filter(|pv| pv.spec.as_ref().and_then(|s| s.storage_class_name.clone()).unwrap_or_default() == class)
+        .filter(|pv| {
+            pv.status
+                .as_ref()
+                .and_then(|s| s.phase.as_deref())
+                .is_none_or(|p| p == "Available")
+        })
+        .filter(|pv| {
+            pv.spec
+                .as_ref()
+                .and_then(|s| s.claim_ref.as_ref())
+                .is_none()
+        })
+        .filter(|pv| {
+            wanted_name
+                .as_ref()
+                .is_none_or(|n| pv.metadata.name.as_ref() == Some(n))
+        })
+        .filter(|pv| {
+            pv.spec
+                .as_ref()
+                .and_then(|s| s.storage_class_name.clone())
+                .unwrap_or_default()
+                == class
+        })
         .filter(|pv| {
             let spec = pv.spec.clone().unwrap_or_default();
-            let cap = spec.capacity.as_ref().and_then(|c| c.get("storage")).map_or(0, quantity::value);
+            let cap = spec
+                .capacity
+                .as_ref()
+                .and_then(|c| c.get("storage"))
+                .map_or(0, quantity::value);
             let pv_modes = spec.access_modes.unwrap_or_default();
             cap >= want && modes.iter().all(|m| pv_modes.contains(m))
         })
-        .min_by_key(|pv| pv.spec.as_ref().and_then(|s| s.capacity.as_ref()).and_then(|c| c.get("storage")).map_or(0, quantity::value))
+        .min_by_key(|pv| {
+            pv.spec
+                .as_ref()
+                .and_then(|s| s.capacity.as_ref())
+                .and_then(|c| c.get("storage"))
+                .map_or(0, quantity::value)
+        })
 }
 
-fn bind(cluster: &mut Cluster, pvc: &PersistentVolumeClaim, mut pv: PersistentVolume, class: Option<&str>) {
+fn bind(
+    cluster: &mut Cluster,
+    pvc: &PersistentVolumeClaim,
+    mut pv: PersistentVolume,
+    class: Option<&str>,
+) {
     let now = cluster.now();
     let spec = pv.spec.get_or_insert_with(Default::default);
     spec.claim_ref = Some(ObjectReference {
@@ -148,8 +278,15 @@ fn bind(cluster: &mut Cluster, pvc: &PersistentVolumeClaim, mut pv: PersistentVo
         resource_version: pvc.metadata.resource_version.clone(),
         field_path: None,
     });
-    pv.status = Some(PersistentVolumeStatus { phase: Some("Bound".into()), last_phase_transition_time: Some(crate::clock::api_time(now)), ..Default::default() });
-    pv.metadata.annotations.get_or_insert_with(Default::default).insert("pv.kubernetes.io/bound-by-controller".into(), "yes".into());
+    pv.status = Some(PersistentVolumeStatus {
+        phase: Some("Bound".into()),
+        last_phase_transition_time: Some(crate::clock::api_time(now)),
+        ..Default::default()
+    });
+    pv.metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert("pv.kubernetes.io/bound-by-controller".into(), "yes".into());
     let capacity = pv.spec.as_ref().and_then(|s| s.capacity.clone());
     let modes = pv.spec.as_ref().and_then(|s| s.access_modes.clone());
     let pv_name = pv.metadata.name.clone();
@@ -159,8 +296,14 @@ fn bind(cluster: &mut Cluster, pvc: &PersistentVolumeClaim, mut pv: PersistentVo
     ann.insert("pv.kubernetes.io/bind-completed".into(), "yes".into());
     ann.insert("pv.kubernetes.io/bound-by-controller".into(), "yes".into());
     if class.is_some() {
-        ann.insert("volume.beta.kubernetes.io/storage-provisioner".into(), "k8s.io/minikube-hostpath".into());
-        ann.insert("volume.kubernetes.io/storage-provisioner".into(), "k8s.io/minikube-hostpath".into());
+        ann.insert(
+            "volume.beta.kubernetes.io/storage-provisioner".into(),
+            "k8s.io/minikube-hostpath".into(),
+        );
+        ann.insert(
+            "volume.kubernetes.io/storage-provisioner".into(),
+            "k8s.io/minikube-hostpath".into(),
+        );
     }
     let spec = c.spec.get_or_insert_with(Default::default);
     spec.volume_name = pv_name;

@@ -10,7 +10,11 @@ use crate::object::Object;
 use crate::store::{Key, Store};
 
 fn config_map<'a>(store: &'a Store, ns: &str, name: &str) -> Option<&'a ConfigMap> {
-    let key = Key { kind: "ConfigMap", namespace: ns.into(), name: name.into() };
+    let key = Key {
+        kind: "ConfigMap",
+        namespace: ns.into(),
+        name: name.into(),
+    };
     match store.get(&key).map(|o| o.as_ref()) {
         Some(Object::ConfigMap(c)) => Some(c),
         _ => None,
@@ -18,7 +22,11 @@ fn config_map<'a>(store: &'a Store, ns: &str, name: &str) -> Option<&'a ConfigMa
 }
 
 fn secret<'a>(store: &'a Store, ns: &str, name: &str) -> Option<&'a Secret> {
-    let key = Key { kind: "Secret", namespace: ns.into(), name: name.into() };
+    let key = Key {
+        kind: "Secret",
+        namespace: ns.into(),
+        name: name.into(),
+    };
     match store.get(&key).map(|o| o.as_ref()) {
         Some(Object::Secret(s)) => Some(s),
         _ => None,
@@ -48,7 +56,13 @@ fn secret_data(s: &Secret) -> BTreeMap<String, String> {
 
 /// Resolves the container's environment, in the order the kubelet builds it: `envFrom` first,
 /// then `env` (later entries win). Errors are the kubelet's `CreateContainerConfigError` messages.
-pub fn environment(store: &Store, pod: &Pod, c: &Container, pod_ip: &str, host_ip: &str) -> Result<Vec<(String, String)>, String> {
+pub fn environment(
+    store: &Store,
+    pod: &Pod,
+    c: &Container,
+    pod_ip: &str,
+    host_ip: &str,
+) -> Result<Vec<(String, String)>, String> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
     let mut env: Vec<(String, String)> = Vec::new();
     let set = |env: &mut Vec<(String, String)>, k: String, v: String| {
@@ -92,7 +106,12 @@ pub fn environment(store: &Store, pod: &Pod, c: &Container, pod_ip: &str, host_i
                     Some(cm) => match cm_data(cm).get(&r.key) {
                         Some(v) => v.clone(),
                         None if r.optional == Some(true) => continue,
-                        None => return Err(format!("couldn't find key {} in ConfigMap {ns}/{}", r.key, r.name)),
+                        None => {
+                            return Err(format!(
+                                "couldn't find key {} in ConfigMap {ns}/{}",
+                                r.key, r.name
+                            ))
+                        }
                     },
                     None if r.optional == Some(true) => continue,
                     None => return Err(format!("configmap \"{}\" not found", r.name)),
@@ -102,7 +121,12 @@ pub fn environment(store: &Store, pod: &Pod, c: &Container, pod_ip: &str, host_i
                     Some(s) => match secret_data(s).get(&r.key) {
                         Some(v) => v.clone(),
                         None if r.optional == Some(true) => continue,
-                        None => return Err(format!("couldn't find key {} in Secret {ns}/{}", r.key, r.name)),
+                        None => {
+                            return Err(format!(
+                                "couldn't find key {} in Secret {ns}/{}",
+                                r.key, r.name
+                            ))
+                        }
                     },
                     None if r.optional == Some(true) => continue,
                     None => return Err(format!("secret \"{}\" not found", r.name)),
@@ -138,7 +162,9 @@ fn field_ref(pod: &Pod, path: &str, pod_ip: &str, host_ip: &str) -> String {
         "metadata.namespace" => pod.metadata.namespace.clone().unwrap_or_default(),
         "metadata.uid" => pod.metadata.uid.clone().unwrap_or_default(),
         "spec.nodeName" => spec.and_then(|s| s.node_name.clone()).unwrap_or_default(),
-        "spec.serviceAccountName" => spec.and_then(|s| s.service_account_name.clone()).unwrap_or_default(),
+        "spec.serviceAccountName" => spec
+            .and_then(|s| s.service_account_name.clone())
+            .unwrap_or_default(),
         "status.podIP" => pod_ip.to_string(),
         "status.hostIP" => host_ip.to_string(),
         p => {
@@ -157,7 +183,11 @@ fn field_ref(pod: &Pod, path: &str, pod_ip: &str, host_ip: &str) -> String {
 fn resource_ref(c: &Container, resource: &str) -> String {
     let r = c.resources.as_ref();
     let (section, name) = resource.split_once('.').unwrap_or(("limits", resource));
-    let map = if section == "requests" { r.and_then(|r| r.requests.as_ref()) } else { r.and_then(|r| r.limits.as_ref()) };
+    let map = if section == "requests" {
+        r.and_then(|r| r.requests.as_ref())
+    } else {
+        r.and_then(|r| r.limits.as_ref())
+    };
     match map.and_then(|m| m.get(name)) {
         Some(q) if name == "cpu" => ((crate::quantity::millicores(q) + 999) / 1000).to_string(),
         Some(q) => crate::quantity::value(q).to_string(),
@@ -169,17 +199,35 @@ fn resource_ref(c: &Container, resource: &str) -> String {
 
 /// Files a container sees from ConfigMap and Secret volumes, by absolute path. Errors are the
 /// kubelet's `FailedMount` messages (without the `MountVolume.SetUp failed` prefix's volume).
-pub fn volume_files(store: &Store, pod: &Pod, c: &Container) -> Result<BTreeMap<String, String>, (String, String)> {
+pub fn volume_files(
+    store: &Store,
+    pod: &Pod,
+    c: &Container,
+) -> Result<BTreeMap<String, String>, (String, String)> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
     let mut files = BTreeMap::new();
     let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref());
     for m in c.volume_mounts.iter().flatten() {
-        let Some(v) = volumes.and_then(|vs| vs.iter().find(|v| v.name == m.name)) else { continue };
+        let Some(v) = volumes.and_then(|vs| vs.iter().find(|v| v.name == m.name)) else {
+            continue;
+        };
         let (data, items, kind, name, optional) = if let Some(cmv) = &v.config_map {
-            (config_map(store, ns, &cmv.name).map(cm_data), cmv.items.as_ref(), "configmap", cmv.name.clone(), cmv.optional)
+            (
+                config_map(store, ns, &cmv.name).map(cm_data),
+                cmv.items.as_ref(),
+                "configmap",
+                cmv.name.clone(),
+                cmv.optional,
+            )
         } else if let Some(sv) = &v.secret {
             let n = sv.secret_name.clone().unwrap_or_default();
-            (secret(store, ns, &n).map(secret_data), sv.items.as_ref(), "secret", n, sv.optional)
+            (
+                secret(store, ns, &n).map(secret_data),
+                sv.items.as_ref(),
+                "secret",
+                n,
+                sv.optional,
+            )
         } else {
             continue;
         };
@@ -197,7 +245,12 @@ pub fn volume_files(store: &Store, pod: &Pod, c: &Container) -> Result<BTreeMap<
                         Some(val) => {
                             files.insert(format!("{base}/{}", it.path), val.clone());
                         }
-                        None => return Err((v.name.clone(), format!("{kind} references non-existent config key: {}", it.key))),
+                        None => {
+                            return Err((
+                                v.name.clone(),
+                                format!("{kind} references non-existent config key: {}", it.key),
+                            ))
+                        }
                     }
                 }
             }

@@ -45,13 +45,26 @@ const START_SECONDS: f64 = 0.3;
 pub enum Stage {
     /// Waiting for the sandbox, its config, or an image decision.
     Creating,
-    Pulling { until: Timestamp, size: u64, millis: u64 },
-    PullFailed { until: Timestamp, message: String },
+    Pulling {
+        until: Timestamp,
+        size: u64,
+        millis: u64,
+    },
+    PullFailed {
+        until: Timestamp,
+        message: String,
+    },
     /// Waiting with a reason shown in the status (`ErrImagePull`, `ImagePullBackOff`,
     /// `CreateContainerConfigError`, `CrashLoopBackOff`, `ErrImageNeverPull`); retried at `retry`.
-    Waiting { reason: String, message: String, retry: Option<Timestamp> },
+    Waiting {
+        reason: String,
+        message: String,
+        retry: Option<Timestamp>,
+    },
     /// Image present; the container is created and started at `at`.
-    Starting { at: Timestamp },
+    Starting {
+        at: Timestamp,
+    },
     Running,
     /// Exited and will not be restarted.
     Terminated,
@@ -121,7 +134,11 @@ impl KubeletState {
     /// Whether the pod's current version is the kubelet's own status write.
     pub fn wrote(&self, key: &Key, resource_version: Option<&str>) -> bool {
         resource_version.is_some()
-            && self.pods.get(&pod_key_string(key)).and_then(|r| r.written_version.as_deref()) == resource_version
+            && self
+                .pods
+                .get(&pod_key_string(key))
+                .and_then(|r| r.written_version.as_deref())
+                == resource_version
     }
 
     /// Pods in `namespace` whose start is blocked on configuration.
@@ -129,7 +146,11 @@ impl KubeletState {
         self.config_waiters
             .iter()
             .filter(|(ns, _)| ns == namespace)
-            .map(|(ns, name)| Key { kind: "Pod", namespace: ns.clone(), name: name.clone() })
+            .map(|(ns, name)| Key {
+                kind: "Pod",
+                namespace: ns.clone(),
+                name: name.clone(),
+            })
             .collect()
     }
 }
@@ -152,13 +173,27 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
     let ks = pod_key_string(key);
     let Some(obj) = cluster.store().get(key).cloned() else {
         cluster.runtime.kubelet.pods.remove(&ks);
-        cluster.runtime.kubelet.config_waiters.remove(&(key.namespace.clone(), key.name.clone()));
+        cluster
+            .runtime
+            .kubelet
+            .config_waiters
+            .remove(&(key.namespace.clone(), key.name.clone()));
         return;
     };
-    let Object::Pod(pod) = obj.as_ref() else { return };
-    let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) else { return };
+    let Object::Pod(pod) = obj.as_ref() else {
+        return;
+    };
+    let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) else {
+        return;
+    };
     let uid = pod.metadata.uid.clone().unwrap_or_default();
-    if cluster.runtime.kubelet.pods.get(&ks).is_some_and(|r| r.uid != uid) {
+    if cluster
+        .runtime
+        .kubelet
+        .pods
+        .get(&ks)
+        .is_some_and(|r| r.uid != uid)
+    {
         cluster.runtime.kubelet.pods.remove(&ks);
     }
     if !cluster.runtime.kubelet.pods.contains_key(&ks) {
@@ -169,13 +204,22 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
         let rt = admit(cluster, pod, &node);
         cluster.runtime.kubelet.pods.insert(ks.clone(), rt);
     }
-    let mut rt = cluster.runtime.kubelet.pods.remove(&ks).expect("admitted above");
+    let mut rt = cluster
+        .runtime
+        .kubelet
+        .pods
+        .remove(&ks)
+        .expect("admitted above");
     let mut wake: Option<Timestamp> = None;
     let mut note = |t: Timestamp| {
         wake = Some(wake.map_or(t, |w: Timestamp| w.min(t)));
     };
     let now = cluster.now();
-    let phase = pod.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
+    let phase = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_default();
     if pod.metadata.deletion_timestamp.is_some() {
         if stop_pod(cluster, pod, &obj, &mut rt, &mut note) {
             cluster.runtime.kubelet.pods.remove(&ks);
@@ -206,7 +250,12 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
 /// Admits a pod to the node: allocates its IP and lays out its containers.
 fn admit(cluster: &mut Cluster, pod: &Pod, node: &str) -> PodRuntime {
     let (subnet, host_ip) = node_network(cluster, node);
-    let next = cluster.runtime.kubelet.next_ip.entry(node.to_string()).or_insert(3);
+    let next = cluster
+        .runtime
+        .kubelet
+        .next_ip
+        .entry(node.to_string())
+        .or_insert(3);
     let pod_ip = format!("{subnet}.{next}");
     *next = if *next >= 254 { 3 } else { *next + 1 };
     let spec = pod.spec.clone().unwrap_or_default();
@@ -225,7 +274,12 @@ fn admit(cluster: &mut Cluster, pod: &Pod, node: &str) -> PodRuntime {
         ready: false,
         probes: probes::ProbeState::default(),
     };
-    let mut containers: Vec<ContainerRuntime> = spec.init_containers.iter().flatten().map(|c| mk(c, true)).collect();
+    let mut containers: Vec<ContainerRuntime> = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| mk(c, true))
+        .collect();
     containers.extend(spec.containers.iter().map(|c| mk(c, false)));
     PodRuntime {
         uid: pod.metadata.uid.clone().unwrap_or_default(),
@@ -243,12 +297,25 @@ fn admit(cluster: &mut Cluster, pod: &Pod, node: &str) -> PodRuntime {
 
 /// The node's pod subnet prefix (`10.244.0`) and its InternalIP.
 fn node_network(cluster: &Cluster, node: &str) -> (String, String) {
-    let key = Key { kind: "Node", namespace: String::new(), name: node.to_string() };
+    let key = Key {
+        kind: "Node",
+        namespace: String::new(),
+        name: node.to_string(),
+    };
     let Some(Object::Node(n)) = cluster.store().get(&key).map(|o| o.as_ref()) else {
         return ("10.244.0".into(), "192.168.49.2".into());
     };
-    let cidr = n.spec.as_ref().and_then(|s| s.pod_cidr.clone()).unwrap_or_else(|| "10.244.0.0/24".into());
-    let subnet = cidr.split('/').next().unwrap_or("10.244.0.0").rsplit_once('.').map_or("10.244.0".to_string(), |(a, _)| a.to_string());
+    let cidr = n
+        .spec
+        .as_ref()
+        .and_then(|s| s.pod_cidr.clone())
+        .unwrap_or_else(|| "10.244.0.0/24".into());
+    let subnet = cidr
+        .split('/')
+        .next()
+        .unwrap_or("10.244.0.0")
+        .rsplit_once('.')
+        .map_or("10.244.0".to_string(), |(a, _)| a.to_string());
     let ip = n
         .status
         .as_ref()
@@ -261,7 +328,10 @@ fn node_network(cluster: &Cluster, node: &str) -> (String, String) {
 fn spec_container<'a>(pod: &'a Pod, c: &ContainerRuntime) -> Option<&'a Container> {
     let spec = pod.spec.as_ref()?;
     if c.init {
-        spec.init_containers.as_ref()?.iter().find(|x| x.name == c.name)
+        spec.init_containers
+            .as_ref()?
+            .iter()
+            .find(|x| x.name == c.name)
     } else {
         spec.containers.iter().find(|x| x.name == c.name)
     }
@@ -270,21 +340,42 @@ fn spec_container<'a>(pod: &'a Pod, c: &ContainerRuntime) -> Option<&'a Containe
 fn pull_policy(c: &Container) -> String {
     c.image_pull_policy.clone().unwrap_or_else(|| {
         let r = ImageRef::parse(c.image.as_deref().unwrap_or_default());
-        if r.tag == "latest" { "Always".into() } else { "IfNotPresent".into() }
+        if r.tag == "latest" {
+            "Always".into()
+        } else {
+            "IfNotPresent".into()
+        }
     })
 }
 
 fn restart_policy(pod: &Pod) -> String {
-    pod.spec.as_ref().and_then(|s| s.restart_policy.clone()).unwrap_or_else(|| "Always".into())
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.restart_policy.clone())
+        .unwrap_or_else(|| "Always".into())
 }
 
 /// Runs init containers in order, then the app containers.
-fn run_containers(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRuntime, note: &mut impl FnMut(Timestamp)) {
-    let pk = (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
+fn run_containers(
+    cluster: &mut Cluster,
+    pod: &Pod,
+    obj: &Object,
+    rt: &mut PodRuntime,
+    note: &mut impl FnMut(Timestamp),
+) {
+    let pk = (
+        pod.metadata.namespace.clone().unwrap_or_default(),
+        pod.metadata.name.clone().unwrap_or_default(),
+    );
     cluster.runtime.kubelet.config_waiters.remove(&pk);
     // Volumes are mounted before any container starts; a missing ConfigMap holds the whole pod.
     let mut mount_error = None;
-    for c in pod.spec.iter().flat_map(|s| s.init_containers.iter().flatten().chain(s.containers.iter())) {
+    for c in pod.spec.iter().flat_map(|s| {
+        s.init_containers
+            .iter()
+            .flatten()
+            .chain(s.containers.iter())
+    }) {
         if let Err(e) = config::volume_files(cluster.store(), pod, c) {
             mount_error = Some(e);
             break;
@@ -292,7 +383,14 @@ fn run_containers(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRu
     }
     if let Some((volume, message)) = &mount_error {
         let node = rt.node.clone();
-        cluster.record_event(obj, None, Source::Kubelet { node: &node }, EventKind::Warning, "FailedMount", &format!("MountVolume.SetUp failed for volume \"{volume}\" : {message}"));
+        cluster.record_event(
+            obj,
+            None,
+            Source::Kubelet { node: &node },
+            EventKind::Warning,
+            "FailedMount",
+            &format!("MountVolume.SetUp failed for volume \"{volume}\" : {message}"),
+        );
         cluster.runtime.kubelet.config_waiters.insert(pk);
         rt.mount_error = mount_error;
         return;
@@ -305,7 +403,11 @@ fn run_containers(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRu
             if c.sidecar {
                 c.stage == Stage::Running && c.probes.started
             } else {
-                c.current.as_ref().and_then(|i| i.finished.as_ref()).is_some_and(|f| f.1 == 0) && c.stage == Stage::Terminated
+                c.current
+                    .as_ref()
+                    .and_then(|i| i.finished.as_ref())
+                    .is_some_and(|f| f.1 == 0)
+                    && c.stage == Stage::Terminated
             }
         };
         if c.init && init_done(c) && !c.sidecar {
@@ -335,8 +437,17 @@ fn next_container_id(cluster: &mut Cluster) -> String {
 }
 
 /// Advances one container through every stage due now.
-fn step_container(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRuntime, i: usize, note: &mut impl FnMut(Timestamp)) {
-    let Some(spec) = spec_container(pod, &rt.containers[i]).cloned() else { return };
+fn step_container(
+    cluster: &mut Cluster,
+    pod: &Pod,
+    obj: &Object,
+    rt: &mut PodRuntime,
+    i: usize,
+    note: &mut impl FnMut(Timestamp),
+) {
+    let Some(spec) = spec_container(pod, &rt.containers[i]).cloned() else {
+        return;
+    };
     let node = rt.node.clone();
     let src = Source::Kubelet { node: &node };
     let fp = field_path(&rt.containers[i]);
@@ -347,61 +458,159 @@ fn step_container(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRu
         let c = &mut rt.containers[i];
         match c.stage.clone() {
             Stage::Creating => {
-                if let Err(msg) = config::environment(cluster.store(), pod, &spec, &rt.pod_ip, &rt.host_ip) {
-                    c.stage = Stage::Waiting { reason: "CreateContainerConfigError".into(), message: msg.clone(), retry: None };
-                    let pk = (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
+                if let Err(msg) =
+                    config::environment(cluster.store(), pod, &spec, &rt.pod_ip, &rt.host_ip)
+                {
+                    c.stage = Stage::Waiting {
+                        reason: "CreateContainerConfigError".into(),
+                        message: msg.clone(),
+                        retry: None,
+                    };
+                    let pk = (
+                        pod.metadata.namespace.clone().unwrap_or_default(),
+                        pod.metadata.name.clone().unwrap_or_default(),
+                    );
                     cluster.runtime.kubelet.config_waiters.insert(pk);
-                    cluster.record_event(obj, Some(&fp), src, EventKind::Warning, "Failed", &format!("Error: {msg}"));
+                    cluster.record_event(
+                        obj,
+                        Some(&fp),
+                        src,
+                        EventKind::Warning,
+                        "Failed",
+                        &format!("Error: {msg}"),
+                    );
                     return;
                 }
-                let present = cluster.runtime.node_images.get(&node).is_some_and(|s| s.has(&image));
+                let present = cluster
+                    .runtime
+                    .node_images
+                    .get(&node)
+                    .is_some_and(|s| s.has(&image));
                 let policy = pull_policy(&spec);
                 if policy == "Never" && !present {
-                    let msg = format!("Container image \"{image_str}\" is not present with pull policy of Never");
-                    c.stage = Stage::Waiting { reason: "ErrImageNeverPull".into(), message: msg.clone(), retry: None };
-                    cluster.record_event(obj, Some(&fp), src, EventKind::Warning, "ErrImageNeverPull", &msg);
-                    cluster.record_event(obj, Some(&fp), src, EventKind::Warning, "Failed", "Error: ErrImageNeverPull");
+                    let msg = format!(
+                        "Container image \"{image_str}\" is not present with pull policy of Never"
+                    );
+                    c.stage = Stage::Waiting {
+                        reason: "ErrImageNeverPull".into(),
+                        message: msg.clone(),
+                        retry: None,
+                    };
+                    cluster.record_event(
+                        obj,
+                        Some(&fp),
+                        src,
+                        EventKind::Warning,
+                        "ErrImageNeverPull",
+                        &msg,
+                    );
+                    cluster.record_event(
+                        obj,
+                        Some(&fp),
+                        src,
+                        EventKind::Warning,
+                        "Failed",
+                        "Error: ErrImageNeverPull",
+                    );
                     return;
                 }
                 if present && policy != "Always" {
-                    cluster.record_event(obj, Some(&fp), src, EventKind::Normal, "Pulled", &format!("Container image \"{image_str}\" already present on machine"));
-                    c.stage = Stage::Starting { at: clock::after(now, START_SECONDS) };
+                    cluster.record_event(
+                        obj,
+                        Some(&fp),
+                        src,
+                        EventKind::Normal,
+                        "Pulled",
+                        &format!("Container image \"{image_str}\" already present on machine"),
+                    );
+                    c.stage = Stage::Starting {
+                        at: clock::after(now, START_SECONDS),
+                    };
                     continue;
                 }
-                cluster.record_event(obj, Some(&fp), src, EventKind::Normal, "Pulling", &format!("Pulling image \"{image_str}\""));
+                cluster.record_event(
+                    obj,
+                    Some(&fp),
+                    src,
+                    EventKind::Normal,
+                    "Pulling",
+                    &format!("Pulling image \"{image_str}\""),
+                );
                 c.stage = match cluster.runtime.registry.pull(&image) {
-                    PullOutcome::Pulled { size_bytes, millis } => Stage::Pulling { until: clock::after(now, millis as f64 / 1000.0), size: size_bytes, millis },
-                    PullOutcome::Failed(message) => Stage::PullFailed { until: clock::after(now, 0.9), message },
+                    PullOutcome::Pulled { size_bytes, millis } => Stage::Pulling {
+                        until: clock::after(now, millis as f64 / 1000.0),
+                        size: size_bytes,
+                        millis,
+                    },
+                    PullOutcome::Failed(message) => Stage::PullFailed {
+                        until: clock::after(now, 0.9),
+                        message,
+                    },
                 };
             }
-            Stage::Pulling { until, size, millis } => {
+            Stage::Pulling {
+                until,
+                size,
+                millis,
+            } => {
                 if now < until {
                     note(until);
                     return;
                 }
-                cluster.runtime.node_images.entry(node.clone()).or_default().add(&image, size);
+                cluster
+                    .runtime
+                    .node_images
+                    .entry(node.clone())
+                    .or_default()
+                    .add(&image, size);
                 c.pull_backoff = None;
                 let secs = millis as f64 / 1000.0;
                 cluster.record_event(obj, Some(&fp), src, EventKind::Normal, "Pulled", &format!("Successfully pulled image \"{image_str}\" in {secs:.3}s ({secs:.3}s including waiting). Image size: {size} bytes."));
-                c.stage = Stage::Starting { at: clock::after(now, START_SECONDS) };
+                c.stage = Stage::Starting {
+                    at: clock::after(now, START_SECONDS),
+                };
             }
             Stage::PullFailed { until, message } => {
                 if now < until {
                     note(until);
                     return;
                 }
-                let backoff = c.pull_backoff.map_or(BACKOFF_INITIAL, |b| (b * 2.0).min(BACKOFF_MAX));
+                let backoff = c
+                    .pull_backoff
+                    .map_or(BACKOFF_INITIAL, |b| (b * 2.0).min(BACKOFF_MAX));
                 c.pull_backoff = Some(backoff);
                 c.last_pull_error = message.clone();
-                cluster.record_event(obj, Some(&fp), src, EventKind::Warning, "Failed", &format!("Failed to pull image \"{image_str}\": {message}"));
-                cluster.record_event(obj, Some(&fp), src, EventKind::Warning, "Failed", "Error: ErrImagePull");
+                cluster.record_event(
+                    obj,
+                    Some(&fp),
+                    src,
+                    EventKind::Warning,
+                    "Failed",
+                    &format!("Failed to pull image \"{image_str}\": {message}"),
+                );
+                cluster.record_event(
+                    obj,
+                    Some(&fp),
+                    src,
+                    EventKind::Warning,
+                    "Failed",
+                    "Error: ErrImagePull",
+                );
                 let retry = clock::after(now, backoff);
-                c.stage = Stage::Waiting { reason: "ErrImagePull".into(), message, retry: Some(retry) };
+                c.stage = Stage::Waiting {
+                    reason: "ErrImagePull".into(),
+                    message,
+                    retry: Some(retry),
+                };
                 // The pod worker re-syncs shortly after and finds the image in back-off.
                 note(clock::after(now, 1.0).min(retry));
                 return;
             }
-            Stage::Waiting { reason, message, retry } => {
+            Stage::Waiting {
+                reason,
+                message,
+                retry,
+            } => {
                 match reason.as_str() {
                     "ErrImagePull" => {
                         let retry = retry.unwrap_or(now);
@@ -409,10 +618,31 @@ fn step_container(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRu
                             c.stage = Stage::Creating;
                             continue;
                         }
-                        let msg = format!("Back-off pulling image \"{image_str}\": ErrImagePull: {}", c.last_pull_error);
-                        c.stage = Stage::Waiting { reason: "ImagePullBackOff".into(), message: msg, retry: Some(retry) };
-                        cluster.record_event(obj, Some(&fp), src, EventKind::Normal, "BackOff", &format!("Back-off pulling image \"{image_str}\""));
-                        cluster.record_event(obj, Some(&fp), src, EventKind::Warning, "Failed", "Error: ImagePullBackOff");
+                        let msg = format!(
+                            "Back-off pulling image \"{image_str}\": ErrImagePull: {}",
+                            c.last_pull_error
+                        );
+                        c.stage = Stage::Waiting {
+                            reason: "ImagePullBackOff".into(),
+                            message: msg,
+                            retry: Some(retry),
+                        };
+                        cluster.record_event(
+                            obj,
+                            Some(&fp),
+                            src,
+                            EventKind::Normal,
+                            "BackOff",
+                            &format!("Back-off pulling image \"{image_str}\""),
+                        );
+                        cluster.record_event(
+                            obj,
+                            Some(&fp),
+                            src,
+                            EventKind::Warning,
+                            "Failed",
+                            "Error: ImagePullBackOff",
+                        );
                         note(retry);
                         return;
                     }
@@ -434,7 +664,10 @@ fn step_container(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRu
                         // Configuration errors: retried whenever the pod is synced again.
                         let _ = message;
                         c.stage = Stage::Creating;
-                        if matches!(reason.as_str(), "CreateContainerConfigError" | "ErrImageNeverPull") {
+                        if matches!(
+                            reason.as_str(),
+                            "CreateContainerConfigError" | "ErrImageNeverPull"
+                        ) {
                             // Re-evaluate once; if still failing it returns to Waiting without
                             // a new event storm (the event count grows as the kubelet's does).
                             continue;
@@ -447,9 +680,15 @@ fn step_container(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRu
                     note(at);
                     return;
                 }
-                let env = config::environment(cluster.store(), pod, &spec, &rt.pod_ip, &rt.host_ip).unwrap_or_default();
+                let env = config::environment(cluster.store(), pod, &spec, &rt.pod_ip, &rt.host_ip)
+                    .unwrap_or_default();
                 let files = config::volume_files(cluster.store(), pod, &spec).unwrap_or_default();
-                let limit = spec.resources.as_ref().and_then(|r| r.limits.as_ref()).and_then(|l| l.get("memory")).map(crate::quantity::value);
+                let limit = spec
+                    .resources
+                    .as_ref()
+                    .and_then(|r| r.limits.as_ref())
+                    .and_then(|l| l.get("memory"))
+                    .map(crate::quantity::value);
                 let mut env_all = service_env(cluster, pod);
                 env_all.extend(env);
                 let p = process::plan(&process::Launch {
@@ -467,17 +706,38 @@ fn step_container(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRu
                 if c.current.is_some() {
                     c.previous = c.current.take();
                 }
-                c.current = Some(Instance { container_id: id, started: now, plan: p, finished: None });
+                c.current = Some(Instance {
+                    container_id: id,
+                    started: now,
+                    plan: p,
+                    finished: None,
+                });
                 c.stage = Stage::Running;
                 c.ready = false;
                 c.probes = probes::ProbeState::starting(&spec, now);
                 let name = c.name.clone();
-                cluster.record_event(obj, Some(&fp), src, EventKind::Normal, "Created", &format!("Created container: {name}"));
-                cluster.record_event(obj, Some(&fp), src, EventKind::Normal, "Started", &format!("Started container {name}"));
+                cluster.record_event(
+                    obj,
+                    Some(&fp),
+                    src,
+                    EventKind::Normal,
+                    "Created",
+                    &format!("Created container: {name}"),
+                );
+                cluster.record_event(
+                    obj,
+                    Some(&fp),
+                    src,
+                    EventKind::Normal,
+                    "Started",
+                    &format!("Started container {name}"),
+                );
             }
             Stage::Running => {
                 let inst = c.current.as_ref().expect("running has an instance");
-                let exit_at = inst.plan.exit.as_ref().map(|(secs, code, reason)| (clock::after(inst.started, *secs), *code, reason.clone()));
+                let exit_at = inst.plan.exit.as_ref().map(|(secs, code, reason)| {
+                    (clock::after(inst.started, *secs), *code, reason.clone())
+                });
                 if let Some((at, code, reason)) = exit_at.clone().filter(|(at, _, _)| *at <= now) {
                     exited(cluster, pod, obj, rt, i, at, code, &reason, note);
                     return;
@@ -489,7 +749,11 @@ fn step_container(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRu
                 if let Some(kill) = probes::run(cluster, pod, obj, rt, i, &spec, note) {
                     let c = &mut rt.containers[i];
                     let stops = images::lookup(&image).is_none_or(|s| s.stops_on_sigterm);
-                    let (code, reason) = if stops { (0, "Completed") } else { (137, "Error") };
+                    let (code, reason) = if stops {
+                        (0, "Completed")
+                    } else {
+                        (137, "Error")
+                    };
                     let _ = kill;
                     let _ = c;
                     exited(cluster, pod, obj, rt, i, now, code, reason, note);
@@ -503,7 +767,17 @@ fn step_container(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRu
 
 /// A container's process ended at `at`: restart it now, back off, or leave it terminated.
 #[allow(clippy::too_many_arguments)]
-fn exited(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRuntime, i: usize, at: Timestamp, code: i32, reason: &str, note: &mut impl FnMut(Timestamp)) {
+fn exited(
+    cluster: &mut Cluster,
+    pod: &Pod,
+    obj: &Object,
+    rt: &mut PodRuntime,
+    i: usize,
+    at: Timestamp,
+    code: i32,
+    reason: &str,
+    note: &mut impl FnMut(Timestamp),
+) {
     let node = rt.node.clone();
     let pod_name = pod.metadata.name.clone().unwrap_or_default();
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
@@ -514,7 +788,11 @@ fn exited(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRuntime, i
         inst.finished = Some((at, code, reason.to_string()));
     }
     c.ready = false;
-    let policy = if c.sidecar { "Always".to_string() } else { restart_policy(pod) };
+    let policy = if c.sidecar {
+        "Always".to_string()
+    } else {
+        restart_policy(pod)
+    };
     // An init container that succeeded is done; one that failed is retried unless the pod
     // never restarts anything.
     let restart = if c.init && !c.sidecar {
@@ -532,7 +810,9 @@ fn exited(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRuntime, i
             // The first exit restarts at once; the back-off starts with the next one.
             c.crash_backoff = Some(BACKOFF_INITIAL);
             c.restart_count += 1;
-            c.stage = Stage::Starting { at: clock::after(now, START_SECONDS) };
+            c.stage = Stage::Starting {
+                at: clock::after(now, START_SECONDS),
+            };
             note(clock::after(now, START_SECONDS));
         }
         Some(backoff) => {
@@ -541,17 +821,35 @@ fn exited(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRuntime, i
             c.crash_backoff = Some((backoff * 2.0).min(BACKOFF_MAX));
             c.stage = Stage::Waiting {
                 reason: "CrashLoopBackOff".into(),
-                message: format!("back-off {} restarting failed container={name} pod={pod_name}_{ns}({uid})", status::go_duration(backoff)),
+                message: format!(
+                    "back-off {} restarting failed container={name} pod={pod_name}_{ns}({uid})",
+                    status::go_duration(backoff)
+                ),
                 retry: Some(retry),
             };
-            cluster.record_event(obj, Some(&fp), Source::Kubelet { node: &node }, EventKind::Warning, "BackOff", &format!("Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"));
+            cluster.record_event(
+                obj,
+                Some(&fp),
+                Source::Kubelet { node: &node },
+                EventKind::Warning,
+                "BackOff",
+                &format!(
+                    "Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"
+                ),
+            );
             note(retry);
         }
     }
 }
 
 /// Stops a pod being deleted; true when it is gone.
-fn stop_pod(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRuntime, note: &mut impl FnMut(Timestamp)) -> bool {
+fn stop_pod(
+    cluster: &mut Cluster,
+    pod: &Pod,
+    obj: &Object,
+    rt: &mut PodRuntime,
+    note: &mut impl FnMut(Timestamp),
+) -> bool {
     let now = cluster.now();
     if rt.stopping_until.is_none() {
         let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(30) as f64;
@@ -569,11 +867,22 @@ fn stop_pod(cluster: &mut Cluster, pod: &Pod, obj: &Object, rt: &mut PodRuntime,
             let t = clock::after(now, took);
             until = until.max(t);
             if let Some(inst) = c.current.as_mut() {
-                inst.finished = Some((t, if stops { 0 } else { 137 }, if stops { "Completed" } else { "Error" }.to_string()));
+                inst.finished = Some((
+                    t,
+                    if stops { 0 } else { 137 },
+                    if stops { "Completed" } else { "Error" }.to_string(),
+                ));
             }
             c.ready = false;
             c.stage = Stage::Terminated;
-            cluster.record_event(obj, Some(&fp), Source::Kubelet { node: &node }, EventKind::Normal, "Killing", &format!("Stopping container {name}"));
+            cluster.record_event(
+                obj,
+                Some(&fp),
+                Source::Kubelet { node: &node },
+                EventKind::Normal,
+                "Killing",
+                &format!("Stopping container {name}"),
+            );
         }
         rt.stopping_until = Some(until);
     }
@@ -600,15 +909,27 @@ fn service_env(cluster: &Cluster, pod: &Pod) -> Vec<(String, String)> {
         out.push((format!("{n}_SERVICE_PORT"), port.to_string()));
         out.push((format!("{n}_PORT"), format!("{p}://{ip}:{port}")));
     };
-    for o in cluster.store().list("Service", Some(ns)).chain(cluster.store().list("Service", Some("default")).filter(|o| o.name() == "kubernetes" && ns != "default")) {
-        let Object::Service(s) = o.as_ref() else { continue };
+    for o in cluster.store().list("Service", Some(ns)).chain(
+        cluster
+            .store()
+            .list("Service", Some("default"))
+            .filter(|o| o.name() == "kubernetes" && ns != "default"),
+    ) {
+        let Object::Service(s) = o.as_ref() else {
+            continue;
+        };
         let Some(spec) = &s.spec else { continue };
         let ip = spec.cluster_ip.clone().unwrap_or_default();
         if ip.is_empty() || ip == "None" {
             continue;
         }
         if let Some(p) = spec.ports.as_ref().and_then(|p| p.first()) {
-            add(o.name(), &ip, p.port, p.protocol.as_deref().unwrap_or("TCP"));
+            add(
+                o.name(),
+                &ip,
+                p.port,
+                p.protocol.as_deref().unwrap_or("TCP"),
+            );
         }
     }
     out

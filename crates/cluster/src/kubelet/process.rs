@@ -43,8 +43,12 @@ impl Plan {
     /// Log lines up to `secs` after start.
     pub fn logs_until(&self, secs: f64) -> Vec<(f64, String)> {
         let end = self.exit.as_ref().map_or(secs, |(at, _, _)| secs.min(*at));
-        let mut out: Vec<(f64, String)> =
-            self.logs.iter().filter(|(t, _)| *t <= end).cloned().collect();
+        let mut out: Vec<(f64, String)> = self
+            .logs
+            .iter()
+            .filter(|(t, _)| *t <= end)
+            .cloned()
+            .collect();
         if let Some(r) = &self.repeat {
             let mut base = r.first;
             // Cap what one read can produce: logs are a view, not a history to replay forever.
@@ -102,12 +106,22 @@ pub fn plan(l: &Launch<'_>) -> Plan {
     }
     let shell_words = ["sh", "/bin/sh", "bash", "/bin/bash", "ash"];
     let script: Option<String> = match (l.command.first(), l.args.first()) {
-        (Some(c), _) if shell_words.contains(&c.as_str()) && l.command.get(1).map(String::as_str) == Some("-c") => {
-            Some(l.command.get(2).or(l.args.first()).cloned().unwrap_or_default())
+        (Some(c), _)
+            if shell_words.contains(&c.as_str())
+                && l.command.get(1).map(String::as_str) == Some("-c") =>
+        {
+            Some(
+                l.command
+                    .get(2)
+                    .or(l.args.first())
+                    .cloned()
+                    .unwrap_or_default(),
+            )
         }
         (Some(_), _) => Some(join_words(l.command.iter().chain(l.args.iter()))),
         (None, Some(a)) if l.image.is_none_or(|i| i.app == App::Shell) => {
-            if shell_words.contains(&a.as_str()) && l.args.get(1).map(String::as_str) == Some("-c") {
+            if shell_words.contains(&a.as_str()) && l.args.get(1).map(String::as_str) == Some("-c")
+            {
                 Some(l.args.get(2).cloned().unwrap_or_default())
             } else {
                 Some(join_words(l.args.iter()))
@@ -139,7 +153,13 @@ pub fn plan(l: &Launch<'_>) -> Plan {
 
 fn join_words<'a>(words: impl Iterator<Item = &'a String>) -> String {
     words
-        .map(|w| if w.contains(' ') { format!("'{w}'") } else { w.clone() })
+        .map(|w| {
+            if w.contains(' ') {
+                format!("'{w}'")
+            } else {
+                w.clone()
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -225,20 +245,39 @@ fn default_process(l: &Launch<'_>, p: &mut Plan) {
                 let t = at(2.0).strftime("%Y-%m-%d %H:%M:%S%.3f UTC").to_string();
                 p.logs.push((0.2, "The files belonging to this database system will be owned by user \"postgres\".".into()));
                 p.logs.push((2.0, format!("{t} [1] LOG:  starting PostgreSQL 17.2 (Debian 17.2-1.pgdg120+1) on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14) 12.2.0, 64-bit")));
-                p.logs.push((2.0, format!("{t} [1] LOG:  listening on IPv4 address \"0.0.0.0\", port 5432")));
-                p.logs.push((2.0, format!("{t} [1] LOG:  database system is ready to accept connections")));
+                p.logs.push((
+                    2.0,
+                    format!("{t} [1] LOG:  listening on IPv4 address \"0.0.0.0\", port 5432"),
+                ));
+                p.logs.push((
+                    2.0,
+                    format!("{t} [1] LOG:  database system is ready to accept connections"),
+                ));
             }
         }
         App::Mysql => {
             let t = at(0.2).strftime("%Y-%m-%d %H:%M:%S+00:00").to_string();
             p.logs.push((0.2, format!("{t} [Note] [Entrypoint]: Entrypoint script for MySQL Server 9.1.0-1.el9 started.")));
-            p.logs.push((0.2, format!("{t} [Note] [Entrypoint]: Switching to dedicated user 'mysql'")));
+            p.logs.push((
+                0.2,
+                format!("{t} [Note] [Entrypoint]: Switching to dedicated user 'mysql'"),
+            ));
             p.logs.push((0.2, format!("{t} [Note] [Entrypoint]: Entrypoint script for MySQL Server 9.1.0-1.el9 started.")));
-            let has_password = ["MYSQL_ROOT_PASSWORD", "MYSQL_ALLOW_EMPTY_PASSWORD", "MYSQL_RANDOM_ROOT_PASSWORD"]
-                .iter()
-                .any(|k| env(k).is_some_and(|v| !v.is_empty()));
+            let has_password = [
+                "MYSQL_ROOT_PASSWORD",
+                "MYSQL_ALLOW_EMPTY_PASSWORD",
+                "MYSQL_RANDOM_ROOT_PASSWORD",
+            ]
+            .iter()
+            .any(|k| env(k).is_some_and(|v| !v.is_empty()));
             if has_password {
-                p.logs.push((8.0, format!("{} [Note] [Entrypoint]: MySQL init process done. Ready for start up.", at(8.0).strftime("%Y-%m-%d %H:%M:%S+00:00"))));
+                p.logs.push((
+                    8.0,
+                    format!(
+                        "{} [Note] [Entrypoint]: MySQL init process done. Ready for start up.",
+                        at(8.0).strftime("%Y-%m-%d %H:%M:%S+00:00")
+                    ),
+                ));
             } else {
                 for line in [
                     format!("{t} [ERROR] [Entrypoint]: Database is uninitialized and password option is not specified"),
@@ -260,17 +299,29 @@ fn default_process(l: &Launch<'_>, p: &mut Plan) {
         App::NodeWeb | App::Liveness => {
             let port = image.ports.first().copied().unwrap_or(8080);
             if image.app == App::NodeWeb {
-                p.logs.push((0.3, format!("Server listening on port {port}")));
+                p.logs
+                    .push((0.3, format!("Server listening on port {port}")));
             }
         }
         App::DevopsBackend => {
-            p.logs.push((0.4, "INFO:     Started server process [1]".into()));
-            p.logs.push((0.4, "INFO:     Waiting for application startup.".into()));
-            for (k, v) in l.env.iter().filter(|(k, _)| !k.ends_with("_SERVICE_HOST") && !k.ends_with("_PORT") && !k.contains("_PORT_") && k != "KUBERNETES_SERVICE_PORT_HTTPS") {
+            p.logs
+                .push((0.4, "INFO:     Started server process [1]".into()));
+            p.logs
+                .push((0.4, "INFO:     Waiting for application startup.".into()));
+            for (k, v) in l.env.iter().filter(|(k, _)| {
+                !k.ends_with("_SERVICE_HOST")
+                    && !k.ends_with("_PORT")
+                    && !k.contains("_PORT_")
+                    && k != "KUBERNETES_SERVICE_PORT_HTTPS"
+            }) {
                 p.logs.push((0.4, format!("INFO:     config {k}={v}")));
             }
-            p.logs.push((0.5, "INFO:     Application startup complete.".into()));
-            p.logs.push((0.5, "INFO:     Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)".into()));
+            p.logs
+                .push((0.5, "INFO:     Application startup complete.".into()));
+            p.logs.push((
+                0.5,
+                "INFO:     Uvicorn running on http://0.0.0.0:8000 (Press CTRL+C to quit)".into(),
+            ));
         }
         App::System => {}
     }
@@ -369,7 +420,10 @@ fn statements(s: &str) -> Vec<String> {
         i += 1;
     }
     out.push(cur);
-    out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    out.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Parses a size like `150M` or `1G` as stress does (binary units).
@@ -398,7 +452,11 @@ fn run_script(script: &str, l: &Launch<'_>, p: &mut Plan) {
             let mut first = true;
             while i < stmts.len() && stmts[i] != "done" {
                 let s = &stmts[i];
-                let s = if first { s.strip_prefix("do ").unwrap_or(s).to_string() } else { s.clone() };
+                let s = if first {
+                    s.strip_prefix("do ").unwrap_or(s).to_string()
+                } else {
+                    s.clone()
+                };
                 first = false;
                 if s != "do" {
                     body.push(s);
@@ -430,12 +488,20 @@ fn run_script(script: &str, l: &Launch<'_>, p: &mut Plan) {
             Step::Sleep(Some(d)) => t += d,
             Step::Sleep(None) | Step::Forever => return,
             Step::Exit(code) => {
-                p.exit = Some((t, code, if code == 0 { "Completed" } else { "Error" }.into()));
+                p.exit = Some((
+                    t,
+                    code,
+                    if code == 0 { "Completed" } else { "Error" }.into(),
+                ));
                 return;
             }
         }
     }
-    p.exit = Some((t, status, if status == 0 { "Completed" } else { "Error" }.into()));
+    p.exit = Some((
+        t,
+        status,
+        if status == 0 { "Completed" } else { "Error" }.into(),
+    ));
 }
 
 enum Step {
@@ -447,7 +513,10 @@ enum Step {
 }
 
 fn step(stmt: &str, l: &Launch<'_>, p: &mut Plan, t: &mut f64, status: &mut i32) -> Step {
-    let w: Vec<String> = words(stmt).iter().map(|w| expand(w, l.env, l.pod_name)).collect();
+    let w: Vec<String> = words(stmt)
+        .iter()
+        .map(|w| expand(w, l.env, l.pod_name))
+        .collect();
     let Some(cmd) = w.first().map(String::as_str) else {
         return Step::Continue;
     };
@@ -475,7 +544,13 @@ fn step(stmt: &str, l: &Launch<'_>, p: &mut Plan, t: &mut f64, status: &mut i32)
         "exit" => return Step::Exit(w.get(1).and_then(|c| c.parse().ok()).unwrap_or(*status)),
         "true" | ":" => {}
         "false" => *status = 1,
-        "date" => log(p, *t, ts(l.start, *t).strftime("%a %b %e %H:%M:%S UTC %Y").to_string()),
+        "date" => log(
+            p,
+            *t,
+            ts(l.start, *t)
+                .strftime("%a %b %e %H:%M:%S UTC %Y")
+                .to_string(),
+        ),
         "hostname" => log(p, *t, l.pod_name.to_string()),
         "env" | "printenv" if w.len() == 1 => {
             for (k, v) in l.env {
@@ -496,7 +571,11 @@ fn step(stmt: &str, l: &Launch<'_>, p: &mut Plan, t: &mut f64, status: &mut i32)
                         }
                     }
                 } else {
-                    log(p, *t, format!("cat: can't open '{path}': No such file or directory"));
+                    log(
+                        p,
+                        *t,
+                        format!("cat: can't open '{path}': No such file or directory"),
+                    );
                     *status = 1;
                 }
             }
@@ -504,7 +583,12 @@ fn step(stmt: &str, l: &Launch<'_>, p: &mut Plan, t: &mut f64, status: &mut i32)
         "ls" => {
             let dir = w.get(1).cloned().unwrap_or_else(|| "/".into());
             let prefix = format!("{}/", dir.trim_end_matches('/'));
-            let names: Vec<_> = l.files.keys().filter_map(|f| f.strip_prefix(&prefix)).filter(|f| !f.contains('/')).collect();
+            let names: Vec<_> = l
+                .files
+                .keys()
+                .filter_map(|f| f.strip_prefix(&prefix))
+                .filter(|f| !f.contains('/'))
+                .collect();
             for n in names {
                 log(p, *t, n.to_string());
             }
@@ -521,12 +605,29 @@ fn step(stmt: &str, l: &Launch<'_>, p: &mut Plan, t: &mut f64, status: &mut i32)
         }
         "tail" if w.iter().any(|a| a == "-f") => return Step::Forever,
         "stress" => {
-            let bytes = w.iter().position(|a| a == "--vm-bytes").and_then(|i| w.get(i + 1)).map_or(256 * 1048576, |s| stress_bytes(s));
+            let bytes = w
+                .iter()
+                .position(|a| a == "--vm-bytes")
+                .and_then(|i| w.get(i + 1))
+                .map_or(256 * 1048576, |s| stress_bytes(s));
             p.memory_mib = p.memory_mib.max(bytes / 1048576 + 1);
-            log(p, *t, "stress: info: [1] dispatching hogs: 0 cpu, 0 io, 1 vm, 0 hdd".into());
+            log(
+                p,
+                *t,
+                "stress: info: [1] dispatching hogs: 0 cpu, 0 io, 1 vm, 0 hdd".into(),
+            );
             return Step::Forever;
         }
-        "nginx" | "httpd" | "redis-server" | "httpd-foreground" | "docker-entrypoint.sh" | "node" | "python" | "python3" | "npm" | "uvicorn" => {
+        "nginx"
+        | "httpd"
+        | "redis-server"
+        | "httpd-foreground"
+        | "docker-entrypoint.sh"
+        | "node"
+        | "python"
+        | "python3"
+        | "npm"
+        | "uvicorn" => {
             // Exec'ing the image's own server: behave as the image does by default.
             let mut q = Plan::default();
             default_process(l, &mut q);
@@ -552,7 +653,10 @@ fn step(stmt: &str, l: &Launch<'_>, p: &mut Plan, t: &mut f64, status: &mut i32)
 /// How an HTTP request to the container is answered, `secs` after it started.
 #[derive(Clone, Debug, PartialEq)]
 pub enum HttpAnswer {
-    Response { status: u16, body: String },
+    Response {
+        status: u16,
+        body: String,
+    },
     /// Nothing listens on the port.
     Refused,
     /// Something listens but does not speak HTTP.
@@ -567,7 +671,10 @@ pub fn http(plan: &Plan, port: u16, path: &str, secs: f64) -> HttpAnswer {
     if !plan.ports.contains(&port) {
         return HttpAnswer::Refused;
     }
-    let ok = |body: &str| HttpAnswer::Response { status: 200, body: body.to_string() };
+    let ok = |body: &str| HttpAnswer::Response {
+        status: 200,
+        body: body.to_string(),
+    };
     let path = path.split('?').next().unwrap_or("/");
     match plan.app {
         Some(App::Nginx) => match path {
@@ -607,7 +714,12 @@ mod tests {
     use super::*;
     use crate::images::{lookup, ImageRef};
 
-    fn launch<'a>(image: &str, command: &'a [String], env: &'a [(String, String)], files: &'a BTreeMap<String, String>) -> Launch<'a> {
+    fn launch<'a>(
+        image: &str,
+        command: &'a [String],
+        env: &'a [(String, String)],
+        files: &'a BTreeMap<String, String>,
+    ) -> Launch<'a> {
         Launch {
             image: lookup(&ImageRef::parse(image)),
             command,
@@ -622,7 +734,9 @@ mod tests {
 
     #[test]
     fn a_crashing_script_logs_then_exits_with_its_code() {
-        let cmd: Vec<String> = ["sh", "-c", "echo starting $APP; sleep 2; echo boom; exit 3"].map(String::from).to_vec();
+        let cmd: Vec<String> = ["sh", "-c", "echo starting $APP; sleep 2; echo boom; exit 3"]
+            .map(String::from)
+            .to_vec();
         let env = vec![("APP".to_string(), "web".to_string())];
         let files = BTreeMap::new();
         let p = plan(&launch("busybox", &cmd, &env, &files));
@@ -633,7 +747,9 @@ mod tests {
 
     #[test]
     fn a_while_loop_logs_forever() {
-        let cmd: Vec<String> = ["sh", "-c", "while true; do echo tick; sleep 5; done"].map(String::from).to_vec();
+        let cmd: Vec<String> = ["sh", "-c", "while true; do echo tick; sleep 5; done"]
+            .map(String::from)
+            .to_vec();
         let files = BTreeMap::new();
         let p = plan(&launch("busybox", &cmd, &[], &files));
         assert!(p.exit.is_none());
@@ -642,16 +758,35 @@ mod tests {
 
     #[test]
     fn memory_over_the_limit_is_oom_killed() {
-        let cmd: Vec<String> = ["stress", "--vm", "1", "--vm-bytes", "250M", "--vm-hang", "1"].map(String::from).to_vec();
+        let cmd: Vec<String> = [
+            "stress",
+            "--vm",
+            "1",
+            "--vm-bytes",
+            "250M",
+            "--vm-hang",
+            "1",
+        ]
+        .map(String::from)
+        .to_vec();
         let files = BTreeMap::new();
         let mut l = launch("polinux/stress", &cmd, &[], &files);
         l.memory_limit = Some(100 * 1048576);
-        assert_eq!(plan(&l).exit.map(|e| (e.1, e.2)), Some((137, "OOMKilled".into())));
+        assert_eq!(
+            plan(&l).exit.map(|e| (e.1, e.2)),
+            Some((137, "OOMKilled".into()))
+        );
     }
 
     #[test]
     fn exec_probe_files_appear_and_disappear() {
-        let cmd: Vec<String> = ["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"].map(String::from).to_vec();
+        let cmd: Vec<String> = [
+            "/bin/sh",
+            "-c",
+            "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600",
+        ]
+        .map(String::from)
+        .to_vec();
         let files = BTreeMap::new();
         let p = plan(&launch("busybox", &cmd, &[], &files));
         assert!(p.file_exists("/tmp/healthy", 10.0));

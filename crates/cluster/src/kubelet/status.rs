@@ -2,8 +2,8 @@
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{
-    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, HostIP, Pod,
-    PodCondition, PodIP, PodStatus, VolumeMountStatus,
+    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
+    ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus, VolumeMountStatus,
 };
 
 use super::{ContainerRuntime, Instance, PodRuntime, Stage, SANDBOX_SECONDS};
@@ -25,8 +25,14 @@ pub fn go_duration(secs: f64) -> String {
 
 /// The QoS class the API server assigns (`Guaranteed`, `Burstable`, `BestEffort`).
 pub fn qos_class(pod: &Pod) -> &'static str {
-    let Some(spec) = &pod.spec else { return "BestEffort" };
-    let all: Vec<_> = spec.containers.iter().chain(spec.init_containers.iter().flatten()).collect();
+    let Some(spec) = &pod.spec else {
+        return "BestEffort";
+    };
+    let all: Vec<_> = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .collect();
     let mut any = false;
     let mut guaranteed = true;
     for c in &all {
@@ -40,7 +46,8 @@ pub fn qos_class(pod: &Pod) -> &'static str {
             let l = lim.and_then(|m| m.get(res));
             let q = req.and_then(|m| m.get(res)).or(l);
             match (q, l) {
-                (Some(q), Some(l)) if q.0 == l.0 || crate::quantity::value(q) == crate::quantity::value(l) => {}
+                (Some(q), Some(l))
+                    if q.0 == l.0 || crate::quantity::value(q) == crate::quantity::value(l) => {}
                 _ => guaranteed = false,
             }
         }
@@ -101,16 +108,29 @@ fn container_status(pod: &Pod, c: &ContainerRuntime, blocked_by_init: bool) -> C
         terminated: inst.and_then(terminated),
         ..ContainerState::default()
     };
-    let creating = if blocked_by_init { "PodInitializing" } else { "ContainerCreating" };
+    let creating = if blocked_by_init {
+        "PodInitializing"
+    } else {
+        "ContainerCreating"
+    };
     let (state, last) = match &c.stage {
-        Stage::Creating | Stage::Pulling { .. } | Stage::PullFailed { .. } => {
-            (waiting(creating, None), last_of(c.current.as_ref().filter(|i| i.finished.is_some())))
-        }
+        Stage::Creating | Stage::Pulling { .. } | Stage::PullFailed { .. } => (
+            waiting(creating, None),
+            last_of(c.current.as_ref().filter(|i| i.finished.is_some())),
+        ),
         Stage::Starting { .. } => match c.current.as_ref().filter(|i| i.finished.is_some()) {
-            Some(inst) => (ContainerState { terminated: terminated(inst), ..Default::default() }, last_of(c.previous.as_ref())),
+            Some(inst) => (
+                ContainerState {
+                    terminated: terminated(inst),
+                    ..Default::default()
+                },
+                last_of(c.previous.as_ref()),
+            ),
             None => (waiting(creating, None), ContainerState::default()),
         },
-        Stage::Waiting { reason, message, .. } => {
+        Stage::Waiting {
+            reason, message, ..
+        } => {
             let last = last_of(c.current.as_ref().filter(|i| i.finished.is_some()));
             (waiting(reason, Some(message)), last)
         }
@@ -119,7 +139,9 @@ fn container_status(pod: &Pod, c: &ContainerRuntime, blocked_by_init: bool) -> C
             st.started = Some(c.probes.started);
             (
                 ContainerState {
-                    running: Some(ContainerStateRunning { started_at: Some(super::time(inst.started)) }),
+                    running: Some(ContainerStateRunning {
+                        started_at: Some(super::time(inst.started)),
+                    }),
                     ..ContainerState::default()
                 },
                 last_of(c.previous.as_ref()),
@@ -127,7 +149,13 @@ fn container_status(pod: &Pod, c: &ContainerRuntime, blocked_by_init: bool) -> C
         }
         Stage::Terminated => {
             let inst = c.current.as_ref();
-            (ContainerState { terminated: inst.and_then(terminated), ..Default::default() }, last_of(c.previous.as_ref()))
+            (
+                ContainerState {
+                    terminated: inst.and_then(terminated),
+                    ..Default::default()
+                },
+                last_of(c.previous.as_ref()),
+            )
         }
     };
     if let Some(inst) = &c.current {
@@ -154,7 +182,11 @@ pub fn pod_status(cluster: &Cluster, pod: &Pod, rt: &mut PodRuntime) -> PodStatu
             if c.sidecar {
                 !(c.stage == Stage::Running && c.probes.started)
             } else {
-                !(c.stage == Stage::Terminated && c.current.as_ref().and_then(|i| i.finished.as_ref()).is_some_and(|f| f.1 == 0))
+                !(c.stage == Stage::Terminated
+                    && c.current
+                        .as_ref()
+                        .and_then(|i| i.finished.as_ref())
+                        .is_some_and(|f| f.1 == 0))
             }
         })
         .map(|c| c.name.clone())
@@ -174,14 +206,34 @@ pub fn pod_status(cluster: &Cluster, pod: &Pod, rt: &mut PodRuntime) -> PodStatu
         }
     }
     let policy = super::restart_policy(pod);
-    let phase = phase(&statuses, initialized, &init_statuses, &policy, rt.stopping_until.is_some());
-    let unready: Vec<String> = rt.containers.iter().filter(|c| (!c.init || c.sidecar) && !c.ready).map(|c| c.name.clone()).collect();
+    let phase = phase(
+        &statuses,
+        initialized,
+        &init_statuses,
+        &policy,
+        rt.stopping_until.is_some(),
+    );
+    let unready: Vec<String> = rt
+        .containers
+        .iter()
+        .filter(|c| (!c.init || c.sidecar) && !c.ready)
+        .map(|c| c.name.clone())
+        .collect();
     let sandbox = now >= clock::after(rt.admitted, SANDBOX_SECONDS) && rt.stopping_until.is_none();
-    let mut conds: Vec<(String, bool, Option<String>, Option<String>)> = vec![("PodReadyToStartContainers".into(), sandbox, None, None)];
+    let mut conds: Vec<(String, bool, Option<String>, Option<String>)> =
+        vec![("PodReadyToStartContainers".into(), sandbox, None, None)];
     conds.push(if initialized {
         ("Initialized".into(), true, None, None)
     } else {
-        ("Initialized".into(), false, Some("ContainersNotInitialized".into()), Some(format!("containers with incomplete status: [{}]", init_pending.join(" "))))
+        (
+            "Initialized".into(),
+            false,
+            Some("ContainersNotInitialized".into()),
+            Some(format!(
+                "containers with incomplete status: [{}]",
+                init_pending.join(" ")
+            )),
+        )
     });
     let ready_cond = |t: &str| {
         if phase == "Succeeded" {
@@ -189,7 +241,15 @@ pub fn pod_status(cluster: &Cluster, pod: &Pod, rt: &mut PodRuntime) -> PodStatu
         } else if unready.is_empty() {
             (t.to_string(), true, None, None)
         } else {
-            (t.to_string(), false, Some("ContainersNotReady".to_string()), Some(format!("containers with unready status: [{}]", unready.join(" "))))
+            (
+                t.to_string(),
+                false,
+                Some("ContainersNotReady".to_string()),
+                Some(format!(
+                    "containers with unready status: [{}]",
+                    unready.join(" ")
+                )),
+            )
         }
     };
     conds.push(ready_cond("Ready"));
@@ -198,7 +258,10 @@ pub fn pod_status(cluster: &Cluster, pod: &Pod, rt: &mut PodRuntime) -> PodStatu
         .into_iter()
         .map(|(t, ok, reason, message)| {
             let status = if ok { "True" } else { "False" }.to_string();
-            let entry = rt.condition_times.entry(t.clone()).or_insert((status.clone(), now));
+            let entry = rt
+                .condition_times
+                .entry(t.clone())
+                .or_insert((status.clone(), now));
             if entry.0 != status {
                 *entry = (status.clone(), now);
             }
@@ -230,9 +293,13 @@ pub fn pod_status(cluster: &Cluster, pod: &Pod, rt: &mut PodRuntime) -> PodStatu
         phase: Some(phase),
         conditions: Some(conditions),
         host_ip: Some(rt.host_ip.clone()),
-        host_ips: Some(vec![HostIP { ip: rt.host_ip.clone() }]),
+        host_ips: Some(vec![HostIP {
+            ip: rt.host_ip.clone(),
+        }]),
         pod_ip: Some(rt.pod_ip.clone()),
-        pod_ips: Some(vec![PodIP { ip: rt.pod_ip.clone() }]),
+        pod_ips: Some(vec![PodIP {
+            ip: rt.pod_ip.clone(),
+        }]),
         start_time: Some(super::time(rt.admitted)),
         qos_class: Some(qos_class(pod).to_string()),
         container_statuses: Some(statuses),
@@ -242,10 +309,21 @@ pub fn pod_status(cluster: &Cluster, pod: &Pod, rt: &mut PodRuntime) -> PodStatu
 }
 
 /// The kubelet's `getPhase`.
-fn phase(statuses: &[ContainerStatus], initialized: bool, init: &[ContainerStatus], policy: &str, _stopping: bool) -> String {
+fn phase(
+    statuses: &[ContainerStatus],
+    initialized: bool,
+    init: &[ContainerStatus],
+    policy: &str,
+    _stopping: bool,
+) -> String {
     if !initialized {
         let init_failed = policy == "Never"
-            && init.iter().any(|s| s.state.as_ref().and_then(|st| st.terminated.as_ref()).is_some_and(|t| t.exit_code != 0));
+            && init.iter().any(|s| {
+                s.state
+                    .as_ref()
+                    .and_then(|st| st.terminated.as_ref())
+                    .is_some_and(|t| t.exit_code != 0)
+            });
         return if init_failed { "Failed" } else { "Pending" }.into();
     }
     let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
@@ -258,7 +336,12 @@ fn phase(statuses: &[ContainerStatus], initialized: bool, init: &[ContainerStatu
             if t.exit_code == 0 {
                 succeeded += 1;
             }
-        } else if s.last_state.as_ref().and_then(|l| l.terminated.as_ref()).is_some() {
+        } else if s
+            .last_state
+            .as_ref()
+            .and_then(|l| l.terminated.as_ref())
+            .is_some()
+        {
             stopped += 1;
         } else {
             waiting += 1;

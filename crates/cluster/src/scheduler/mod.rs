@@ -40,7 +40,11 @@ pub fn fit_error(total: usize, rejections: &[Rejection]) -> String {
         for reason in &r.reasons {
             *reasons.entry(reason.clone()).or_insert(0) += 1;
         }
-        let p = if r.unresolvable { "Preemption is not helpful for scheduling" } else { "No preemption victims found for incoming pod" };
+        let p = if r.unresolvable {
+            "Preemption is not helpful for scheduling"
+        } else {
+            "No preemption victims found for incoming pod"
+        };
         *preemption.entry(p.to_string()).or_insert(0) += 1;
     }
     format!(
@@ -54,8 +58,14 @@ pub fn fit_error(total: usize, rejections: &[Rejection]) -> String {
 fn volume_prefilter(cluster: &Cluster, pod: &Pod) -> Option<String> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
     for v in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
-        let Some(claim) = &v.persistent_volume_claim else { continue };
-        let key = Key { kind: "PersistentVolumeClaim", namespace: ns.into(), name: claim.claim_name.clone() };
+        let Some(claim) = &v.persistent_volume_claim else {
+            continue;
+        };
+        let key = Key {
+            kind: "PersistentVolumeClaim",
+            namespace: ns.into(),
+            name: claim.claim_name.clone(),
+        };
         match cluster.store().get(&key).map(|o| o.as_ref()) {
             Some(Object::PersistentVolumeClaim(pvc)) => {
                 let bound = pvc.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound");
@@ -63,7 +73,12 @@ fn volume_prefilter(cluster: &Cluster, pod: &Pod) -> Option<String> {
                     return Some("pod has unbound immediate PersistentVolumeClaims".into());
                 }
             }
-            _ => return Some(format!("persistentvolumeclaim \"{}\" not found", claim.claim_name)),
+            _ => {
+                return Some(format!(
+                    "persistentvolumeclaim \"{}\" not found",
+                    claim.claim_name
+                ))
+            }
         }
     }
     None
@@ -71,13 +86,23 @@ fn volume_prefilter(cluster: &Cluster, pod: &Pod) -> Option<String> {
 
 /// Schedules one pending pod.
 pub fn schedule(cluster: &mut Cluster, key: &Key) {
-    let Some(obj) = cluster.store().get(key).cloned() else { return };
-    let Object::Pod(pod) = obj.as_ref() else { return };
+    let Some(obj) = cluster.store().get(key).cloned() else {
+        return;
+    };
+    let Object::Pod(pod) = obj.as_ref() else {
+        return;
+    };
     let spec = pod.spec.clone().unwrap_or_default();
-    if spec.node_name.as_deref().is_some_and(|n| !n.is_empty()) || pod.metadata.deletion_timestamp.is_some() {
+    if spec.node_name.as_deref().is_some_and(|n| !n.is_empty())
+        || pod.metadata.deletion_timestamp.is_some()
+    {
         return;
     }
-    if spec.scheduler_name.as_deref().is_some_and(|s| s != "default-scheduler") {
+    if spec
+        .scheduler_name
+        .as_deref()
+        .is_some_and(|s| s != "default-scheduler")
+    {
         return;
     }
     let nodes: Vec<Node> = cluster
@@ -90,10 +115,19 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
         .collect();
     let total = nodes.len();
     let message = if let Some(reason) = volume_prefilter(cluster, pod) {
-        let all = (0..total).map(|_| Rejection { reasons: vec![], unresolvable: true }).collect::<Vec<_>>();
+        let all = (0..total)
+            .map(|_| Rejection {
+                reasons: vec![],
+                unresolvable: true,
+            })
+            .collect::<Vec<_>>();
         let pre = fit_error(total, &all);
-        let pre = pre.split_once(". preemption: ").map_or(String::new(), |(_, p)| p.to_string());
-        Some(format!("0/{total} nodes are available: {reason}. preemption: {pre}"))
+        let pre = pre
+            .split_once(". preemption: ")
+            .map_or(String::new(), |(_, p)| p.to_string());
+        Some(format!(
+            "0/{total} nodes are available: {reason}. preemption: {pre}"
+        ))
     } else {
         let (cpu, memory) = crate::index::pod_requests(pod);
         let owner = crate::index::controller_owner(&obj).map(|o| o.2);
@@ -101,7 +135,13 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
         let mut best: Option<(i64, String)> = None;
         for node in &nodes {
             let name = node.metadata.name.clone().unwrap_or_default();
-            let usage = cluster.runtime.index.usage.get(&name).copied().unwrap_or_default();
+            let usage = cluster
+                .runtime
+                .index
+                .usage
+                .get(&name)
+                .copied()
+                .unwrap_or_default();
             let result = plugins::node_unschedulable(pod, node)
                 .and_then(|_| plugins::taint_toleration(pod, node))
                 .and_then(|_| plugins::node_affinity(pod, node))
@@ -113,7 +153,14 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
                     let same_owner = owner.as_ref().map_or(0, |uid| {
                         cluster.runtime.index.by_node.get(&name).map_or(0, |pods| {
                             pods.iter()
-                                .filter(|k| cluster.runtime.index.owner_of.get(*k).is_some_and(|o| &o.2 == uid))
+                                .filter(|k| {
+                                    cluster
+                                        .runtime
+                                        .index
+                                        .owner_of
+                                        .get(*k)
+                                        .is_some_and(|o| &o.2 == uid)
+                                })
                                 .take(64)
                                 .count()
                         })
@@ -152,7 +199,13 @@ fn bind(cluster: &mut Cluster, pod: &Pod, obj: &Object, node: &str) {
     }
     let status = bound.status.get_or_insert_with(Default::default);
     status.phase = Some("Pending".into());
-    let mut conditions: Vec<PodCondition> = status.conditions.take().unwrap_or_default().into_iter().filter(|c| c.type_ != "PodScheduled").collect();
+    let mut conditions: Vec<PodCondition> = status
+        .conditions
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.type_ != "PodScheduled")
+        .collect();
     conditions.push(PodCondition {
         type_: "PodScheduled".into(),
         status: "True".into(),
@@ -163,7 +216,14 @@ fn bind(cluster: &mut Cluster, pod: &Pod, obj: &Object, node: &str) {
     cluster.store_mut().put(Object::Pod(bound));
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
     let name = pod.metadata.name.clone().unwrap_or_default();
-    cluster.record_event(obj, None, Source::Scheduler, EventKind::Normal, "Scheduled", &format!("Successfully assigned {ns}/{name} to {node}"));
+    cluster.record_event(
+        obj,
+        None,
+        Source::Scheduler,
+        EventKind::Normal,
+        "Scheduled",
+        &format!("Successfully assigned {ns}/{name} to {node}"),
+    );
 }
 
 fn mark_unschedulable(cluster: &mut Cluster, pod: &Pod, obj: &Object, message: &str) {
@@ -171,22 +231,43 @@ fn mark_unschedulable(cluster: &mut Cluster, pod: &Pod, obj: &Object, message: &
     let mut updated = pod.clone();
     let status = updated.status.get_or_insert_with(Default::default);
     status.phase = Some("Pending".into());
-    let existing = status.conditions.iter().flatten().find(|c| c.type_ == "PodScheduled").cloned();
-    let same = existing.as_ref().is_some_and(|c| c.status == "False" && c.message.as_deref() == Some(message));
+    let existing = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "PodScheduled")
+        .cloned();
+    let same = existing
+        .as_ref()
+        .is_some_and(|c| c.status == "False" && c.message.as_deref() == Some(message));
     if !same {
         status.conditions = Some(vec![PodCondition {
             type_: "PodScheduled".into(),
             status: "False".into(),
             reason: Some("Unschedulable".into()),
             message: Some(message.to_string()),
-            last_transition_time: Some(crate::kubelet::time(existing.filter(|c| c.status == "False").and_then(|c| c.last_transition_time).map_or(now, |t| t.0))),
+            last_transition_time: Some(crate::kubelet::time(
+                existing
+                    .filter(|c| c.status == "False")
+                    .and_then(|c| c.last_transition_time)
+                    .map_or(now, |t| t.0),
+            )),
             last_probe_time: None,
             observed_generation: None,
         }]);
-        status.qos_class.get_or_insert_with(|| crate::kubelet::qos_class(pod).to_string());
+        status
+            .qos_class
+            .get_or_insert_with(|| crate::kubelet::qos_class(pod).to_string());
         cluster.store_mut().put(Object::Pod(updated));
     }
-    cluster.record_event(obj, None, Source::Scheduler, EventKind::Warning, "FailedScheduling", message);
+    cluster.record_event(
+        obj,
+        None,
+        Source::Scheduler,
+        EventKind::Warning,
+        "FailedScheduling",
+        message,
+    );
 }
 
 #[cfg(test)]
@@ -195,8 +276,16 @@ mod tests {
 
     #[test]
     fn fit_error_reads_like_the_real_scheduler() {
-        let taint = Rejection { reasons: vec!["node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }".into()], unresolvable: true };
-        let cpu = Rejection { reasons: vec!["Insufficient cpu".into()], unresolvable: false };
+        let taint = Rejection {
+            reasons: vec![
+                "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }".into(),
+            ],
+            unresolvable: true,
+        };
+        let cpu = Rejection {
+            reasons: vec!["Insufficient cpu".into()],
+            unresolvable: false,
+        };
         assert_eq!(
             fit_error(3, &[taint, cpu.clone(), cpu]),
             "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."

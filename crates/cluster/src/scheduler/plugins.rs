@@ -1,7 +1,9 @@
 //! Filter plugins, in the order the default scheduler profile runs them. Each returns `Ok` or the
 //! reasons the node does not fit, with the real messages and whether preemption could help.
 
-use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration};
+use k8s_openapi::api::core::v1::{
+    Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration,
+};
 
 use crate::index::Usage;
 use crate::quantity;
@@ -16,15 +18,23 @@ pub struct Rejection {
 
 impl Rejection {
     fn unresolvable(reason: impl Into<String>) -> Rejection {
-        Rejection { reasons: vec![reason.into()], unresolvable: true }
+        Rejection {
+            reasons: vec![reason.into()],
+            unresolvable: true,
+        }
     }
 }
 
 /// NodeUnschedulable: `spec.unschedulable` (kubectl cordon), unless tolerated.
 pub fn node_unschedulable(pod: &Pod, node: &Node) -> Result<(), Rejection> {
-    let cordoned = node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
+    let cordoned = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.unschedulable)
+        .unwrap_or(false);
     let tolerated = tolerations(pod).iter().any(|t| {
-        t.key.as_deref() == Some("node.kubernetes.io/unschedulable") && t.effect.as_deref().is_none_or(|e| e == "NoSchedule")
+        t.key.as_deref() == Some("node.kubernetes.io/unschedulable")
+            && t.effect.as_deref().is_none_or(|e| e == "NoSchedule")
     });
     if cordoned && !tolerated {
         return Err(Rejection::unresolvable("node(s) were unschedulable"));
@@ -33,23 +43,43 @@ pub fn node_unschedulable(pod: &Pod, node: &Node) -> Result<(), Rejection> {
 }
 
 fn tolerations(pod: &Pod) -> &[Toleration] {
-    pod.spec.as_ref().and_then(|s| s.tolerations.as_deref()).unwrap_or_default()
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.tolerations.as_deref())
+        .unwrap_or_default()
 }
 
 fn tolerates(t: &Toleration, taint: &Taint) -> bool {
-    if t.effect.as_deref().is_some_and(|e| !e.is_empty() && e != taint.effect) {
+    if t.effect
+        .as_deref()
+        .is_some_and(|e| !e.is_empty() && e != taint.effect)
+    {
         return false;
     }
     match t.operator.as_deref().unwrap_or("Equal") {
-        "Exists" => t.key.as_deref().is_none_or(|k| k.is_empty() || k == taint.key),
-        _ => t.key.as_deref() == Some(taint.key.as_str()) && t.value.as_deref().unwrap_or_default() == taint.value.as_deref().unwrap_or_default(),
+        "Exists" => t
+            .key
+            .as_deref()
+            .is_none_or(|k| k.is_empty() || k == taint.key),
+        _ => {
+            t.key.as_deref() == Some(taint.key.as_str())
+                && t.value.as_deref().unwrap_or_default()
+                    == taint.value.as_deref().unwrap_or_default()
+        }
     }
 }
 
 /// TaintToleration: every NoSchedule/NoExecute taint must be tolerated.
 pub fn taint_toleration(pod: &Pod, node: &Node) -> Result<(), Rejection> {
-    let taints = node.spec.as_ref().and_then(|s| s.taints.as_deref()).unwrap_or_default();
-    for taint in taints.iter().filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute") {
+    let taints = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or_default();
+    for taint in taints
+        .iter()
+        .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+    {
         if !tolerations(pod).iter().any(|t| tolerates(t, taint)) {
             return Err(Rejection::unresolvable(format!(
                 "node(s) had untolerated taint {{{}: {}}}",
@@ -61,7 +91,10 @@ pub fn taint_toleration(pod: &Pod, node: &Node) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn requirement_matches(r: &NodeSelectorRequirement, labels: &std::collections::BTreeMap<String, String>) -> bool {
+fn requirement_matches(
+    r: &NodeSelectorRequirement,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> bool {
     let v = labels.get(&r.key);
     let values = r.values.as_deref().unwrap_or_default();
     match r.operator.as_str() {
@@ -69,8 +102,14 @@ fn requirement_matches(r: &NodeSelectorRequirement, labels: &std::collections::B
         "NotIn" => v.is_none_or(|v| !values.contains(v)),
         "Exists" => v.is_some(),
         "DoesNotExist" => v.is_none(),
-        "Gt" => v.and_then(|v| v.parse::<i64>().ok()).zip(values.first().and_then(|x| x.parse::<i64>().ok())).is_some_and(|(a, b)| a > b),
-        "Lt" => v.and_then(|v| v.parse::<i64>().ok()).zip(values.first().and_then(|x| x.parse::<i64>().ok())).is_some_and(|(a, b)| a < b),
+        "Gt" => v
+            .and_then(|v| v.parse::<i64>().ok())
+            .zip(values.first().and_then(|x| x.parse::<i64>().ok()))
+            .is_some_and(|(a, b)| a > b),
+        "Lt" => v
+            .and_then(|v| v.parse::<i64>().ok())
+            .zip(values.first().and_then(|x| x.parse::<i64>().ok()))
+            .is_some_and(|(a, b)| a < b),
         _ => false,
     }
 }
@@ -101,12 +140,18 @@ pub fn node_affinity(pod: &Pod, node: &Node) -> Result<(), Rejection> {
     let required = spec
         .and_then(|s| s.affinity.as_ref())
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
-    let affinity_ok = required.is_none_or(|r| r.node_selector_terms.iter().any(|t| term_matches(t, node)));
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
+    let affinity_ok =
+        required.is_none_or(|r| r.node_selector_terms.iter().any(|t| term_matches(t, node)));
     if selector_ok && affinity_ok {
         Ok(())
     } else {
-        Err(Rejection::unresolvable("node(s) didn't match Pod's node affinity/selector"))
+        Err(Rejection::unresolvable(
+            "node(s) didn't match Pod's node affinity/selector",
+        ))
     }
 }
 
@@ -129,7 +174,10 @@ pub fn resources_fit(cpu: i64, memory: i64, node: &Node, usage: Usage) -> Result
     if reasons.is_empty() {
         Ok(())
     } else {
-        Err(Rejection { reasons, unresolvable: false })
+        Err(Rejection {
+            reasons,
+            unresolvable: false,
+        })
     }
 }
 
@@ -138,11 +186,16 @@ pub fn resources_fit(cpu: i64, memory: i64, node: &Node, usage: Usage) -> Result
 /// same owner already there (the default topology spread by hostname).
 pub fn score(cpu: i64, memory: i64, node: &Node, usage: Usage, same_owner_on_node: usize) -> i64 {
     let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
-    let a_cpu = quantity::get(alloc, "cpu").map_or(1, quantity::millicores).max(1);
-    let a_mem = quantity::get(alloc, "memory").map_or(1, quantity::value).max(1);
+    let a_cpu = quantity::get(alloc, "cpu")
+        .map_or(1, quantity::millicores)
+        .max(1);
+    let a_mem = quantity::get(alloc, "memory")
+        .map_or(1, quantity::value)
+        .max(1);
     let cpu = if cpu == 0 { 100 } else { cpu };
     let memory = if memory == 0 { 200 * 1048576 } else { memory };
     let free = |alloc: i64, used: i64| ((alloc - used).max(0) * 100 / alloc).min(100);
-    let least = (free(a_cpu, usage.cpu_millis + cpu) + free(a_mem, usage.memory_bytes + memory)) / 2;
+    let least =
+        (free(a_cpu, usage.cpu_millis + cpu) + free(a_mem, usage.memory_bytes + memory)) / 2;
     least * 10 - (same_owner_on_node as i64) * 50
 }

@@ -41,7 +41,12 @@ pub(super) fn set_namespace(p: &Parsed, env: &mut Env) {
     }
 }
 
-pub(super) fn json_request(method: &str, path: String, content_type: &str, body: &Value) -> Request {
+pub(super) fn json_request(
+    method: &str,
+    path: String,
+    content_type: &str,
+    body: &Value,
+) -> Request {
     let mut r = Request::new(method, path)
         .header("accept", "application/json")
         .header("content-type", content_type);
@@ -565,7 +570,11 @@ fn run_pod(args: &[String], env: &mut Env, out: &mut Output) {
 }
 
 /// Resolves `type name...` or `type/name...` arguments.
-pub(super) fn type_names(args: &[String], env: &mut Env, out: &mut Output) -> Option<Vec<(Mapping, String)>> {
+pub(super) fn type_names(
+    args: &[String],
+    env: &mut Env,
+    out: &mut Output,
+) -> Option<Vec<(Mapping, String)>> {
     let disc = env.discovery().clone();
     let mut result = Vec::new();
     if args.first().is_some_and(|a| a.contains('/')) {

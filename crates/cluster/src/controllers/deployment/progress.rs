@@ -21,7 +21,11 @@ fn counts(sets: &Sets) -> (i32, i32, i32, i32) {
         ready += s.ready_replicas.unwrap_or(0);
         available += s.available_replicas.unwrap_or(0);
     }
-    let updated = sets.new.as_ref().and_then(|rs| rs.status.as_ref()).map_or(0, |s| s.replicas);
+    let updated = sets
+        .new
+        .as_ref()
+        .and_then(|rs| rs.status.as_ref())
+        .map_or(0, |s| s.replicas);
     (total, updated, ready, available)
 }
 
@@ -32,7 +36,13 @@ pub fn complete(_cluster: &Cluster, d: &Deployment, sets: &Sets) -> bool {
     updated == want && total == want && available == want
 }
 
-fn condition(type_: &str, status: &str, reason: &str, message: String, now: Timestamp) -> DeploymentCondition {
+fn condition(
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: String,
+    now: Timestamp,
+) -> DeploymentCondition {
     DeploymentCondition {
         type_: type_.into(),
         status: status.into(),
@@ -59,14 +69,30 @@ fn set(conds: &mut Vec<DeploymentCondition>, mut c: DeploymentCondition) {
 
 /// Records `Progressing: NewReplicaSetCreated` right after the controller creates a ReplicaSet.
 pub fn note_new_replica_set(cluster: &mut Cluster, d: &Deployment, name: &str) {
-    let key = Key { kind: "Deployment", namespace: d.metadata.namespace.clone().unwrap_or_default(), name: d.metadata.name.clone().unwrap_or_default() };
-    let Some(Object::Deployment(current)) = cluster.store().get(&key).map(|o| o.as_ref().clone()) else { return };
+    let key = Key {
+        kind: "Deployment",
+        namespace: d.metadata.namespace.clone().unwrap_or_default(),
+        name: d.metadata.name.clone().unwrap_or_default(),
+    };
+    let Some(Object::Deployment(current)) = cluster.store().get(&key).map(|o| o.as_ref().clone())
+    else {
+        return;
+    };
     let now = cluster.now();
     let mut updated = current.clone();
     let status = updated.status.get_or_insert_with(Default::default);
     let mut conds = status.conditions.take().unwrap_or_default();
-    let mut c = condition("Progressing", "True", "NewReplicaSetCreated", format!("Created new replica set \"{name}\""), now);
-    if let Some(old) = conds.iter().find(|x| x.type_ == "Progressing" && x.status == "True") {
+    let mut c = condition(
+        "Progressing",
+        "True",
+        "NewReplicaSetCreated",
+        format!("Created new replica set \"{name}\""),
+        now,
+    );
+    if let Some(old) = conds
+        .iter()
+        .find(|x| x.type_ == "Progressing" && x.status == "True")
+    {
         c.last_transition_time = old.last_transition_time.clone();
     }
     conds.retain(|x| x.type_ != "Progressing");
@@ -77,7 +103,9 @@ pub fn note_new_replica_set(cluster: &mut Cluster, d: &Deployment, name: &str) {
 
 /// Recomputes the deployment's status from its ReplicaSets (`syncRolloutStatus`).
 pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
-    let Some(Object::Deployment(d)) = cluster.store().get(key).map(|o| o.as_ref().clone()) else { return };
+    let Some(Object::Deployment(d)) = cluster.store().get(key).map(|o| o.as_ref().clone()) else {
+        return;
+    };
     let sets = replica_sets(cluster, &d);
     let now = cluster.now();
     let want = replicas(&d);
@@ -86,24 +114,75 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
     let old = d.status.clone().unwrap_or_default();
     let mut conds = old.conditions.clone().unwrap_or_default();
     if available >= want - max_unavailable {
-        set(&mut conds, condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.".into(), now));
+        set(
+            &mut conds,
+            condition(
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.".into(),
+                now,
+            ),
+        );
     } else {
-        set(&mut conds, condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".into(), now));
+        set(
+            &mut conds,
+            condition(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.".into(),
+                now,
+            ),
+        );
     }
     let paused = d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
-    let deadline = d.spec.as_ref().and_then(|s| s.progress_deadline_seconds).unwrap_or(600);
+    let deadline = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.progress_deadline_seconds)
+        .unwrap_or(600);
     let current = conds.iter().find(|c| c.type_ == "Progressing").cloned();
-    let rs_name = sets.new.as_ref().and_then(|rs| rs.metadata.name.clone()).unwrap_or_default();
+    let rs_name = sets
+        .new
+        .as_ref()
+        .and_then(|rs| rs.metadata.name.clone())
+        .unwrap_or_default();
     if paused {
-        set(&mut conds, condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused".into(), now));
+        set(
+            &mut conds,
+            condition(
+                "Progressing",
+                "Unknown",
+                "DeploymentPaused",
+                "Deployment is paused".into(),
+                now,
+            ),
+        );
     } else if let Some(_new) = &sets.new {
-        let was_paused = current.as_ref().is_some_and(|c| c.reason.as_deref() == Some("DeploymentPaused"));
+        let was_paused = current
+            .as_ref()
+            .is_some_and(|c| c.reason.as_deref() == Some("DeploymentPaused"));
         if was_paused {
-            set(&mut conds, condition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed".into(), now));
+            set(
+                &mut conds,
+                condition(
+                    "Progressing",
+                    "Unknown",
+                    "DeploymentResumed",
+                    "Deployment is resumed".into(),
+                    now,
+                ),
+            );
         }
         let current = conds.iter().find(|c| c.type_ == "Progressing").cloned();
-        let timed_out_already = current.as_ref().is_some_and(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded"));
-        let is_complete = total == updated && current.as_ref().is_some_and(|c| c.reason.as_deref() == Some("NewReplicaSetAvailable"));
+        let timed_out_already = current
+            .as_ref()
+            .is_some_and(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded"));
+        let is_complete = total == updated
+            && current
+                .as_ref()
+                .is_some_and(|c| c.reason.as_deref() == Some("NewReplicaSetAvailable"));
         let old_old = old.replicas.unwrap_or(0) - old.updated_replicas.unwrap_or(0);
         let new_old = total - updated;
         let progressing = updated > old.updated_replicas.unwrap_or(0)
@@ -112,9 +191,24 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
             || old_old > new_old;
         if !timed_out_already && !is_complete {
             if updated == want && total == want && available == want {
-                set(&mut conds, condition("Progressing", "True", "NewReplicaSetAvailable", format!("ReplicaSet \"{rs_name}\" has successfully progressed."), now));
+                set(
+                    &mut conds,
+                    condition(
+                        "Progressing",
+                        "True",
+                        "NewReplicaSetAvailable",
+                        format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+                        now,
+                    ),
+                );
             } else if progressing {
-                let mut c = condition("Progressing", "True", "ReplicaSetUpdated", format!("ReplicaSet \"{rs_name}\" is progressing."), now);
+                let mut c = condition(
+                    "Progressing",
+                    "True",
+                    "ReplicaSetUpdated",
+                    format!("ReplicaSet \"{rs_name}\" is progressing."),
+                    now,
+                );
                 if let Some(cur) = current.as_ref().filter(|c| c.status == "True") {
                     c.last_transition_time = cur.last_transition_time.clone();
                 }
@@ -125,7 +219,16 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
                 let due = clock::after(last, deadline as f64);
                 if cur.status == "True" && cur.reason.as_deref() != Some("NewReplicaSetAvailable") {
                     if due <= now {
-                        set(&mut conds, condition("Progressing", "False", "ProgressDeadlineExceeded", format!("ReplicaSet \"{rs_name}\" has timed out progressing."), now));
+                        set(
+                            &mut conds,
+                            condition(
+                                "Progressing",
+                                "False",
+                                "ProgressDeadlineExceeded",
+                                format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
+                                now,
+                            ),
+                        );
                     } else {
                         cluster.wake_at(due, key.clone());
                     }
@@ -147,7 +250,11 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
     let mut updated_d = d.clone();
     updated_d.status = Some(status);
     if let Some(new) = &sets.new {
-        updated_d.metadata.annotations.get_or_insert_with(Default::default).insert(REVISION.into(), revision(new).to_string());
+        updated_d
+            .metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(REVISION.into(), revision(new).to_string());
     }
     if updated_d != d {
         cluster.store_mut().put(Object::Deployment(updated_d));

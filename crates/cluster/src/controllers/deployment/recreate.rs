@@ -22,16 +22,23 @@ pub fn rollout(cluster: &mut Cluster, d: &Deployment, sets: Sets) {
     // Old pods must be gone (not just terminating) before new ones start.
     let old_pods_running = sets.old.iter().any(|rs| {
         let uid = rs.metadata.uid.clone().unwrap_or_default();
-        owned(cluster, &uid, "Pod").iter().any(|o| match o.as_ref() {
-            Object::Pod(p) => !matches!(p.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed")),
-            _ => false,
-        })
+        owned(cluster, &uid, "Pod")
+            .iter()
+            .any(|o| match o.as_ref() {
+                Object::Pod(p) => !matches!(
+                    p.status.as_ref().and_then(|s| s.phase.as_deref()),
+                    Some("Succeeded" | "Failed")
+                ),
+                _ => false,
+            })
     });
     if old_pods_running {
         return;
     }
     let want = replicas(d);
-    let Some(new) = ensure_new(cluster, d, &sets, want) else { return };
+    let Some(new) = ensure_new(cluster, d, &sets, want) else {
+        return;
+    };
     if rs_replicas(&new) != want {
         scale(cluster, d, &new, want);
     }

@@ -12,13 +12,21 @@ use crate::store::Key;
 use crate::Cluster;
 
 /// Gives the current ReplicaSet a revision newer than every old one.
-pub fn bump_revision(cluster: &mut Cluster, _d: &Deployment, rs: &ReplicaSet, max_old: i64) -> ReplicaSet {
+pub fn bump_revision(
+    cluster: &mut Cluster,
+    _d: &Deployment,
+    rs: &ReplicaSet,
+    max_old: i64,
+) -> ReplicaSet {
     let current = revision(rs);
     if current > max_old {
         return rs.clone();
     }
     let mut updated = rs.clone();
-    let ann = updated.metadata.annotations.get_or_insert_with(Default::default);
+    let ann = updated
+        .metadata
+        .annotations
+        .get_or_insert_with(Default::default);
     if current > 0 {
         let history = match ann.get(REVISION_HISTORY) {
             Some(h) if !h.is_empty() => format!("{h},{current}"),
@@ -27,7 +35,11 @@ pub fn bump_revision(cluster: &mut Cluster, _d: &Deployment, rs: &ReplicaSet, ma
         ann.insert(REVISION_HISTORY.into(), history);
     }
     ann.insert(REVISION.into(), (max_old + 1).to_string());
-    match cluster.store_mut().put(Object::ReplicaSet(updated)).as_ref() {
+    match cluster
+        .store_mut()
+        .put(Object::ReplicaSet(updated))
+        .as_ref()
+    {
         Object::ReplicaSet(rs) => rs.clone(),
         _ => unreachable!("a ReplicaSet was stored"),
     }
@@ -35,7 +47,12 @@ pub fn bump_revision(cluster: &mut Cluster, _d: &Deployment, rs: &ReplicaSet, ma
 
 /// Deletes the oldest scaled-down ReplicaSets beyond the history limit.
 pub fn cleanup(cluster: &mut Cluster, d: &Deployment, sets: &Sets) {
-    let limit = d.spec.as_ref().and_then(|s| s.revision_history_limit).unwrap_or(10).max(0) as usize;
+    let limit = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.revision_history_limit)
+        .unwrap_or(10)
+        .max(0) as usize;
     let mut candidates: Vec<&ReplicaSet> = sets
         .old
         .iter()
@@ -47,7 +64,11 @@ pub fn cleanup(cluster: &mut Cluster, d: &Deployment, sets: &Sets) {
     candidates.sort_by_key(|rs| revision(rs));
     let n = candidates.len() - limit;
     for rs in candidates.into_iter().take(n) {
-        let key = Key { kind: "ReplicaSet", namespace: rs.metadata.namespace.clone().unwrap_or_default(), name: rs.metadata.name.clone().unwrap_or_default() };
+        let key = Key {
+            kind: "ReplicaSet",
+            namespace: rs.metadata.namespace.clone().unwrap_or_default(),
+            name: rs.metadata.name.clone().unwrap_or_default(),
+        };
         // Through the garbage collector, so anything the old ReplicaSet still owns goes too.
         cluster.remove_object(&key);
     }

@@ -14,7 +14,9 @@ const SAFE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
 /// `rand.SafeEncodeString`: maps each byte onto the no-vowel alphabet.
 pub fn safe_encode(s: &str) -> String {
-    s.bytes().map(|b| SAFE_ALPHABET[b as usize % SAFE_ALPHABET.len()] as char).collect()
+    s.bytes()
+        .map(|b| SAFE_ALPHABET[b as usize % SAFE_ALPHABET.len()] as char)
+        .collect()
 }
 
 /// The pod-template-hash: FNV-32a over the template (with any hash label removed) and the
@@ -62,11 +64,19 @@ pub fn rs_replicas(rs: &ReplicaSet) -> i32 {
 }
 
 pub fn rs_available(rs: &ReplicaSet) -> i32 {
-    rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0)
+    rs.status
+        .as_ref()
+        .and_then(|s| s.available_replicas)
+        .unwrap_or(0)
 }
 
 pub fn revision(rs: &ReplicaSet) -> i64 {
-    rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION)).and_then(|r| r.parse().ok()).unwrap_or(0)
+    rs.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(REVISION))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
 }
 
 fn scaled(v: &IntOrString, total: i32, round_up: bool) -> i32 {
@@ -75,7 +85,11 @@ fn scaled(v: &IntOrString, total: i32, round_up: bool) -> i32 {
         IntOrString::String(s) => {
             let pct: f64 = s.trim_end_matches('%').parse().unwrap_or(0.0);
             let x = pct * total as f64 / 100.0;
-            if round_up { x.ceil() as i32 } else { x.floor() as i32 }
+            if round_up {
+                x.ceil() as i32
+            } else {
+                x.floor() as i32
+            }
         }
     }
 }
@@ -84,9 +98,17 @@ fn scaled(v: &IntOrString, total: i32, round_up: bool) -> i32 {
 /// never both zero.
 pub fn fenceposts(d: &Deployment) -> (i32, i32) {
     let total = replicas(d);
-    let ru = d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.rolling_update.as_ref());
-    let surge = ru.and_then(|r| r.max_surge.clone()).unwrap_or(IntOrString::String("25%".into()));
-    let unavailable = ru.and_then(|r| r.max_unavailable.clone()).unwrap_or(IntOrString::String("25%".into()));
+    let ru = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.strategy.as_ref())
+        .and_then(|s| s.rolling_update.as_ref());
+    let surge = ru
+        .and_then(|r| r.max_surge.clone())
+        .unwrap_or(IntOrString::String("25%".into()));
+    let unavailable = ru
+        .and_then(|r| r.max_unavailable.clone())
+        .unwrap_or(IntOrString::String("25%".into()));
     let s = scaled(&surge, total, true);
     let mut u = scaled(&unavailable, total, false);
     if s == 0 && u == 0 {
@@ -96,7 +118,11 @@ pub fn fenceposts(d: &Deployment) -> (i32, i32) {
 }
 
 pub fn is_recreate(d: &Deployment) -> bool {
-    d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.type_.as_deref()) == Some("Recreate")
+    d.spec
+        .as_ref()
+        .and_then(|s| s.strategy.as_ref())
+        .and_then(|s| s.type_.as_deref())
+        == Some("Recreate")
 }
 
 #[cfg(test)]
@@ -110,7 +136,10 @@ mod tests {
                 replicas: Some(replicas),
                 strategy: Some(DeploymentStrategy {
                     type_: Some("RollingUpdate".into()),
-                    rolling_update: Some(RollingUpdateDeployment { max_surge: Some(surge), max_unavailable: Some(unavailable) }),
+                    rolling_update: Some(RollingUpdateDeployment {
+                        max_surge: Some(surge),
+                        max_unavailable: Some(unavailable),
+                    }),
                 }),
                 ..Default::default()
             }),
@@ -123,13 +152,19 @@ mod tests {
         let pct = |s: &str| IntOrString::String(s.into());
         assert_eq!(fenceposts(&deployment(3, pct("25%"), pct("25%"))), (1, 0));
         assert_eq!(fenceposts(&deployment(10, pct("25%"), pct("25%"))), (3, 2));
-        assert_eq!(fenceposts(&deployment(1, IntOrString::Int(0), IntOrString::Int(0))), (0, 1));
+        assert_eq!(
+            fenceposts(&deployment(1, IntOrString::Int(0), IntOrString::Int(0))),
+            (0, 1)
+        );
     }
 
     #[test]
     fn hashes_use_the_safe_alphabet() {
         let h = pod_template_hash(&PodTemplateSpec::default(), None);
-        assert!(h.len() >= 8 && h.bytes().all(|b| SAFE_ALPHABET.contains(&b)), "{h}");
+        assert!(
+            h.len() >= 8 && h.bytes().all(|b| SAFE_ALPHABET.contains(&b)),
+            "{h}"
+        );
         assert_ne!(h, pod_template_hash(&PodTemplateSpec::default(), Some(1)));
     }
 }
