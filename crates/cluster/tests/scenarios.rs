@@ -515,6 +515,7 @@ scenarios! {
     image_pull_backoff_fixed_by_name,
     crash_loop_backoff,
     pending_insufficient_cpu,
+    pending_cpu_in_one_batch,
     pending_untolerated_taint,
     service_selects_nothing,
     readiness_failure_leaves_endpoints,

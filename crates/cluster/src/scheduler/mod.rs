@@ -213,6 +213,10 @@ fn bind(cluster: &mut Cluster, pod: &Pod, obj: &Object, node: &str) {
         ..PodCondition::default()
     });
     status.conditions = Some(conditions);
+    // Count the pod against its node at once: the next pending pod of the same batch is
+    // scheduled before the settle loop observes this write, and must see this pod's requests.
+    let key = Key::of(obj);
+    cluster.runtime.index.observe_pod(&key, Some(&bound));
     cluster.store_mut().put(Object::Pod(bound));
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
     let name = pod.metadata.name.clone().unwrap_or_default();
