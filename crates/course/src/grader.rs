@@ -9,7 +9,7 @@ use cluster::{minikube, Cluster, ClusterConfig};
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
-use crate::check::{resource_type, CheckResult, Evidence};
+use crate::check::{CheckResult, Evidence};
 use crate::model::{Attempt, ClusterShape, Exercise, FileSpec};
 
 /// What a learner works in: a cluster, the editor's files and the terminal.
