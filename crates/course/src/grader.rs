@@ -101,7 +101,7 @@ pub const MAX_LINE_SECONDS: u64 = 600;
 /// [`MAX_LINE_SECONDS`]).
 pub fn run_line(ws: &mut Workspace, line: &str) -> shell::Output {
     let mut out = shell::Output::default();
-    let mut collect = |step: &shell::Step, out: &mut shell::Output| {
+    let collect = |step: &shell::Step, out: &mut shell::Output| {
         let (stdout, stderr) = step.output();
         out.stdout.push_str(&stdout);
         out.stderr.push_str(&stderr);
@@ -275,6 +275,7 @@ fn create_objects(cluster: &mut Cluster, text: &str) -> Result<(), SetupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::resource_type;
 
     fn exercise(yaml: &str) -> Exercise {
         serde_yaml_ng::from_str(yaml).unwrap()
