@@ -41,6 +41,24 @@ pub(super) fn set_namespace(p: &Parsed, env: &mut Env) {
     }
 }
 
+/// PATCHes `path`; on a server error reports it the way kubectl does and returns false.
+fn send_patch(
+    env: &mut Env,
+    out: &mut Output,
+    path: String,
+    content_type: &str,
+    patch: &Value,
+) -> bool {
+    let resp = env
+        .transport
+        .call(json_request("PATCH", path, content_type, patch));
+    if resp.status >= 400 {
+        out.fail(server_error(&resp));
+        return false;
+    }
+    true
+}
+
 pub(super) fn json_request(
     method: &str,
     path: String,
@@ -781,14 +799,13 @@ fn scale(args: &[String], env: &mut Env, out: &mut Output) {
             continue;
         }
         let path = format!("{}/scale", m.object_path(Some(&ns), &name));
-        let resp = env.transport.call(json_request(
-            "PATCH",
+        if !send_patch(
+            env,
+            out,
             path,
             "application/merge-patch+json",
             &json!({"spec": {"replicas": replicas}}),
-        ));
-        if resp.status >= 400 {
-            out.fail(server_error(&resp));
+        ) {
             continue;
         }
         out.stdout
@@ -855,14 +872,13 @@ fn label_or_annotate(args: &[String], env: &mut Env, out: &mut Output, labels: b
                 removed = true;
             }
         }
-        let resp = env.transport.call(json_request(
-            "PATCH",
+        if !send_patch(
+            env,
+            out,
             path,
             "application/merge-patch+json",
             &json!({"metadata": {field: change}}),
-        ));
-        if resp.status >= 400 {
-            out.fail(server_error(&resp));
+        ) {
             continue;
         }
         let verb = match (labels, removed) {
@@ -1060,14 +1076,13 @@ fn set_image(args: &[String], env: &mut Env, out: &mut Output) {
             }
         }
         let patch = nest(spec_path, json!({ "containers": containers }));
-        let resp = env.transport.call(json_request(
-            "PATCH",
+        if !send_patch(
+            env,
+            out,
             path,
             "application/strategic-merge-patch+json",
             &patch,
-        ));
-        if resp.status >= 400 {
-            out.fail(server_error(&resp));
+        ) {
             continue;
         }
         out.stdout
@@ -1130,14 +1145,13 @@ fn rollout_toggle(args: &[String], env: &mut Env, out: &mut Output) {
                 )
             }
         };
-        let resp = env.transport.call(json_request(
-            "PATCH",
+        if !send_patch(
+            env,
+            out,
             path,
             "application/strategic-merge-patch+json",
             &patch,
-        ));
-        if resp.status >= 400 {
-            out.fail(server_error(&resp));
+        ) {
             continue;
         }
         out.stdout
