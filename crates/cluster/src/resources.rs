@@ -578,11 +578,6 @@ pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceType> {
         .find(|r| r.kind == kind && r.api_version() == api_version)
 }
 
-/// Any group's type with this kind, for "did you mean" style errors.
-pub fn kind_exists(kind: &str) -> bool {
-    RESOURCES.iter().any(|r| r.kind == kind)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
