@@ -1,6 +1,6 @@
 //! Differential test: the terminal's kubectl emulation against the real kubectl 1.33.
 //!
-//! For each state block of `tests/differential/corpus.txt`, two sessions are created and set up
+//! For each state block of `tests/differential/corpus.txt` and `corpus/*.txt`, two sessions are created and set up
 //! identically (setup lines run with the real kubectl on both). Each command line then runs once
 //! with the real kubectl against session A (over HTTPS, with the session's kubeconfig) and once in
 //! the emulation's shell (`POST /api/sessions/{id}/shell`): on session A too for commands that only
@@ -226,12 +226,26 @@ fn upload_files(session: &Session) {
     }
 }
 
+/// `corpus.txt`, then every `corpus/*.txt` in name order (one file per topic, so each state block
+/// starts with its own `== state` line).
+fn read_corpus() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential");
+    let mut text = std::fs::read_to_string(root.join("corpus.txt")).unwrap();
+    let mut extra: Vec<PathBuf> = std::fs::read_dir(root.join("corpus"))
+        .map(|d| d.filter_map(|e| Some(e.ok()?.path())).collect())
+        .unwrap_or_default();
+    extra.retain(|p| p.extension().is_some_and(|e| e == "txt"));
+    extra.sort();
+    for p in extra {
+        text.push('\n');
+        text.push_str(&std::fs::read_to_string(p).unwrap());
+    }
+    text
+}
+
 #[test]
 fn emulation_agrees_with_real_kubectl() {
-    let corpus = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/corpus.txt"),
-    )
-    .unwrap();
+    let corpus = read_corpus();
     let dir = target_dir()
         .join("differential")
         .join(format!("run-{}", std::process::id()));
