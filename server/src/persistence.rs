@@ -73,6 +73,13 @@ struct ShellRecord {
     history: Vec<String>,
 }
 
+/// The simulated clock's state as stored.
+#[derive(Serialize, Deserialize, Default)]
+struct ClockRecord {
+    #[serde(default)]
+    paused: bool,
+}
+
 /// Sizes of the last snapshot written, for `/api/persistence` and tests.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct SnapshotSize {
@@ -339,6 +346,7 @@ fn fingerprint(st: &SessionState) -> u64 {
     st.shell.history.len().hash(&mut h);
     st.shell.history.last().hash(&mut h);
     st.shell.namespace.hash(&mut h);
+    st.clock_paused.hash(&mut h);
     h.finish()
 }
 
@@ -348,6 +356,7 @@ struct Captured {
     files: BTreeMap<String, String>,
     shell: ShellRecord,
     progress: course::Progress,
+    clock: ClockRecord,
 }
 
 impl Captured {
@@ -360,6 +369,9 @@ impl Captured {
                 history: st.shell.history.clone(),
             },
             progress: st.progress.clone(),
+            clock: ClockRecord {
+                paused: st.clock_paused,
+            },
         }
     }
 
@@ -380,6 +392,7 @@ impl Captured {
             files: serde_json::to_string(&self.files).expect("strings serialise"),
             shell: serde_json::to_string(&self.shell).expect("strings serialise"),
             progress: serde_json::to_string(&self.progress).expect("progress serialises"),
+            clock: serde_json::to_string(&self.clock).expect("a flag serialises"),
             owner: None,
             lease_until: 0,
         };
@@ -420,6 +433,14 @@ fn decode(row: &SessionRow) -> ((String, SessionState), Option<String>) {
     }) {
         Ok(progress) => state.progress = progress,
         Err(e) => problems.push(format!("the lesson progress is unreadable: {e}")),
+    }
+    // Rows written before the clock was stored have none: a running clock.
+    match serde_json::from_str::<ClockRecord>(match row.clock.trim() {
+        "" => "{}",
+        text => text,
+    }) {
+        Ok(clock) => state.clock_paused = clock.paused,
+        Err(e) => problems.push(format!("the clock state is unreadable: {e}")),
     }
     let problem =
         (!problems.is_empty()).then(|| format!("session {}: {}", row.id, problems.join("; ")));

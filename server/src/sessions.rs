@@ -14,6 +14,10 @@ pub struct SessionState {
     pub shell: shell::Shell,
     /// The learner's lesson progress (kept with the session, so it is snapshotted with it).
     pub progress: course::Progress,
+    /// Whether the simulated clock is paused: it then stands still instead of following wall
+    /// time, and moves only when fast-forwarded (kept with the snapshot, so a pause outlives a
+    /// restart).
+    pub clock_paused: bool,
 }
 
 pub struct Session {
@@ -112,6 +116,7 @@ impl SessionState {
             files: BTreeMap::new(),
             shell: shell::Shell::default(),
             progress: course::Progress::default(),
+            clock_paused: false,
         }
     }
 }
@@ -150,18 +155,50 @@ impl Session {
     /// lazily: an idle session costs nothing, and catches up (firing every timer in order) on
     /// its next request.
     pub fn catch_up(&self, st: &mut SessionState) {
+        if st.clock_paused {
+            return;
+        }
         let target = self.simulated_now();
         if target > st.cluster.now() {
             st.cluster.advance_to(target);
         }
     }
 
-    /// Fast-forwards the session's clock by `seconds` and lets the controllers settle.
+    /// Fast-forwards the session's clock by `seconds` and lets the controllers settle. A paused
+    /// clock moves by exactly that much and stays paused.
     pub fn fast_forward(&self, st: &mut SessionState, seconds: u64) {
+        if st.clock_paused {
+            let step = jiff::SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX));
+            if let Ok(target) = st.cluster.now().checked_add(step) {
+                st.cluster.advance_to(target);
+            }
+            return;
+        }
         let ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         self.clock_offset_ms
             .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
         self.catch_up(st);
+    }
+
+    /// Stops the simulated clock where it is now: timers (back-offs, probes, schedules) wait
+    /// until it is resumed or fast-forwarded.
+    pub fn pause_clock(&self, st: &mut SessionState) {
+        self.catch_up(st);
+        st.clock_paused = true;
+    }
+
+    /// Lets the simulated clock follow wall time again from where it stood, so the paused
+    /// stretch is skipped rather than caught up on.
+    pub fn resume_clock(&self, st: &mut SessionState) {
+        if !st.clock_paused {
+            return;
+        }
+        let behind = st.cluster.now().duration_since(jiff::Timestamp::now());
+        self.clock_offset_ms.store(
+            i64::try_from(behind.as_millis()).unwrap_or(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        st.clock_paused = false;
     }
 }
 

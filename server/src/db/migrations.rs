@@ -56,4 +56,11 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[(
         )",
         "CREATE INDEX IF NOT EXISTS check_results_session ON check_results (session_id)",
     ],
+),
+(
+    2,
+    &[
+        // The session's simulated clock (paused or following wall time), as JSON.
+        "ALTER TABLE sessions ADD COLUMN clock TEXT NOT NULL DEFAULT '{}'",
+    ],
 )];

@@ -57,6 +57,8 @@ pub struct SessionRow {
     pub shell: String,
     /// Lesson progress, as JSON.
     pub progress: String,
+    /// The simulated clock's state (whether it is paused), as JSON.
+    pub clock: String,
     /// The replica that holds the session in memory, if any, and until when its lease runs.
     pub owner: Option<String>,
     pub lease_until: i64,
@@ -101,7 +103,7 @@ pub enum Claim {
 }
 
 const SESSION_COLUMNS: &str =
-    "id, token, created_at, updated_at, cluster, files, shell, progress, owner, lease_until";
+    "id, token, created_at, updated_at, cluster, files, shell, progress, owner, lease_until, clock";
 const CLASSROOM_COLUMNS: &str = "id, title, lessons, join_code, instructor_token, size_limit, locked, ended, pushed, presenter_session, created_at";
 
 impl Db {
@@ -204,11 +206,11 @@ impl Db {
     /// copy instead of overwriting newer state (the lease is the fence).
     pub async fn save_session(&self, row: &SessionRow) -> Result<bool, DbError> {
         let done = sqlx::query(
-            "INSERT INTO sessions (id, token, created_at, updated_at, cluster, files, shell, progress, owner, lease_until)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            "INSERT INTO sessions (id, token, created_at, updated_at, cluster, files, shell, progress, owner, lease_until, clock)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (id) DO UPDATE SET
                 updated_at = excluded.updated_at, cluster = excluded.cluster, files = excluded.files,
-                shell = excluded.shell, progress = excluded.progress,
+                shell = excluded.shell, progress = excluded.progress, clock = excluded.clock,
                 owner = excluded.owner, lease_until = excluded.lease_until
              WHERE sessions.owner IS NULL OR sessions.owner = excluded.owner",
         )
@@ -222,6 +224,7 @@ impl Db {
         .bind(&row.progress)
         .bind(row.owner.clone())
         .bind(row.lease_until)
+        .bind(&row.clock)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -245,6 +248,7 @@ impl Db {
             progress: r.get(7),
             owner: r.get(8),
             lease_until: r.get(9),
+            clock: r.get(10),
         }))
     }
 

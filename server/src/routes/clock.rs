@@ -1,4 +1,13 @@
-//! `POST /api/sessions/{id}/clock` `{"advance_seconds": N}`: fast-forward a session's simulated time.
+//! A session's simulated clock:
+//!
+//! - `GET /api/sessions/{id}/clock` → `{"now": RFC 3339, "paused": bool}`.
+//! - `POST /api/sessions/{id}/clock` `{"advance_seconds": N}` fast-forwards simulated time and lets
+//!   the controllers settle; `{"paused": true|false}` pauses or resumes it (both may be given:
+//!   the pause or resume applies first). Answers like `GET`.
+//!
+//! A paused clock stands still instead of following wall time, so a learner can look at a
+//! CrashLoopBackOff or a rolling update for as long as they like, then step through it with
+//! fast-forwards. The pause is part of the session's snapshot.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -8,6 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api::{authorize, ApiError};
+use crate::sessions::SessionState;
 use crate::AppState;
 
 /// The longest single fast-forward: a day covers every back-off, probe and CronJob schedule a
@@ -15,34 +25,55 @@ use crate::AppState;
 pub const MAX_ADVANCE_SECONDS: u64 = 24 * 3600;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/sessions/{id}/clock", post(advance).get(read))
+    Router::new().route("/api/sessions/{id}/clock", post(change).get(read))
 }
 
 #[derive(Deserialize)]
-struct Advance {
-    advance_seconds: u64,
+struct ClockChange {
+    #[serde(default)]
+    advance_seconds: Option<u64>,
+    #[serde(default)]
+    paused: Option<bool>,
 }
 
-async fn advance(
+fn answer(st: &SessionState) -> Json<Value> {
+    Json(json!({"now": st.cluster.now().to_string(), "paused": st.clock_paused}))
+}
+
+async fn change(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(req): Json<Advance>,
+    Json(req): Json<ClockChange>,
 ) -> Result<Json<Value>, ApiError> {
     let session = authorize(&state, &id, &headers)?;
-    if req.advance_seconds > MAX_ADVANCE_SECONDS {
+    if req.advance_seconds.is_none() && req.paused.is_none() {
+        return Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "give advance_seconds, paused, or both".into(),
+        ));
+    }
+    let seconds = req.advance_seconds.unwrap_or(0);
+    if seconds > MAX_ADVANCE_SECONDS {
         return Err(ApiError(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("advance_seconds must be at most {MAX_ADVANCE_SECONDS}"),
         ));
     }
-    let now = {
+    let reply = {
         let mut st = session.lock();
-        session.fast_forward(&mut st, req.advance_seconds);
-        st.cluster.now()
+        match req.paused {
+            Some(true) => session.pause_clock(&mut st),
+            Some(false) => session.resume_clock(&mut st),
+            None => {}
+        }
+        if seconds > 0 {
+            session.fast_forward(&mut st, seconds);
+        }
+        answer(&st)
     };
     session.changed.notify_waiters();
-    Ok(Json(json!({"now": now.to_string()})))
+    Ok(reply)
 }
 
 async fn read(
@@ -53,5 +84,5 @@ async fn read(
     let session = authorize(&state, &id, &headers)?;
     let mut st = session.lock();
     session.catch_up(&mut st);
-    Ok(Json(json!({"now": st.cluster.now().to_string()})))
+    Ok(answer(&st))
 }
