@@ -1,5 +1,5 @@
 // Generates the editor's JSON schema for Kubernetes manifests from the API definitions the server
-// serves (crates/cluster/openapi/definitions.json), so the editor checks exactly what the
+// serves (crates/apidefs/definitions.json), so the editor checks exactly what the
 // simulated API server accepts.
 //
 //   node web/build/schema.mjs <definitions.json> <out.json>

@@ -1,5 +1,5 @@
 // Monaco with YAML, validated against the Kubernetes 1.33 schemas of every served kind
-// (kubernetes.schema.json, generated at build time from crates/cluster/openapi/definitions.json by
+// (kubernetes.schema.json, generated at build time from crates/apidefs/definitions.json by
 // web/build/schema.mjs). No network: the schema is inline and schema requests are off.
 import * as monaco from 'monaco-editor/esm/vs/editor/editor.api.js';
 // The editor's features (hover, completion, find, folding, ...): editor.api.js is the bare core.

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use cluster::resources::{ResourceType, RESOURCES};
 use serde_json::{json, Map, Value};
 
-const DEFINITIONS: &str = include_str!("../../cluster/openapi/definitions.json");
+const DEFINITIONS: &str = apidefs::DEFINITIONS_JSON;
 
 fn definitions() -> &'static Map<String, Value> {
     static DEFS: OnceLock<Map<String, Value>> = OnceLock::new();

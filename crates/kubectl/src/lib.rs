@@ -10,6 +10,7 @@ pub mod flags;
 pub mod manifest;
 pub mod printers;
 pub mod rest;
+pub mod threeway;
 
 use std::collections::BTreeMap;
 

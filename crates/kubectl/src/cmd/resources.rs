@@ -110,52 +110,6 @@ fn mapping_for(env: &mut Env, obj: &Value) -> Option<Mapping> {
     env.discovery().for_kind(av, kind).cloned()
 }
 
-/// The three-way patch of client-side apply: what changed from the last applied configuration
-/// and from the live object to the new configuration.
-fn three_way(original: &Value, modified: &Value, current: &Value) -> Value {
-    let mut patch = Map::new();
-    if let (Some(m), Some(c)) = (modified.as_object(), current.as_object()) {
-        for (k, mv) in m {
-            let cv = c.get(k).unwrap_or(&Value::Null);
-            let ov = original.get(k).unwrap_or(&Value::Null);
-            match (mv, cv) {
-                (Value::Object(_), Value::Object(_)) => {
-                    let sub = three_way(ov, mv, cv);
-                    if sub.as_object().is_some_and(|s| !s.is_empty()) {
-                        patch.insert(k.clone(), sub);
-                    }
-                }
-                _ if !subset(mv, cv) => {
-                    patch.insert(k.clone(), mv.clone());
-                }
-                _ => {}
-            }
-        }
-    }
-    if let Some(o) = original.as_object() {
-        for k in o.keys() {
-            if modified.get(k).is_none() && current.get(k).is_some() {
-                patch.insert(k.clone(), Value::Null);
-            }
-        }
-    }
-    Value::Object(patch)
-}
-
-/// Whether the live value already has everything the configuration asks for (the server adds
-/// defaults such as `protocol: TCP` to list items, which do not make the configuration differ).
-fn subset(want: &Value, have: &Value) -> bool {
-    match (want, have) {
-        (Value::Object(w), Value::Object(h)) => w
-            .iter()
-            .all(|(k, v)| h.get(k).is_some_and(|hv| subset(v, hv))),
-        (Value::Array(w), Value::Array(h)) => {
-            w.len() == h.len() && w.iter().zip(h).all(|(a, b)| subset(a, b))
-        }
-        (w, h) => w == h,
-    }
-}
-
 fn apply(args: &[String], env: &mut Env, out: &mut Output) {
     const F: &[Flag] = &[
         v("filename", Some('f')),
@@ -252,7 +206,7 @@ fn apply(args: &[String], env: &mut Env, out: &mut Output) {
             .as_str()
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or(Value::Null);
-        let mut patch = three_way(&original, &modified, &current);
+        let mut patch = crate::threeway::three_way_patch(&original, &modified, &current);
         if patch.as_object().is_some_and(|p| p.is_empty()) {
             print_result(&p, out, &m, &name, &format!("unchanged{suffix}"), &current);
             continue;
