@@ -322,6 +322,11 @@ pub fn resource(
                 cluster.patch_scale(&user, rt, ns, name, pt, &body, &write_options(request)?)?;
             Ok(Response::json(200, &s))
         }
+        ("POST", Some(name), Some("eviction")) if rt.kind == "Pod" => {
+            let body = decode_body(request)?;
+            let status = cluster.evict_pod(&user, ns.unwrap_or("default"), name, &body)?;
+            Ok(Response::json(201, &status))
+        }
         ("DELETE", Some(name), None) => {
             let d = cluster.delete_with(&user, rt, ns, name, &delete_options(request)?)?;
             Ok(Response::json(200, &d.response_body()))

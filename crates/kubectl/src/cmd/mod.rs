@@ -2,15 +2,19 @@
 //! prints what the real one prints.
 
 pub mod auth;
+pub mod autoscale;
 pub mod create_more;
 pub mod describe;
+pub mod explain;
 pub mod expose;
 pub mod get;
 pub mod help;
 pub mod logs_target;
 pub mod misc;
+pub mod replace;
 pub mod resources;
 pub mod rollout;
+pub mod top;
 
 use std::collections::BTreeMap;
 

@@ -29,6 +29,10 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "rollout" => super::rollout::run(args, env, out),
         "expose" => super::expose::run(args, env, out),
         "auth" => super::auth::run(args, env, out),
+        "explain" => super::explain::run(args, env, out),
+        "top" => super::top::run(args, env, out),
+        "replace" => super::replace::run(args, env, out),
+        "autoscale" => super::autoscale::run(args, env, out),
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),
@@ -73,7 +77,11 @@ pub(super) fn json_request(
 }
 
 /// Reads the documents of `-f` files (a file name or a directory of `.yaml`/`.yml`/`.json`).
-fn read_manifests(paths: &[String], env: &Env, out: &mut Output) -> Option<Vec<(String, Value)>> {
+pub(super) fn read_manifests(
+    paths: &[String],
+    env: &Env,
+    out: &mut Output,
+) -> Option<Vec<(String, Value)>> {
     let mut docs = Vec::new();
     for path in paths {
         let mut names: Vec<&String> = Vec::new();
@@ -104,7 +112,7 @@ fn read_manifests(paths: &[String], env: &Env, out: &mut Output) -> Option<Vec<(
     Some(docs)
 }
 
-fn mapping_for(env: &mut Env, obj: &Value) -> Option<Mapping> {
+pub(super) fn mapping_for(env: &mut Env, obj: &Value) -> Option<Mapping> {
     let av = obj["apiVersion"].as_str().unwrap_or("");
     let kind = obj["kind"].as_str().unwrap_or("");
     env.discovery().for_kind(av, kind).cloned()
@@ -252,7 +260,14 @@ fn message(resp: &Response) -> String {
 }
 
 /// `kind/name verb`, or the object in the `-o` format.
-fn print_result(p: &Parsed, out: &mut Output, m: &Mapping, name: &str, verb: &str, obj: &Value) {
+pub(super) fn print_result(
+    p: &Parsed,
+    out: &mut Output,
+    m: &Mapping,
+    name: &str,
+    verb: &str,
+    obj: &Value,
+) {
     match p.get("output") {
         Some("yaml") => out.stdout.push_str(&printers::yaml::to_string(obj)),
         Some("json") => out.stdout.push_str(&printers::json::to_string(obj)),
