@@ -31,6 +31,7 @@ pub(crate) enum Component {
     Job,
     CronJob,
     DaemonSet,
+    StatefulSet,
     VolumeBinder,
     Scheduler,
     Kubelet,
@@ -166,6 +167,7 @@ impl Cluster {
             "ReplicaSet" => Component::ReplicaSet,
             "Job" => Component::Job,
             "CronJob" => Component::CronJob,
+            "StatefulSet" => Component::StatefulSet,
             "PersistentVolumeClaim" => Component::VolumeBinder,
             _ => return,
         };
@@ -216,6 +218,7 @@ impl Cluster {
                     "Job" => Component::Job,
                     "CronJob" => Component::CronJob,
                     "DaemonSet" => Component::DaemonSet,
+                    "StatefulSet" => Component::StatefulSet,
                     _ => continue,
                 };
                 work.insert((
@@ -236,7 +239,7 @@ impl Cluster {
             "Pod" => {
                 let pod = obj.as_deref().and_then(Object::as_pod);
                 let old = self.runtime.index.observe_pod(key, pod);
-                for kind in ["ReplicaSet", "Job", "DaemonSet"] {
+                for kind in ["ReplicaSet", "Job", "DaemonSet", "StatefulSet"] {
                     wake_owner(kind, work);
                 }
                 // A Deployment waits on its ReplicaSets' pods too (Recreate waits for old pods
@@ -326,6 +329,9 @@ impl Cluster {
             "DaemonSet" => {
                 work.insert((Component::DaemonSet, key.clone()));
             }
+            "StatefulSet" => {
+                work.insert((Component::StatefulSet, key.clone()));
+            }
             "Service" => {
                 work.insert((Component::ServiceAllocator, key.clone()));
                 work.insert((Component::Endpoints, key.clone()));
@@ -373,6 +379,7 @@ impl Cluster {
             Component::Job => controllers::job::sync(self, key),
             Component::CronJob => controllers::cronjob::sync(self, key),
             Component::DaemonSet => controllers::daemonset::sync(self, key),
+            Component::StatefulSet => controllers::statefulset::sync(self, key),
             Component::VolumeBinder => controllers::volume::sync(self, key),
             Component::Scheduler => crate::scheduler::schedule(self, key),
             Component::Kubelet => crate::kubelet::sync_pod(self, key),

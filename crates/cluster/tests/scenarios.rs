@@ -230,6 +230,37 @@ fn snapshot(c: &Cluster, ns: &str, extra: &mut Map<String, Value>) -> Value {
     if !rss.is_empty() {
         out.insert("replicasets".into(), Value::Object(rss));
     }
+    let mut sets = Map::new();
+    for s in list("StatefulSet") {
+        let st = &s["status"];
+        sets.insert(
+            s["metadata"]["name"].as_str().unwrap().into(),
+            json!({
+                "replicas": st["replicas"].as_i64().unwrap_or(0),
+                "ready": st["readyReplicas"].as_i64().unwrap_or(0),
+                "current": st["currentReplicas"].as_i64().unwrap_or(0),
+                "updated": st["updatedReplicas"].as_i64().unwrap_or(0),
+                "currentRevision": st["currentRevision"],
+                "updateRevision": st["updateRevision"],
+            }),
+        );
+    }
+    if !sets.is_empty() {
+        out.insert("statefulsets".into(), Value::Object(sets));
+        // Which revision each pod runs, and the revisions kept.
+        let mut revs = Map::new();
+        for p in list("Pod") {
+            if let Some(r) = p["metadata"]["labels"]["controller-revision-hash"].as_str() {
+                revs.insert(p["metadata"]["name"].as_str().unwrap().into(), json!(r));
+            }
+        }
+        out.insert("podRevisions".into(), Value::Object(revs));
+        let crs: Vec<Value> = list("ControllerRevision")
+            .iter()
+            .map(|r| json!(format!("{} (revision {})", r["metadata"]["name"].as_str().unwrap_or_default(), r["revision"])))
+            .collect();
+        out.insert("controllerRevisions".into(), json!(crs));
+    }
     let mut eps = Map::new();
     for e in list("Endpoints") {
         let ip_list = |key: &str| -> Vec<Value> {
@@ -530,4 +561,6 @@ scenarios! {
     init_container_then_app,
     service_routes_to_ready_pods,
     recreate_strategy,
+    statefulset_ordered_with_claims,
+    statefulset_rolling_update,
 }

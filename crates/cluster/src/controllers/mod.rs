@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod job;
 pub mod replicaset;
 pub mod service;
+pub mod statefulset;
 pub mod volume;
 
 use std::sync::Arc;

@@ -178,7 +178,18 @@ fn validate_template(
     }
     let pod_spec = &spec["template"]["spec"];
     let ppath = format!("{path}.template.spec");
-    errs.extend(validate_pod_spec(pod_spec, &ppath, true));
+    // `ValidatePodTemplateSpecForStatefulSet` leaves the pod spec alone: its containers mount
+    // volumes that only exist once the controller adds the claim templates, so a mistake shows
+    // later, as the controller's FailedCreate event, exactly as on a real cluster.
+    if kind != "StatefulSet" {
+        errs.extend(validate_pod_spec(pod_spec, &ppath, true));
+    }
+    if kind == "StatefulSet" && !pod_spec["activeDeadlineSeconds"].is_null() {
+        errs.push(FieldError::forbidden(
+            format!("{ppath}.activeDeadlineSeconds"),
+            "activeDeadlineSeconds in StatefulSet is not Supported",
+        ));
+    }
     let restart = pod_spec["restartPolicy"].as_str();
     match kind {
         "Job" => match restart {
@@ -342,6 +353,25 @@ mod tests {
         let cj = json!({"spec": {"schedule": "not a schedule", "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox"}], "restartPolicy": "OnFailure"}}}}}});
         assert!(render(&validate_workload("CronJob", &cj))[0]
             .starts_with(r#"spec.schedule: Invalid value: "not a schedule""#));
+    }
+
+    #[test]
+    fn a_stateful_set_template_may_mount_its_claim_templates() {
+        let mut s = deployment(json!({"matchLabels": {"app": "db"}}), json!({"app": "db"}));
+        s["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] =
+            json!([{"name": "data", "mountPath": "/data"}]);
+        s["spec"]["volumeClaimTemplates"] = json!([{"metadata": {"name": "data"}}]);
+        assert!(validate_workload("StatefulSet", &s).is_empty());
+        // A Deployment has no claim templates: the same mount is an unknown volume.
+        assert_eq!(
+            render(&validate_workload("Deployment", &s)),
+            [r#"spec.template.spec.containers[0].volumeMounts[0].name: Not found: "data""#]
+        );
+        s["spec"]["template"]["spec"]["activeDeadlineSeconds"] = json!(5);
+        assert_eq!(
+            render(&validate_workload("StatefulSet", &s)),
+            ["spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in StatefulSet is not Supported"]
+        );
     }
 
     #[test]
