@@ -8,6 +8,7 @@
 //! asks to be woken when the next stage is due.
 
 pub mod config;
+pub mod exec;
 pub mod logs;
 pub mod probes;
 pub mod process;
@@ -128,6 +129,9 @@ pub struct KubeletState {
     /// Next pod IP host number per node.
     pub next_ip: BTreeMap<String, u32>,
     pub next_container_id: u64,
+    /// Files written by `kubectl exec` commands, by the storage that keeps them.
+    #[serde(default)]
+    pub written: exec::WrittenFiles,
 }
 
 impl KubeletState {
