@@ -118,8 +118,9 @@ impl ImageOs {
                 ),
                 (_, Some(App::Liveness | App::System)) => (Os::Distroless, &[], vec![]),
                 (_, Some(App::Shell)) => (Os::Busybox, &[], vec![]),
-                // Not in the catalogue: the common case is a Debian-based application image.
-                (_, None) => (Os::Debian, &[], vec![]),
+                // Not in the catalogue (or no profile yet): the common case is a Debian-based
+                // application image.
+                _ => (Os::Debian, &[], vec![]),
             };
         ImageOs {
             os,
