@@ -369,6 +369,9 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
     if sub.starts_with('-') {
         return create_from_files(args, env, out);
     }
+    if super::create_more::run(sub, args, env, out) {
+        return;
+    }
     let Some(p) = parse_flags(
         &format!("create {sub}").trim_end().to_string(),
         args,
