@@ -22,6 +22,17 @@ use crate::Cluster;
 /// reported like one.
 pub const MAX_OBJECTS: usize = 20_000;
 
+/// The pod count a workload asks for: `spec.replicas`, or a Job's `spec.parallelism`.
+fn requested_pods(rt: &ResourceType, obj: &Value) -> Option<i64> {
+    match rt.kind {
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "ReplicationController" => {
+            obj["spec"]["replicas"].as_i64()
+        }
+        "Job" => obj["spec"]["parallelism"].as_i64(),
+        _ => None,
+    }
+}
+
 fn q(s: &str) -> Quantity {
     Quantity::parse(s).unwrap_or_else(|_| Quantity::zero())
 }
@@ -172,6 +183,26 @@ impl Cluster {
             .collect()
     }
 
+    /// Refuses a workload that asks for more pods than the session could ever hold (`replicas:
+    /// 1000000000`). Real clusters accept it and their controllers create pods until a quota
+    /// stops them; here that would be thousands of doomed creates in one request, so the object
+    /// cap answers at once, worded like the quota error the controller would have met.
+    fn admit_replicas(&self, rt: &ResourceType, name: &str, obj: &Value) -> Result<(), Status> {
+        match requested_pods(rt, obj) {
+            Some(n) if n > MAX_OBJECTS as i64 => {
+                let used = self.store.list("Pod", None).count();
+                Err(forbidden(
+                    rt,
+                    name,
+                    &format!(
+                        "exceeded quota: session-object-limit, requested: count/pods={n}, used: count/pods={used}, limited: count/pods={MAX_OBJECTS}"
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// ResourceQuota and object-cap admission for a write of `obj` (`old` for updates).
     pub(crate) fn admit_quota(
         &self,
@@ -181,6 +212,7 @@ impl Cluster {
         obj: &Value,
         old: Option<&Value>,
     ) -> Result<(), Status> {
+        self.admit_replicas(rt, name, obj)?;
         // Events do not count: the recorder ages them out, like the API server's event TTL.
         // Counting them is only needed once the store is big, so the common path stays O(1).
         if old.is_none() && rt.kind != "Event" && self.store.len() >= MAX_OBJECTS {
@@ -323,5 +355,51 @@ mod tests {
         assert_eq!(u["count/pods"].to_string(), "1");
         let done = usage(pods, &json!({"status": {"phase": "Succeeded"}}));
         assert!(done.is_empty());
+    }
+
+    #[test]
+    fn a_workload_asking_for_more_pods_than_the_session_holds_is_refused_at_once() {
+        let mut c = Cluster::new(&crate::ClusterConfig::default());
+        let deploys = resources::by_plural("apps", "deployments").unwrap();
+        let deployment = |name: &str, replicas: i64| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+                "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                    "template": {"metadata": {"labels": {"app": name}},
+                        "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}})
+        };
+        let err = c
+            .create(deploys, Some("default"), deployment("many", 1_000_000_000))
+            .unwrap_err();
+        assert_eq!((err.code, err.reason.as_str()), (403, "Forbidden"));
+        assert_eq!(
+            err.message,
+            "deployments.apps \"many\" is forbidden: exceeded quota: session-object-limit, requested: count/pods=1000000000, used: count/pods=7, limited: count/pods=20000"
+        );
+        // Scaling an existing one up that far is refused the same way, and nothing changes.
+        c.create(deploys, Some("default"), deployment("web", 2)).unwrap();
+        let err = c
+            .patch_scale(
+                &crate::api::User::admin(),
+                deploys,
+                Some("default"),
+                "web",
+                crate::patch::PatchType::Merge,
+                &json!({"spec": {"replicas": 1_000_000_000}}),
+                &crate::api::WriteOptions::default(),
+            )
+            .unwrap_err();
+        assert!(err.message.contains("exceeded quota: session-object-limit"), "{}", err.message);
+        let web = c.get(deploys, Some("default"), "web").unwrap().to_value();
+        assert_eq!(web["spec"]["replicas"], 2);
+        // At the cap itself is allowed.
+        let jobs = resources::by_plural("batch", "jobs").unwrap();
+        let job = |parallelism: i64| {
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": format!("j{parallelism}")},
+                "spec": {"parallelism": parallelism, "template": {"spec": {"restartPolicy": "Never",
+                    "containers": [{"name": "x", "image": "busybox"}]}}}})
+        };
+        assert!(c.create(jobs, Some("default"), job(MAX_OBJECTS as i64 + 1)).is_err());
+        c.stop_control_plane(true);
+        assert!(c.create(jobs, Some("default"), job(MAX_OBJECTS as i64)).is_ok());
     }
 }

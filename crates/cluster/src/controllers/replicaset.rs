@@ -17,6 +17,9 @@ const BURST_REPLICAS: usize = 500;
 
 const SOURCE: &str = "replicaset-controller";
 
+/// How long a ReplicaSet whose pod creates were refused waits before trying again.
+const FAILED_CREATE_RETRY_SECONDS: u32 = 10;
+
 pub fn sync(cluster: &mut Cluster, key: &Key) {
     let Some(obj) = cluster.store().get(key).cloned() else {
         return;
@@ -50,7 +53,14 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         let n = (want - active.len()).min(BURST_REPLICAS);
         requeue = want - active.len() > n;
         for _ in 0..n {
-            create_pod(cluster, &obj, &template, None, &[], SOURCE);
+            if create_pod(cluster, &obj, &template, None, &[], SOURCE).is_none() {
+                // Like upstream's slowStartBatch: the first refused create (a quota, the
+                // session's object cap) ends the burst, and the sync is retried after a
+                // back-off rather than at once, so a ReplicaSet that cannot grow does not spin.
+                requeue = false;
+                cluster.wake_at(failed_create_retry(cluster.now()), key.clone());
+                break;
+            }
         }
     } else if active.len() > want {
         let n = (active.len() - want).min(BURST_REPLICAS);
@@ -107,6 +117,16 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             .queued
             .insert((crate::runtime::Component::ReplicaSet, key.clone()));
     }
+}
+
+/// When a ReplicaSet whose create was refused at `now` tries again: the next whole multiple of
+/// the back-off at least one back-off away. Refusals within one window (every pod change syncs
+/// the ReplicaSet) share one retry time, which the timers fire once, as upstream's work queue
+/// keeps one pending retry per key.
+fn failed_create_retry(now: jiff::Timestamp) -> jiff::Timestamp {
+    let step = FAILED_CREATE_RETRY_SECONDS as i64;
+    let at = now.as_second() + step;
+    jiff::Timestamp::from_second(at + (step - at.rem_euclid(step)) % step).unwrap_or(now)
 }
 
 /// Recomputes `status` from the pods as they are now.
@@ -181,4 +201,48 @@ fn update_status(cluster: &mut Cluster, key: &Key) {
 /// Counters the API omits when zero (`omitempty`).
 pub fn nonzero(n: i32) -> Option<i32> {
     (n != 0).then_some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::resources::by_plural;
+    use crate::{Cluster, ClusterConfig};
+
+    /// How many times the ReplicaSet controller reported a refused create (aggregated events).
+    fn failed_creates(c: &Cluster) -> i64 {
+        c.store()
+            .list("Event", Some("default"))
+            .map(|e| e.to_value())
+            .filter(|e| e["reason"] == "FailedCreate")
+            .map(|e| e["count"].as_i64().unwrap_or(1))
+            .sum()
+    }
+
+    #[test]
+    fn a_refused_create_ends_the_burst_and_retries_after_a_back_off() {
+        let mut c = Cluster::new(&ClusterConfig::default());
+        let quota = json!({"apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": {"name": "pods"}, "spec": {"hard": {"pods": "3"}}});
+        c.create(by_plural("", "resourcequotas").unwrap(), Some("default"), quota)
+            .unwrap();
+        let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+            "spec": {"replicas": 5, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}});
+        c.create(by_plural("apps", "replicasets").unwrap(), Some("default"), rs)
+            .unwrap();
+        assert_eq!(c.store().list("Pod", Some("default")).count(), 3);
+        // A refusal per sync the pods' changes cause, not two per settle round (hundreds).
+        let first = failed_creates(&c);
+        assert!((1..=10).contains(&first), "{first} refused creates");
+        // Once the pods are Running nothing changes but the clock: one retry per back-off.
+        c.advance(jiff::SignedDuration::from_secs(60));
+        let settled = failed_creates(&c);
+        c.advance(jiff::SignedDuration::from_secs(600));
+        let retries = failed_creates(&c) - settled;
+        assert!((55..=65).contains(&retries), "{retries} retries in 10 minutes");
+        assert_eq!(c.store().list("Pod", Some("default")).count(), 3);
+    }
 }
