@@ -285,6 +285,9 @@ pub fn resource(
         ("GET", Some(name), Some("log")) if rt.kind == "Pod" => {
             crate::logs::log(cluster, &user, request, ns.unwrap_or("default"), name)
         }
+        ("GET" | "POST", Some(name), Some("exec")) if rt.kind == "Pod" => {
+            crate::exec::handle(cluster, &user, request, ns.unwrap_or("default"), name)
+        }
         ("POST", None, None) => {
             let body = decode_body(request)?;
             let w = cluster.create_with(&user, rt, ns, body, &write_options(request)?)?;

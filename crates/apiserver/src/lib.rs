@@ -8,6 +8,7 @@
 //! the IO loop in the server.
 
 pub mod discovery;
+pub mod exec;
 pub mod handlers;
 pub mod logs;
 pub mod metrics;

@@ -196,6 +196,12 @@ pub fn run(ctx: &mut Ctx<'_>, argv: &[String], stdin: &str, out: &mut ExecOutput
             out.push(Stream::Stdout, &format!("{text}\n"));
             0
         }
+        "true" => 0,
+        "false" => 1,
+        "pwd" => {
+            out.push(Stream::Stdout, &format!("{}\n", ctx.cwd));
+            0
+        }
         "whoami" => {
             out.push(Stream::Stdout, "root\n");
             0
