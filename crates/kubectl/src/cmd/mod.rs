@@ -5,6 +5,7 @@ pub mod auth;
 pub mod autoscale;
 pub mod create_more;
 pub mod describe;
+pub mod diff;
 pub mod explain;
 pub mod expose;
 pub mod get;

@@ -7,7 +7,7 @@ use super::resources::{json_request, mapping_for, print_result, read_manifests, 
 use super::{parse_flags, Env};
 use crate::flags::{b, v, Flag};
 use crate::rest::{Request, Response};
-use crate::Output;
+use crate::{Output, Running};
 
 pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     const F: &[Flag] = &[
@@ -52,6 +52,7 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
         .get("field-manager")
         .unwrap_or("kubectl-replace")
         .to_string();
+    let mut forced: Vec<ForcedObject> = Vec::new();
     for (file, mut obj) in docs {
         let Some(m) = mapping_for(env, &obj) else {
             out.fail(format!(
@@ -76,42 +77,13 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
             continue;
         }
         if p.bool("force") {
-            // Delete (a missing object is fine), wait until it is gone, then create.
-            let mut options = json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"});
-            if let Some(g) = p.get("grace-period").and_then(|g| g.parse::<i64>().ok()) {
-                if g >= 0 {
-                    options["gracePeriodSeconds"] = json!(g);
-                }
-            }
-            let resp = env.transport.call(json_request(
-                "DELETE",
-                path.clone(),
-                "application/json",
-                &options,
-            ));
-            if resp.status < 400 {
-                out.stdout
-                    .push_str(&format!("{} \"{name}\" deleted\n", m.kind_prefix()));
-            } else if resp.status != 404 {
-                out.fail(error_about_file("deleting", &file, &resp));
-                continue;
-            }
-            let post = format!(
-                "{}?fieldManager={manager}&fieldValidation=Strict{dry_q}",
-                m.collection_path(Some(&ns))
-            );
-            if let Some(rv) = obj["metadata"].as_object_mut() {
-                rv.remove("resourceVersion");
-            }
-            let resp = env
-                .transport
-                .call(json_request("POST", post, "application/json", &obj));
-            if resp.status >= 400 {
-                out.fail(error_about_file("creating", &file, &resp));
-                continue;
-            }
-            let created = resp.body_json().unwrap_or(obj);
-            print_result(&p, out, &m, &name, &format!("replaced{suffix}"), &created);
+            forced.push(ForcedObject {
+                file,
+                mapping: m,
+                namespace: ns,
+                name,
+                object: obj,
+            });
             continue;
         }
         // Without a resourceVersion the object is versioned from the live one, so the PUT
@@ -142,6 +114,112 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
         }
         let replaced = resp.body_json().unwrap_or(obj);
         print_result(&p, out, &m, &name, &format!("replaced{suffix}"), &replaced);
+    }
+    if !forced.is_empty() {
+        force_replace(forced, p, manager, dry_q, env, out);
+    }
+}
+
+/// An object of `replace --force`, deleted first and created again once it is gone.
+struct ForcedObject {
+    file: String,
+    mapping: crate::discovery::Mapping,
+    namespace: String,
+    name: String,
+    object: Value,
+}
+
+/// `replace --force`: deletes every object (a missing one is fine), waits until all are gone,
+/// then creates them again, as kubectl's `forceReplace` does.
+fn force_replace(
+    forced: Vec<ForcedObject>,
+    p: crate::flags::Parsed,
+    manager: String,
+    dry_q: &str,
+    env: &mut Env,
+    out: &mut Output,
+) {
+    let mut options =
+        json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"});
+    if let Some(g) = p.get("grace-period").and_then(|g| g.parse::<i64>().ok()) {
+        if g >= 0 {
+            options["gracePeriodSeconds"] = json!(g);
+        }
+    }
+    for f in &forced {
+        let path = f.mapping.object_path(Some(&f.namespace), &f.name);
+        let resp = env
+            .transport
+            .call(json_request("DELETE", path, "application/json", &options));
+        if resp.status < 400 {
+            out.stdout.push_str(&format!(
+                "{} \"{}\" deleted\n",
+                f.mapping.kind_prefix(),
+                f.name
+            ));
+        } else if resp.status != 404 {
+            out.fail(error_about_file("deleting", &f.file, &resp));
+            return;
+        }
+    }
+    let mut pending = ForceReplace {
+        forced,
+        p,
+        post_query: format!("?fieldManager={manager}&fieldValidation=Strict{dry_q}"),
+    };
+    let (more, code) = pending.poll(env.transport);
+    out.stdout.push_str(&more.stdout);
+    out.stderr.push_str(&more.stderr);
+    match code {
+        Some(c) => out.exit_code = out.exit_code.max(c),
+        None => match env.stream.as_mut() {
+            Some(slot) => **slot = Some(Box::new(pending)),
+            // Nothing moves the cluster meanwhile: the wait could only time out.
+            None => out.fail("error: timed out waiting for the condition"),
+        },
+    }
+}
+
+/// The rest of `replace --force` once the deletions are sent: waits for the objects to be gone.
+struct ForceReplace {
+    forced: Vec<ForcedObject>,
+    p: crate::flags::Parsed,
+    post_query: String,
+}
+
+impl crate::Running for ForceReplace {
+    fn poll(&mut self, transport: &mut dyn crate::rest::Transport) -> (Output, Option<i32>) {
+        let mut out = Output::default();
+        for f in &self.forced {
+            let path = f.mapping.object_path(Some(&f.namespace), &f.name);
+            let live = transport.call(Request::get(path).header("accept", "application/json"));
+            if live.status != 404 {
+                return (out, None);
+            }
+        }
+        for f in &mut self.forced {
+            if let Some(meta) = f.object["metadata"].as_object_mut() {
+                meta.remove("resourceVersion");
+            }
+            let path = format!(
+                "{}{}",
+                f.mapping.collection_path(Some(&f.namespace)),
+                self.post_query
+            );
+            let resp = transport.call(json_request("POST", path, "application/json", &f.object));
+            if resp.status >= 400 {
+                out.fail(error_about_file("creating", &f.file, &resp));
+                return (out, Some(1));
+            }
+            let created = resp.body_json().unwrap_or_else(|| f.object.clone());
+            let verb = if self.post_query.contains("dryRun") {
+                "replaced (server dry run)"
+            } else {
+                "replaced"
+            };
+            print_result(&self.p, &mut out, &f.mapping, &f.name, verb, &created);
+        }
+        (out, Some(0))
     }
 }
 

@@ -33,6 +33,7 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "top" => super::top::run(args, env, out),
         "replace" => super::replace::run(args, env, out),
         "autoscale" => super::autoscale::run(args, env, out),
+        "diff" => super::diff::run(args, env, out),
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),

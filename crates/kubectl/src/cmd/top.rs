@@ -620,7 +620,7 @@ mod tests {
         let text = print_pods(pods(), false, false, true, "memory", true);
         assert_eq!(
             text,
-            "p2         5m         31Mi       \np1         2m         10Mi       \n           ________   ________   \n           7m         41Mi       \n"
+            "p2    5m         31Mi       \np1    2m         10Mi       \n      ________   ________   \n      7m         41Mi       \n"
         );
     }
 
@@ -640,7 +640,7 @@ mod tests {
         );
         assert_eq!(
             text,
-            "NAME   CPU(cores)   CPU(%)      MEMORY(bytes)   MEMORY(%)   \nn1     124m         6%          1007Mi          12%         \nn2     <unknown>                <unknown>                   \n"
+            "NAME   CPU(cores)   CPU(%)   MEMORY(bytes)   MEMORY(%)   \nn1     124m         6%       1007Mi          12%         \nn2     <unknown>             <unknown>                   \n"
         );
     }
 
