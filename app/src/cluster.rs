@@ -1,6 +1,7 @@
 //! The live cluster picture: nodes with their pods, deployments → ReplicaSets → pods, services and
-//! the pods they select, and the events timeline with the simulated clock. The server pushes a new
-//! [`ClusterView`] over Server-Sent Events whenever the cluster changes.
+//! the pods they select, and the events timeline with the simulated clock (pause, resume,
+//! fast-forward). The server pushes a new [`ClusterView`] over Server-Sent Events whenever the
+//! cluster changes. Clicking any object shows its `kubectl describe` (with its events) in a panel.
 
 use leptos::prelude::*;
 
@@ -14,6 +15,8 @@ pub fn ClusterPane(session: String) -> impl IntoView {
     let details = RwSignal::new(String::new());
     subscribe(&session, cluster);
 
+    // Shows `kubectl describe <kind> <name>` in the details panel; the namespace is empty for
+    // cluster-scoped kinds (nodes).
     let describe = {
         let session = session.clone();
         move |kind: &'static str, namespace: String, name: String| {
@@ -21,7 +24,11 @@ pub fn ClusterPane(session: String) -> impl IntoView {
             details.set("…".into());
             let session = session.clone();
             leptos::task::spawn_local(async move {
-                let line = format!("kubectl describe {kind} {name} -n {namespace}");
+                let line = if namespace.is_empty() {
+                    format!("kubectl describe {kind} {name}")
+                } else {
+                    format!("kubectl describe {kind} {name} -n {namespace}")
+                };
                 let text = match api::shell(&session, &line).await {
                     Ok(out) => format!("$ {line}\n{}{}", out.stdout, out.stderr),
                     Err(e) => e,
@@ -46,7 +53,7 @@ pub fn ClusterPane(session: String) -> impl IntoView {
     };
 
     view! {
-        <section class="cluster pane" aria-label="Cluster">
+        <section class="cluster pane" id="pane-cluster" aria-label="Cluster">
             <h2 class="pane-title">"Cluster"</h2>
             <Clock session=session.clone() cluster=cluster/>
             <div class="cluster-scroll">
@@ -60,10 +67,14 @@ pub fn ClusterPane(session: String) -> impl IntoView {
                             .partition(|p| p.namespace == "kube-system");
                         let system_failing = system.iter().any(|p| status_class(&p.status) == "failing");
                         let ready = if node.status == "Ready" { "node ok" } else { "node failing" };
+                        let name = node.name.clone();
                         view! {
                             <div class=ready aria-label=format!("Node {}", node.name) data-node=node.name.clone()>
                                 <div class="node-head">
-                                    <strong>{node.name.clone()}</strong>
+                                    <button class="link object" data-describe=format!("node/{}", node.name)
+                                        on:click=move |_| describe.with_value(|d| d("node", String::new(), name.clone()))>
+                                        <strong>{node.name.clone()}</strong>
+                                    </button>
                                     <span>{node.status.clone()}</span>
                                     <span class="muted">{node.roles.clone()}</span>
                                 </div>
@@ -88,16 +99,7 @@ pub fn ClusterPane(session: String) -> impl IntoView {
                     })}
                 </div>
                 <Workloads cluster=cluster describe=describe/>
-                <Services cluster=cluster/>
-                <Show when=move || selected.get().is_some()>
-                    <div class="details" role="region" aria-label="Details">
-                        <div class="details-head">
-                            <strong>{move || selected.get().map(|(k, n)| format!("{k}/{n}")).unwrap_or_default()}</strong>
-                            <button class="button small" on:click=move |_| selected.set(None)>"Close"</button>
-                        </div>
-                        <pre class="code">{move || details.get()}</pre>
-                    </div>
-                </Show>
+                <Services cluster=cluster describe=describe/>
                 <h3>"Events"</h3>
                 <ol class="events" aria-label="Events">
                     {move || cluster.with(|c| c.events.iter().rev().map(|e| {
@@ -113,6 +115,17 @@ pub fn ClusterPane(session: String) -> impl IntoView {
                     }).collect_view())}
                 </ol>
             </div>
+            // Over the lower part of the pane, so it shows wherever the clicked object was.
+            <Show when=move || selected.get().is_some()>
+                <div class="details" role="region" aria-label="Details">
+                    <div class="details-head">
+                        <strong>{move || selected.get().map(|(k, n)| format!("{k}/{n}")).unwrap_or_default()}</strong>
+                        <button class="button small" on:click=move |_| selected.set(None)
+                            aria-label="Close the details">"Close"</button>
+                    </div>
+                    <pre class="code">{move || details.get()}</pre>
+                </div>
+            </Show>
         </section>
     }
 }
@@ -136,9 +149,14 @@ where
                             .filter(|p| p.namespace == rs.namespace && p.owner.as_deref() == Some(rs.name.as_str()))
                             .map(|p| view! { <span class=format!("dot {}", status_class(&p.status)) title=format!("{} {}", p.name, p.status)></span> })
                             .collect_view();
+                        let (ns, name) = (rs.namespace.clone(), rs.name.clone());
+                        let class = if rs.ready < rs.replicas { "rs degraded" } else { "rs" };
                         view! {
-                            <li class="rs">
-                                <span>{format!("replicaset/{}", rs.name)}</span>
+                            <li class=class>
+                                <button class="link object" data-describe=format!("replicaset/{}", rs.name)
+                                    on:click=move |_| describe.with_value(|f| f("replicaset", ns.clone(), name.clone()))>
+                                    {format!("replicaset/{}", rs.name)}
+                                </button>
                                 <span class="muted">{format!(" {}/{}", rs.ready, rs.replicas)}</span>
                                 <span class="dots">{pods}</span>
                             </li>
@@ -146,7 +164,8 @@ where
                     }).collect_view();
                 view! {
                     <li class=class>
-                        <button class="link" on:click=move |_| describe.with_value(|f| f("deployment", ns.clone(), name.clone()))>
+                        <button class="link object" data-describe=format!("deployment/{}", d.name)
+                            on:click=move |_| describe.with_value(|f| f("deployment", ns.clone(), name.clone()))>
                             {format!("deployment/{}", d.name)}
                         </button>
                         <span class="muted">{format!(" {}/{} ready", d.ready, d.replicas)}</span>
@@ -160,15 +179,22 @@ where
 
 /// Services and the pods their selectors pick: the path traffic takes.
 #[component]
-fn Services(cluster: RwSignal<ClusterView>) -> impl IntoView {
+fn Services<F>(cluster: RwSignal<ClusterView>, describe: StoredValue<F>) -> impl IntoView
+where
+    F: Fn(&'static str, String, String) + Send + Sync + 'static,
+{
     view! {
         {move || cluster.with(|c| (!c.services.is_empty()).then(|| view! { <h3>"Services"</h3> }))}
         <ul class="services">
             {move || cluster.with(|c| c.services.iter().map(|s| {
                 let class = if s.pods.is_empty() && s.name != "kubernetes" { "service failing" } else { "service" };
+                let (ns, name) = (s.namespace.clone(), s.name.clone());
                 view! {
                     <li class=class>
-                        <strong>{format!("service/{}", s.name)}</strong>
+                        <button class="link object" data-describe=format!("service/{}", s.name)
+                            on:click=move |_| describe.with_value(|f| f("service", ns.clone(), name.clone()))>
+                            <strong>{format!("service/{}", s.name)}</strong>
+                        </button>
                         <span class="muted">{format!(" {} {} {}", s.type_, s.cluster_ip, s.ports)}</span>
                         <div class="traffic">
                             {if s.pods.is_empty() {
@@ -184,27 +210,58 @@ fn Services(cluster: RwSignal<ClusterView>) -> impl IntoView {
     }
 }
 
-/// The simulated clock and fast-forward.
+/// The simulated clock: its time, pause / resume, and fast-forward.
 #[component]
 fn Clock(session: String, cluster: RwSignal<ClusterView>) -> impl IntoView {
-    let (error, set_error) = signal(None::<String>);
-    let advance = move |seconds: u64| {
-        let session = session.clone();
+    let url = format!("/api/sessions/{session}/clock");
+    let error = RwSignal::new(None::<String>);
+    let paused = RwSignal::new(false);
+    // The clock's state as the page opens (it may have been paused before a refresh).
+    Effect::new({
+        let url = url.clone();
         move |_| {
-            let session = session.clone();
+            let url = url.clone();
             leptos::task::spawn_local(async move {
-                let result = api::post_json(
-                    &format!("/api/sessions/{session}/clock"),
-                    &serde_json::json!({ "advance_seconds": seconds }),
-                )
-                .await;
-                set_error.set(result.err());
+                if let Ok(state) = api::get_json(&url).await {
+                    paused.set(state["paused"].as_bool().unwrap_or(false));
+                }
             });
         }
+    });
+    let change = StoredValue::new(move |body: serde_json::Value| {
+        let url = url.clone();
+        leptos::task::spawn_local(async move {
+            match api::post_json(&url, &body).await {
+                Ok(state) => {
+                    paused.set(state["paused"].as_bool().unwrap_or(false));
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+    let advance = move |seconds: u64| {
+        move |_| change.with_value(|f| f(serde_json::json!({ "advance_seconds": seconds })))
+    };
+    let toggle = move |_| {
+        let pause = !paused.get_untracked();
+        change.with_value(|f| f(serde_json::json!({ "paused": pause })))
     };
     view! {
-        <div class="clock" role="group" aria-label="Simulated clock">
-            <span class="clock-now" title="Simulated time">{move || cluster.with(|c| short_time(&c.now))}</span>
+        <div class="clock" class:paused=move || paused.get() role="group" aria-label="Simulated clock">
+            <span class="clock-now" title=move || cluster.with(|c| format!("Simulated time: {}", c.now))
+                aria-label="Simulated time">
+                {move || cluster.with(|c| short_time(&c.now))}
+            </span>
+            <Show when=move || paused.get()>
+                <span class="clock-paused" role="status">"paused"</span>
+            </Show>
+            <button class="button small" id="clock-pause" on:click=toggle
+                aria-pressed=move || paused.get().to_string()
+                aria-label="Pause the simulated clock"
+                title="Pause or resume the simulated clock">
+                {move || if paused.get() { "Resume" } else { "Pause" }}
+            </button>
             <button class="button small" on:click=advance(10) aria-label="Fast-forward 10 seconds">"+10s"</button>
             <button class="button small" on:click=advance(60) aria-label="Fast-forward 1 minute">"+1m"</button>
             <button class="button small" on:click=advance(300) aria-label="Fast-forward 5 minutes">"+5m"</button>

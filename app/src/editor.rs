@@ -58,7 +58,7 @@ pub fn EditorPane(session: String) -> impl IntoView {
     };
 
     view! {
-        <section class="editor pane" aria-label="Editor">
+        <section class="editor pane" id="pane-editor" aria-label="Editor">
             <div class="editor-bar">
                 <div class="tabs" role="tablist" aria-label="Workspace files">
                     <For each=move || files.get() key=|name| name.clone() let:name>

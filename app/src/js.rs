@@ -29,6 +29,10 @@ mod bindings {
 
         #[wasm_bindgen(js_namespace = wheelhouse, js_name = copyText)]
         pub fn copy_text(text: &str);
+
+        /// `workbench` or `presenter` (large type, no editor; for a projector).
+        #[wasm_bindgen(js_namespace = wheelhouse, js_name = setLayout)]
+        pub fn set_layout(layout: &str);
     }
 }
 
@@ -43,6 +47,7 @@ mod server_side {
     pub fn editor_diagnostics(_: &str, _: Vec<String>) {}
     pub fn set_theme(_: &str) {}
     pub fn copy_text(_: &str) {}
+    pub fn set_layout(_: &str) {}
 }
 
 #[cfg(not(feature = "hydrate"))]

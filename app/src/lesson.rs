@@ -167,7 +167,7 @@ pub fn LessonPane(session: String) -> impl IntoView {
     let session = StoredValue::new(session);
 
     view! {
-        <section class="lesson pane" aria-label="Lesson">
+        <section class="lesson pane" id="pane-lesson" aria-label="Lesson">
             <h2 class="pane-title">"Lesson"</h2>
             <div class="lesson-scroll">
                 {move || match course.get() {

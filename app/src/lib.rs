@@ -10,14 +10,17 @@ pub mod api;
 pub mod cluster;
 pub mod editor;
 pub mod js;
+pub mod layout;
 pub mod lesson;
 pub mod markdown;
+pub mod shortcuts;
 pub mod view;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use serde::{Deserialize, Serialize};
 
+use layout::{Orientation, PresenterToggle, Splitter};
 pub use view::ClusterView;
 
 /// What the server knows about the page's session when it renders it. The page carries it as JSON
@@ -28,6 +31,10 @@ pub struct PageData {
     pub session: String,
     /// The workspace files, path and text.
     pub files: Vec<(String, String)>,
+    /// Whether the page opens in the presenter layout (`/?presenter=1`, as the instructor
+    /// dashboard links to it).
+    #[serde(default)]
+    pub presenter: bool,
 }
 
 /// The page's data: from the server's context while rendering, from the page itself in the browser.
@@ -61,10 +68,15 @@ fn script_json<T: Serialize>(value: &T) -> String {
 pub fn shell(options: LeptosOptions, page: PageData) -> impl IntoView {
     let json = script_json(&page);
     let session = page.session.clone();
+    let layout = if page.presenter {
+        "presenter"
+    } else {
+        "workbench"
+    };
     provide_context(page);
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-layout=layout>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -109,18 +121,26 @@ pub fn App() -> impl IntoView {
             <span class="session" title="Your session">{format!("session {session}")}</span>
             <div class="topbar-actions">
                 <KubeconfigButton session=session.clone()/>
+                <PresenterToggle presenter=page.presenter/>
                 <ThemeToggle/>
+                <shortcuts::ShortcutsHelp/>
             </div>
         </header>
         <main class="workbench">
             <lesson::LessonPane session=session.clone()/>
+            <Splitter name="lesson" controls="pane-lesson" label="Resize the lesson pane"
+                orientation=Orientation::Vertical/>
             <div class="center">
                 <editor::EditorPane session=session.clone()/>
-                <section class="terminal pane" aria-label="Terminal">
+                <Splitter name="editor" controls="pane-editor" label="Resize the editor and the terminal"
+                    orientation=Orientation::Horizontal/>
+                <section class="terminal pane" id="pane-terminal" aria-label="Terminal">
                     <h2 class="pane-title">"Terminal"</h2>
                     <div id="terminal-host" class="terminal-host" data-session=session.clone()></div>
                 </section>
             </div>
+            <Splitter name="cluster" controls="pane-cluster" label="Resize the cluster pane"
+                orientation=Orientation::Vertical/>
             <cluster::ClusterPane session=session.clone()/>
         </main>
     }

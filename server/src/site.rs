@@ -77,9 +77,15 @@ async fn bind_session(State(state): State<AppState>, mut request: Request, next:
         None => (state.sessions.create(), true),
     };
     let files = session.lock().files.clone().into_iter().collect();
+    // `/?presenter=1` opens the presenter layout (the instructor dashboard links there).
+    let presenter = request
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|pair| pair == "presenter=1"));
     request.extensions_mut().insert(app::PageData {
         session: session.id.clone(),
         files,
+        presenter,
     });
     let mut response = next.run(request).await;
     if fresh {

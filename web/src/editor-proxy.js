@@ -14,6 +14,7 @@ export function createEditor({ session, files, theme }) {
   let current = texts.keys().next().value ?? 'pod.yaml';
   let monaco = null; // the loaded editor (editor.js's API)
   let currentTheme = theme;
+  let fontSize = null; // set by the presenter layout
   const diagnostics = new Map();
 
   function textOf(path) {
@@ -67,6 +68,7 @@ export function createEditor({ session, files, theme }) {
       onChange: changed,
     });
     monaco.show(current);
+    if (fontSize) monaco.setFontSize(fontSize);
     for (const [path, messages] of diagnostics) monaco.setDiagnostics(path, messages);
     host.dataset.ready = 'true';
   }
@@ -123,6 +125,17 @@ export function createEditor({ session, files, theme }) {
     /** The messages of every marker Monaco shows (schema and server diagnostics). */
     markers() {
       return monaco?.markers() ?? [];
+    },
+    /** The server's diagnostics with their places: `[{ message, line, column }]`. */
+    serverMarkers() {
+      return monaco?.serverMarkers() ?? [];
+    },
+    focus() {
+      monaco?.focus();
+    },
+    setFontSize(px) {
+      fontSize = px;
+      monaco?.setFontSize(px);
     },
   };
 }

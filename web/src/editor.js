@@ -6,6 +6,7 @@ import * as monaco from 'monaco-editor/esm/vs/editor/editor.api.js';
 import 'monaco-editor/esm/vs/editor/editor.all.js';
 import 'monaco-editor/esm/vs/basic-languages/yaml/yaml.contribution.js';
 import { configureMonacoYaml } from 'monaco-yaml';
+import { diagnose } from './diagnostics.js';
 
 window.MonacoEnvironment = {
   getWorker(_, label) {
@@ -63,18 +64,15 @@ export async function loadEditor(host, { theme, textOf, onChange }) {
       if (m.getValue() !== text) m.setValue(text);
     },
     setDiagnostics(path, messages) {
-      // The server's answer to Apply: kubectl's errors carry no positions, so they mark line 1.
+      // The server's answer to Apply, placed where the field paths it names are in the file.
       const m = model(path);
       monaco.editor.setModelMarkers(
         m,
         'kubectl',
-        messages.map((message) => ({
+        diagnose(m.getValue(), messages).map((marker) => ({
           severity: monaco.MarkerSeverity.Error,
-          message,
-          startLineNumber: 1,
-          startColumn: 1,
-          endLineNumber: 1,
-          endColumn: m.getLineMaxColumn(1),
+          source: 'kubectl apply',
+          ...marker,
         })),
       );
     },
@@ -83,6 +81,17 @@ export async function loadEditor(host, { theme, textOf, onChange }) {
     },
     markers() {
       return monaco.editor.getModelMarkers({}).map((m) => m.message);
+    },
+    serverMarkers() {
+      return monaco.editor
+        .getModelMarkers({ owner: 'kubectl' })
+        .map((m) => ({ message: m.message, line: m.startLineNumber, column: m.startColumn }));
+    },
+    setFontSize(px) {
+      editor.updateOptions({ fontSize: px });
+    },
+    focus() {
+      editor.focus();
     },
   };
 }

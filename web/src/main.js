@@ -6,8 +6,10 @@
 //   wheelhouse.editor.save()             a promise that settles once every edit is saved
 //   wheelhouse.editor.setDiagnostics(path, messages)
 //   wheelhouse.setTheme('light'|'dark'), wheelhouse.copyText(text)
+//   wheelhouse.setLayout('workbench'|'presenter'), wheelhouse.layout (pane sizes, see layout.js)
 import { createTerminal } from './terminal.js';
 import { createEditor } from './editor-proxy.js';
+import { createLayout } from './layout.js';
 
 const page = readPage();
 const theme = initialTheme();
@@ -16,9 +18,29 @@ document.documentElement.setAttribute('data-theme', theme);
 const terminal = createTerminal({ session: page.session, theme });
 const editor = createEditor({ session: page.session, files: page.files, theme });
 
+const layout = createLayout();
+
+/** Font sizes (px) of the terminal and editor in each layout; the presenter's carry to a room. */
+const FONT_SIZES = { workbench: 13, presenter: 20 };
+
+function setLayout(name) {
+  const presenter = name === 'presenter';
+  document.documentElement.dataset.layout = presenter ? 'presenter' : 'workbench';
+  terminal.setFontSize(FONT_SIZES[presenter ? 'presenter' : 'workbench']);
+  editor.setFontSize(FONT_SIZES[presenter ? 'presenter' : 'workbench']);
+  // A refresh keeps the layout: it is in the address (the instructor dashboard links to it).
+  const url = new URL(location.href);
+  if (presenter) url.searchParams.set('presenter', '1');
+  else url.searchParams.delete('presenter');
+  history.replaceState(history.state, '', url);
+}
+if (document.documentElement.dataset.layout === 'presenter') setLayout('presenter');
+
 window.wheelhouse = {
   terminal,
   editor,
+  layout,
+  setLayout,
   setTheme(name) {
     localStorage.setItem('wheelhouse-theme', name);
     terminal.setTheme(name);
@@ -54,17 +76,38 @@ if (document.readyState === 'loading') {
   mount();
 }
 
-// Keyboard shortcuts that work anywhere on the page.
-document.addEventListener('keydown', (event) => {
-  const mod = event.ctrlKey || event.metaKey;
-  if (mod && event.key === '`') {
-    event.preventDefault();
-    terminal.focus();
-  } else if (mod && event.key === 'Enter') {
-    event.preventDefault();
-    document.getElementById('apply')?.click();
-  } else if (mod && event.key.toLowerCase() === 's') {
-    event.preventDefault();
-    editor.save();
-  }
-});
+// Keyboard shortcuts that work anywhere on the page (listed by the page's "Shortcuts" dialog,
+// app/src/shortcuts.rs). They are taken in the capture phase, before Monaco and xterm.js see
+// the keys: Monaco would otherwise insert a line on Ctrl+Enter.
+document.addEventListener(
+  'keydown',
+  (event) => {
+    const mod = event.ctrlKey || event.metaKey;
+    const key = event.key.toLowerCase();
+    if (mod && event.key === '`') {
+      event.preventDefault();
+      terminal.focus();
+    } else if (mod && event.shiftKey && key === 'e') {
+      event.preventDefault();
+      editor.focus();
+    } else if (mod && event.key === 'Enter') {
+      event.preventDefault();
+      event.stopPropagation();
+      document.getElementById('apply')?.click();
+    } else if (mod && !event.shiftKey && key === 's') {
+      event.preventDefault();
+      editor.save();
+    } else if (event.key === '?' && !mod && !typing(event.target)) {
+      event.preventDefault();
+      document.getElementById('shortcuts-button')?.click();
+    } else if (event.key === 'Escape' && document.querySelector('#shortcuts-dialog')) {
+      document.querySelector('#shortcuts-dialog [data-close]')?.click();
+    }
+  },
+  true,
+);
+
+/** Whether keys typed at `target` are text (so `?` is a question mark, not the help key). */
+function typing(target) {
+  return Boolean(target?.closest?.('input, textarea, select, [contenteditable=""], [contenteditable="true"], .monaco-editor, .xterm'));
+}

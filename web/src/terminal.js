@@ -17,6 +17,7 @@ const THEMES = {
 export function createTerminal({ session, theme }) {
   let term = null;
   let fit = null;
+  let fontSize = 13;
   let line = '';
   let cursor = 0;
   let history = [];
@@ -31,7 +32,7 @@ export function createTerminal({ session, theme }) {
     host.replaceChildren();
     term = new Terminal({
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
-      fontSize: 13,
+      fontSize,
       cursorBlink: true,
       convertEol: true,
       scrollback: 5000,
@@ -290,6 +291,13 @@ export function createTerminal({ session, theme }) {
     mount,
     run(text) {
       return enqueue(text, true);
+    },
+    /** Sets the font size (the presenter layout's is larger) and refits the terminal. */
+    setFontSize(px) {
+      fontSize = px;
+      if (!term) return;
+      term.options.fontSize = px;
+      fit.fit();
     },
     focus() {
       term?.focus();
