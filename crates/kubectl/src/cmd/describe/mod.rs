@@ -1,6 +1,13 @@
 //! `kubectl describe`: GET the objects, then the related objects and events each describer of
 //! `k8s.io/kubectl/pkg/describe` fetches, and print its layout.
 
+mod batch;
+mod generic;
+mod networking;
+mod policy;
+pub(crate) mod rbac;
+mod storage;
+
 use serde_json::Value;
 
 use super::{parse_flags, Env};
@@ -27,16 +34,43 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     if let Some(ns) = p.get("namespace") {
         env.namespace = ns.to_string();
     }
-    if p.args.is_empty() {
-        out.fail("error: You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources.");
-        return;
-    }
     let show_events = p.get("show-events") != Some("false");
     let all_ns = p.bool("all-namespaces");
     let disc = env.discovery().clone();
-    // `type/name ...` or `type [name ...]`.
-    let mut targets: Vec<(Mapping, Option<String>)> = Vec::new();
-    if p.args[0].contains('/') {
+    let ns = env.namespace.clone();
+    // What to GET: the type, a name (None for all of the type) and the namespace.
+    let mut targets: Vec<(Mapping, Option<String>, String)> = Vec::new();
+    let files = p.all("filename");
+    if !files.is_empty() {
+        let Some(docs) = super::resources::read_manifests(&files, env, out) else {
+            return;
+        };
+        for (_, doc) in docs {
+            let (av, kind) = (s(&doc["apiVersion"]), s(&doc["kind"]));
+            let Some(m) = disc.for_kind(av, kind) else {
+                out.fail(format!(
+                    "error: resource mapping not found for name: \"{}\" namespace: \"{}\" from \"{}\": no matches for kind \"{kind}\" in version \"{av}\"\nensure CRDs are installed first",
+                    s(&doc["metadata"]["name"]),
+                    s(&doc["metadata"]["namespace"]),
+                    files.join(",")
+                ));
+                return;
+            };
+            let doc_ns = doc["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or(&ns)
+                .to_string();
+            targets.push((
+                m.clone(),
+                Some(s(&doc["metadata"]["name"]).to_string()),
+                doc_ns,
+            ));
+        }
+    } else if p.args.is_empty() {
+        out.fail("error: You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources.");
+        return;
+    } else if p.args[0].contains('/') {
+        // `type/name ...`
         for a in &p.args {
             let (t, n) = a.split_once('/').unwrap_or((a, ""));
             let Some(m) = disc.resolve(t) else {
@@ -45,9 +79,10 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
                 ));
                 return;
             };
-            targets.push((m.clone(), Some(n.to_string())));
+            targets.push((m.clone(), Some(n.to_string()), ns.clone()));
         }
     } else {
+        // `type [name ...]`
         let t = &p.args[0];
         let Some(m) = disc.resolve(t) else {
             out.fail(format!(
@@ -56,18 +91,24 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
             return;
         };
         if p.args.len() == 1 {
-            targets.push((m.clone(), None));
+            targets.push((m.clone(), None, ns.clone()));
         }
         for n in &p.args[1..] {
-            targets.push((m.clone(), Some(n.clone())));
+            targets.push((m.clone(), Some(n.clone()), ns.clone()));
         }
     }
+    // `kubectl describe TYPE PREFIX`: a name that is not found describes every object whose
+    // name starts with it (`DescribeMatchingResources`), each followed by a blank line.
+    let prefix_match = files.is_empty() && p.args.len() == 2 && !p.args[0].contains('/');
 
-    let ns = env.namespace.clone();
     let mut objects: Vec<(Mapping, Value)> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
-    for (m, name) in &targets {
-        let scope = if all_ns { None } else { Some(ns.as_str()) };
+    for (m, name, target_ns) in &targets {
+        let scope = if all_ns && name.is_none() {
+            None
+        } else {
+            Some(target_ns.as_str())
+        };
         let path = match name {
             Some(n) => m.object_path(scope, n),
             None => {
@@ -81,6 +122,35 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
         let resp = env
             .transport
             .call(Request::get(path).header("accept", "application/json"));
+        if resp.status == 404 && prefix_match {
+            let prefix = name.clone().unwrap_or_default();
+            let list = list(
+                env,
+                &m.collection_path(Some(target_ns)),
+                p.get("selector").unwrap_or(""),
+            );
+            let matching: Vec<Value> = list
+                .into_iter()
+                .filter(|o| s(&o["metadata"]["name"]).starts_with(&prefix))
+                .collect();
+            if matching.is_empty() {
+                out.fail(server_error(&resp));
+                return;
+            }
+            for obj in &matching {
+                match describe(env, m, obj, show_events) {
+                    Ok(text) => {
+                        out.stdout.push_str(&text);
+                        out.stdout.push('\n');
+                    }
+                    Err(e) => {
+                        out.fail(e);
+                        return;
+                    }
+                }
+            }
+            return;
+        }
         if resp.status >= 400 {
             errors.push(server_error(&resp));
             continue;
@@ -98,7 +168,7 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
         }
     }
     if objects.is_empty() && errors.is_empty() {
-        if all_ns || !targets.iter().any(|(m, _)| m.namespaced) {
+        if all_ns || !targets.iter().any(|(m, _, _)| m.namespaced) {
             out.stderr.push_str("No resources found\n");
         } else {
             out.stderr
@@ -156,11 +226,39 @@ fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Resul
         ("batch", "Job") => job(&mut w, obj),
         ("apps", "DaemonSet") => daemon_set(env, &mut w, obj),
         ("apps", "StatefulSet") => stateful_set(env, &mut w, obj),
-        (_, kind) => {
-            return Err(format!(
-                "error: describing a {kind} is not emulated in this terminal yet; the real kubectl can describe it against this session (download the kubeconfig)"
-            ))
+        ("batch", "CronJob") => batch::cron_job(&mut w, obj),
+        ("networking.k8s.io", "Ingress") => networking::ingress(env, &mut w, obj),
+        ("networking.k8s.io", "IngressClass") => networking::ingress_class(&mut w, obj),
+        ("networking.k8s.io", "NetworkPolicy") => {
+            networking::network_policy(&mut w, obj);
+            return Ok(w.finish());
         }
+        ("", "Endpoints") => networking::endpoints(&mut w, obj),
+        ("discovery.k8s.io", "EndpointSlice") => networking::endpoint_slice(&mut w, obj),
+        ("", "PersistentVolumeClaim") => storage::persistent_volume_claim(env, &mut w, obj),
+        ("", "PersistentVolume") => storage::persistent_volume(env, &mut w, obj),
+        ("storage.k8s.io", "StorageClass") => storage::storage_class(&mut w, obj),
+        ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => {
+            rbac::role(&mut w, obj);
+            return Ok(w.finish());
+        }
+        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+            rbac::binding(&mut w, obj);
+            return Ok(w.finish());
+        }
+        ("", "ResourceQuota") => {
+            policy::quota(&mut w, obj);
+            return Ok(w.finish());
+        }
+        ("", "LimitRange") => {
+            policy::limit_range(&mut w, obj);
+            return Ok(w.finish());
+        }
+        ("policy", "PodDisruptionBudget") => policy::pod_disruption_budget(&mut w, obj),
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            policy::horizontal_pod_autoscaler(&mut w, obj)
+        }
+        _ => generic::describe(&mut w, obj),
     }
     if let Some(events) = events {
         let now = env.transport.now();
