@@ -690,27 +690,71 @@ fn top_reports_simulated_usage() {
 }
 
 #[test]
-#[ignore = "exec needs the WebSocket v5.channel.k8s.io endpoint and a container command interpreter: not built yet"]
 fn exec_runs_commands_in_the_simulated_container() {
     let ns = namespace("t-exec");
-    k(&[
-        "run",
-        "web",
-        "--image=nginx:1.27",
-        "--env=COLOR=blue",
-        "-n",
-        &ns,
-    ]);
-    k(&[
-        "wait",
-        "--for=condition=Ready",
-        "pod/web",
-        "--timeout=60s",
-        "-n",
-        &ns,
-    ]);
+    let r = k(&["create", "configmap", "app-config", "--from-literal=color=blue", "-n", &ns]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let manifest = write_file(
+        "exec/web.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: nginx:1.27\n    env:\n    - name: COLOR\n      valueFrom:\n        configMapKeyRef: {name: app-config, key: color}\n    volumeMounts:\n    - {name: config, mountPath: /etc/config}\n  volumes:\n  - name: config\n    configMap: {name: app-config}\n",
+    );
+    let r = k(&["apply", "-f", &manifest, "-n", &ns]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = k(&["wait", "--for=condition=Ready", "pod/web", "--timeout=60s", "-n", &ns]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
     let r = k(&["exec", "web", "-n", &ns, "--", "printenv", "COLOR"]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "blue\n"), "{}", r.stderr);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "blue\n", ""));
+    let r = k(&["exec", "web", "-n", &ns, "--", "cat", "/etc/config/color"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "blue"), "{}", r.stderr);
+    let r = k(&["exec", "web", "-n", &ns, "--", "env"]);
+    assert!(r.stdout.starts_with("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nHOSTNAME=web\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("\nKUBERNETES_SERVICE_HOST=10.96.0.1\n"), "{}", r.stdout);
+
+    // The command's exit code becomes kubectl's, with kubectl's own line on stderr.
+    let r = k(&["exec", "web", "-n", &ns, "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (3, "out\n", "err\ncommand terminated with exit code 3\n")
+    );
+
+    // stdin piped into a shell (the v5 protocol's close message ends it).
+    let r = kubectl_with(
+        &["exec", "-i", "web", "-n", &ns, "--", "sh"],
+        &[],
+        Some("hostname\necho $COLOR > /tmp/c\ncat /tmp/c\n"),
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, "web\nblue\n"), "{}", r.stderr);
+
+    // -t without a terminal: kubectl's notice, then the command runs.
+    let r = kubectl_with(&["exec", "-it", "web", "-n", &ns, "--", "hostname"], &[], Some(""));
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "web\n", "Unable to use a TTY - input is not a terminal or the right kind of file\n")
+    );
+
+    // Refusals: from the API server, from the container runtime, and kubectl's own.
+    let r = k(&["exec", "web", "-c", "nope", "-n", &ns, "--", "env"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, "Error from server (BadRequest): container nope is not valid for pod web\n")
+    );
+    let r = k(&["exec", "web", "-n", &ns, "--", "ps"]);
+    assert_eq!(r.code, 126, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "OCI runtime exec failed: exec failed: unable to start container process: exec: \"ps\": executable file not found in $PATH: unknown\n"
+    );
+    let r = k(&["exec", "web", "-n", &ns]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, "error: you must specify at least one command for the container\n")
+    );
+    let r = k(&["exec", "ghost", "-n", &ns, "--", "env"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, "Error from server (NotFound): pods \"ghost\" not found\n")
+    );
 }
 
 /// A Python virtualenv under `target/` with the official `kubernetes` client, made once.

@@ -16,6 +16,8 @@ use axum::routing::any;
 use axum::Router;
 use cluster::Status;
 
+mod exec;
+
 use crate::routes::api::{presented_token, same_secret};
 use crate::sessions::Session;
 use crate::AppState;
@@ -110,6 +112,9 @@ async fn dispatch(state: AppState, id: String, rest: String, request: AxumReques
         body: body.to_vec(),
     };
 
+    if exec::is_exec(&req) && parts.headers.contains_key(header::UPGRADE) {
+        return exec::upgrade(session, req, parts).await;
+    }
     if req.method == "GET" && matches!(req.query_value("watch").as_deref(), Some("true" | "1")) {
         return watch(session, req).await;
     }
