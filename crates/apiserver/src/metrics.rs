@@ -1,11 +1,12 @@
 //! The resource metrics API (`metrics.k8s.io/v1beta1`), as metrics-server serves it, so that
 //! `kubectl top pod` and `kubectl top node` answer from the simulation.
 //!
-//! Usage is simulated: a running container uses the steady-state memory of its image in the
-//! image catalogue and a small idle CPU share; a node uses what its running pods use plus the
-//! system's own overhead. Nothing else in the simulation consumes resources yet.
+//! Usage is simulated by [`cluster::usage`]: a running container uses the steady-state memory of
+//! its image in the image catalogue, a small idle CPU share, and the CPU its HTTP traffic costs
+//! (a load generator's requests spread over a Service's ready pods); a node uses what its
+//! running pods use plus the system's own overhead.
 
-use cluster::images::{self, ImageRef};
+use cluster::usage::Traffic;
 use cluster::{resources, Cluster, Object, Status};
 use k8s_openapi::api::core::v1::Pod;
 use kubectl::rest::{Request, Response};
@@ -16,39 +17,20 @@ const NODE_OVERHEAD_MIB: u64 = 600;
 /// CPU of the node's system daemons, in millicores.
 const NODE_OVERHEAD_MILLI: u64 = 95;
 
-/// (millicores, MiB) of one container.
-fn container_usage(image: &str) -> (u64, u64) {
-    let mib = images::lookup(&ImageRef::parse(image)).map_or(4, |s| s.memory_mib.max(1));
-    (1 + mib / 16, mib)
-}
-
-fn running(pod: &Pod) -> Vec<(String, String)> {
-    let statuses = pod
-        .status
-        .as_ref()
-        .and_then(|s| s.container_statuses.clone())
-        .unwrap_or_default();
-    statuses
-        .into_iter()
-        .filter(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()))
-        .map(|c| (c.name, c.image))
-        .collect()
-}
-
 fn now_str(cluster: &Cluster) -> String {
     cluster.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn pod_metrics(cluster: &Cluster, pod: &Pod) -> Option<Value> {
-    let containers = running(pod);
+fn pod_metrics(cluster: &Cluster, pod: &Pod, traffic: &Traffic) -> Option<Value> {
+    let containers = cluster.pod_usage(pod, traffic);
     if containers.is_empty() {
         return None;
     }
     let containers: Vec<Value> = containers
         .iter()
-        .map(|(name, image)| {
-            let (cpu, mib) = container_usage(image);
-            json!({"name": name, "usage": {"cpu": format!("{}n", cpu * 1_000_000), "memory": format!("{}Ki", mib * 1024)}})
+        .map(|c| {
+            let (cpu, mib) = (c.cpu_millis, c.memory_mib);
+            json!({"name": c.name, "usage": {"cpu": format!("{}n", cpu * 1_000_000), "memory": format!("{}Ki", mib * 1024)}})
         })
         .collect();
     let m = &pod.metadata;
@@ -63,7 +45,7 @@ fn pod_metrics(cluster: &Cluster, pod: &Pod) -> Option<Value> {
     }))
 }
 
-fn node_metrics(cluster: &Cluster, node: &str) -> Value {
+fn node_metrics(cluster: &Cluster, node: &str, traffic: &Traffic) -> Value {
     let pods = resources::by_plural("", "pods").expect("pods are served");
     let (mut cpu, mut mib) = (NODE_OVERHEAD_MILLI, NODE_OVERHEAD_MIB);
     for o in cluster.list(pods, None) {
@@ -71,10 +53,9 @@ fn node_metrics(cluster: &Cluster, node: &str) -> Value {
         if p.spec.as_ref().and_then(|s| s.node_name.as_deref()) != Some(node) {
             continue;
         }
-        for (_, image) in running(p) {
-            let (c, m) = container_usage(&image);
-            cpu += c;
-            mib += m;
+        for c in cluster.pod_usage(p, traffic) {
+            cpu += c.cpu_millis;
+            mib += c.memory_mib;
         }
     }
     json!({
@@ -119,6 +100,7 @@ pub fn handle(cluster: &Cluster, request: &Request, rest: &[&str]) -> Result<Res
     let selector = request.query_value("labelSelector").unwrap_or_default();
     let pods = resources::by_plural("", "pods").expect("pods are served");
     let nodes = resources::by_plural("", "nodes").expect("nodes are served");
+    let traffic = cluster.traffic();
     let body = match rest {
         ["nodes"] => list(
             "NodeMetricsList",
@@ -126,14 +108,14 @@ pub fn handle(cluster: &Cluster, request: &Request, rest: &[&str]) -> Result<Res
                 .list(nodes, None)
                 .iter()
                 .filter(|n| matches_labels(n, &selector))
-                .map(|n| node_metrics(cluster, n.name()))
+                .map(|n| node_metrics(cluster, n.name(), &traffic))
                 .collect(),
         ),
         ["nodes", name] => {
             cluster
                 .get(nodes, None, name)
                 .map_err(|_| not_found("nodes", name))?;
-            node_metrics(cluster, name)
+            node_metrics(cluster, name, &traffic)
         }
         ["pods"] | ["namespaces", _, "pods"] => {
             let ns = match rest {
@@ -146,7 +128,7 @@ pub fn handle(cluster: &Cluster, request: &Request, rest: &[&str]) -> Result<Res
                     .list(pods, ns)
                     .iter()
                     .filter(|o| matches_labels(o, &selector))
-                    .filter_map(|o| pod_metrics(cluster, o.as_pod()?))
+                    .filter_map(|o| pod_metrics(cluster, o.as_pod()?, &traffic))
                     .collect(),
             )
         }
@@ -155,7 +137,7 @@ pub fn handle(cluster: &Cluster, request: &Request, rest: &[&str]) -> Result<Res
                 .get(pods, Some(ns), name)
                 .map_err(|_| not_found("pods", name))?;
             o.as_pod()
-                .and_then(|p| pod_metrics(cluster, p))
+                .and_then(|p| pod_metrics(cluster, p, &traffic))
                 .ok_or_else(|| not_found("pods", name))?
         }
         _ => return Err(crate::not_found_path()),
@@ -166,10 +148,55 @@ pub fn handle(cluster: &Cluster, request: &Request, rest: &[&str]) -> Result<Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cluster::ClusterConfig;
+    use serde_json::json;
+
+    fn pod_cpu(cluster: &mut Cluster, name: &str) -> String {
+        let request = Request::get(&format!(
+            "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/{name}"
+        ));
+        let response = handle(cluster, &request, &["namespaces", "default", "pods", name]).unwrap();
+        let body: Value = serde_json::from_slice(&response.body).unwrap();
+        body["containers"][0]["usage"]["cpu"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
 
     #[test]
-    fn usage_comes_from_the_image_catalogue() {
-        assert_eq!(container_usage("nginx:1.27").1, 8);
-        assert_eq!(container_usage("registry.example/unknown:1").1, 4);
+    fn a_load_generator_makes_its_service_busy() {
+        let mut c = Cluster::new(&ClusterConfig::default());
+        let create = |c: &mut Cluster, v: Value| {
+            let rt = resources::by_kind(
+                v["apiVersion"].as_str().unwrap(),
+                v["kind"].as_str().unwrap(),
+            )
+            .unwrap();
+            c.create(rt, Some("default"), v).unwrap();
+        };
+        create(
+            &mut c,
+            json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "php", "labels": {"run": "php"}},
+            "spec": {"containers": [{"name": "php", "image": "registry.k8s.io/hpa-example",
+                "ports": [{"containerPort": 80}], "resources": {"limits": {"cpu": "500m"}}}]}}),
+        );
+        create(
+            &mut c,
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "php"},
+            "spec": {"selector": {"run": "php"}, "ports": [{"port": 80}]}}),
+        );
+        c.advance(jiff::SignedDuration::from_secs(30));
+        // Idle: 1m plus a share of its memory.
+        assert_eq!(pod_cpu(&mut c, "php"), "1000000n");
+        create(
+            &mut c,
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "load"},
+            "spec": {"containers": [{"name": "load", "image": "busybox",
+                "command": ["sh", "-c", "while sleep 0.01; do wget -q -O- http://php; done"]}]}}),
+        );
+        c.advance(jiff::SignedDuration::from_secs(30));
+        // 50 requests a second at 12 ms each want 600m: throttled at the 500m limit.
+        assert_eq!(pod_cpu(&mut c, "php"), "500000000n");
     }
 }

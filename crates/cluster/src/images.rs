@@ -305,6 +305,19 @@ pub const CATALOGUE: &[ImageSpec] = &[
         stops_on_sigterm: true,
     },
     ImageSpec {
+        repository: "registry.k8s.io/hpa-example",
+        tags: &["latest"],
+        availability: Availability::Public,
+        size_bytes: 180_562_155,
+        pull_millis: 8_140,
+        memory_mib: 10,
+        ports: &[80],
+        // Apache with a PHP page that burns CPU (the upstream HorizontalPodAutoscaler
+        // walkthrough's php-apache): an httpd as far as the process goes.
+        app: App::Httpd,
+        stops_on_sigterm: true,
+    },
+    ImageSpec {
         repository: "registry.k8s.io/pause",
         tags: &["3.10"],
         availability: Availability::Public,

@@ -29,6 +29,7 @@ pub mod selector;
 pub mod snapshot;
 pub mod status;
 pub mod store;
+pub mod usage;
 pub mod validation;
 
 use std::sync::Arc;

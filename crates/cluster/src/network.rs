@@ -115,6 +115,41 @@ impl Cluster {
         }
     }
 
+    /// The pods a `GET url` from `from` may reach, each equally likely, with the port it
+    /// lands on: one pod for a pod IP, the ready endpoints for a Service (kube-proxy spreads
+    /// requests evenly over them). Nothing when the request would fail. Used for load.
+    pub(crate) fn request_targets(&self, from: Origin<'_>, url: &str) -> Vec<(Pod, u16)> {
+        let Ok(u) = parse_url(url) else {
+            return Vec::new();
+        };
+        match self.resolve(from, &u) {
+            Ok(Target::Service(svc, port)) => {
+                let spec = svc.spec.clone().unwrap_or_default();
+                let Some(sp) = spec
+                    .ports
+                    .iter()
+                    .flatten()
+                    .find(|p| p.port == i32::from(port) || p.node_port == Some(i32::from(port)))
+                    .cloned()
+                else {
+                    return Vec::new();
+                };
+                selected_pods(self, &svc)
+                    .into_iter()
+                    .filter(|p| p.metadata.deletion_timestamp.is_none() && is_ready(p))
+                    .filter_map(|p| {
+                        let tp = target_port(&p, sp.target_port.as_ref(), sp.port)?;
+                        Some((p, u16::try_from(tp).ok()?))
+                    })
+                    .collect()
+            }
+            Ok(Target::PodIp(ip, port)) => {
+                self.pod_by_ip(&ip).map(|p| (p, port)).into_iter().collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn services(&self) -> Vec<Service> {
         self.store()
             .list("Service", None)

@@ -32,6 +32,7 @@ pub(crate) enum Component {
     CronJob,
     DaemonSet,
     StatefulSet,
+    HorizontalPodAutoscaler,
     VolumeBinder,
     Scheduler,
     Kubelet,
@@ -58,6 +59,9 @@ pub struct Runtime {
     /// [`Cluster::stop_control_plane`]).
     #[serde(default)]
     pub(crate) stopped: bool,
+    /// The HorizontalPodAutoscaler controller's memory, by `namespace/name`.
+    #[serde(default)]
+    pub(crate) autoscalers: BTreeMap<String, crate::controllers::hpa::Memory>,
 }
 
 /// A settle that has not converged after this many rounds is stopped: a controller fighting
@@ -168,6 +172,7 @@ impl Cluster {
             "Job" => Component::Job,
             "CronJob" => Component::CronJob,
             "StatefulSet" => Component::StatefulSet,
+            "HorizontalPodAutoscaler" => Component::HorizontalPodAutoscaler,
             "PersistentVolumeClaim" => Component::VolumeBinder,
             _ => return,
         };
@@ -332,6 +337,9 @@ impl Cluster {
             "StatefulSet" => {
                 work.insert((Component::StatefulSet, key.clone()));
             }
+            "HorizontalPodAutoscaler" => {
+                work.insert((Component::HorizontalPodAutoscaler, key.clone()));
+            }
             "Service" => {
                 work.insert((Component::ServiceAllocator, key.clone()));
                 work.insert((Component::Endpoints, key.clone()));
@@ -380,6 +388,7 @@ impl Cluster {
             Component::CronJob => controllers::cronjob::sync(self, key),
             Component::DaemonSet => controllers::daemonset::sync(self, key),
             Component::StatefulSet => controllers::statefulset::sync(self, key),
+            Component::HorizontalPodAutoscaler => controllers::hpa::sync(self, key),
             Component::VolumeBinder => controllers::volume::sync(self, key),
             Component::Scheduler => crate::scheduler::schedule(self, key),
             Component::Kubelet => crate::kubelet::sync_pod(self, key),

@@ -257,9 +257,39 @@ fn snapshot(c: &Cluster, ns: &str, extra: &mut Map<String, Value>) -> Value {
         out.insert("podRevisions".into(), Value::Object(revs));
         let crs: Vec<Value> = list("ControllerRevision")
             .iter()
-            .map(|r| json!(format!("{} (revision {})", r["metadata"]["name"].as_str().unwrap_or_default(), r["revision"])))
+            .map(|r| {
+                json!(format!(
+                    "{} (revision {})",
+                    r["metadata"]["name"].as_str().unwrap_or_default(),
+                    r["revision"]
+                ))
+            })
             .collect();
         out.insert("controllerRevisions".into(), json!(crs));
+    }
+    let mut hpas = Map::new();
+    for h in list("HorizontalPodAutoscaler") {
+        let st = &h["status"];
+        // TARGETS as `kubectl get hpa` prints it, for the first metric.
+        let target = &h["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"];
+        let current = &st["currentMetrics"][0]["resource"]["current"]["averageUtilization"];
+        let shown = |v: &Value| {
+            v.as_i64()
+                .map_or("<unknown>".to_string(), |n| format!("{n}%"))
+        };
+        hpas.insert(
+            h["metadata"]["name"].as_str().unwrap().into(),
+            json!({
+                "targets": format!("cpu: {}/{}", shown(current), shown(target)),
+                "currentReplicas": st["currentReplicas"],
+                "desiredReplicas": st["desiredReplicas"],
+                "lastScaleTime": st["lastScaleTime"],
+                "conditions": conditions(&h),
+            }),
+        );
+    }
+    if !hpas.is_empty() {
+        out.insert("horizontalpodautoscalers".into(), Value::Object(hpas));
     }
     let mut eps = Map::new();
     for e in list("Endpoints") {
@@ -563,4 +593,6 @@ scenarios! {
     recreate_strategy,
     statefulset_ordered_with_claims,
     statefulset_rolling_update,
+    hpa_scales_with_load,
+    hpa_without_cpu_requests,
 }

@@ -37,7 +37,24 @@ pub struct Plan {
     /// Files present from the start (mounted ConfigMaps and Secrets).
     pub files: BTreeMap<String, String>,
     pub env: Vec<(String, String)>,
+    /// URLs fetched by `wget`/`curl` outside a loop.
+    #[serde(default)]
+    pub requests: Vec<String>,
+    /// A loop fetching a URL over and over: the load the HPA lessons generate.
+    #[serde(default)]
+    pub load: Option<Load>,
 }
+
+/// A steady stream of HTTP requests from a container's loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Load {
+    pub url: String,
+    pub per_second: f64,
+}
+
+/// How long one `wget`/`curl` inside the cluster takes, start of the process to end of the
+/// reply: it bounds the rate of a loop that does not sleep.
+pub const REQUEST_SECONDS: f64 = 0.01;
 
 impl Plan {
     /// Log lines up to `secs` after start.
@@ -465,6 +482,14 @@ fn run_script(script: &str, l: &Launch<'_>, p: &mut Plan) {
             }
             let mut lines = Vec::new();
             let mut off = 0.0;
+            // `while sleep 0.01; do ...`: the condition's sleep is part of every iteration.
+            let condition = stmt.split_once(' ').map_or("", |(_, c)| c);
+            if let Some(d) = condition
+                .strip_prefix("sleep ")
+                .and_then(|d| d.trim().trim_end_matches('s').parse::<f64>().ok())
+            {
+                off += d;
+            }
             let mut q = Plan::default();
             for s in &body {
                 let mut tt = 0.0;
@@ -474,6 +499,13 @@ fn run_script(script: &str, l: &Launch<'_>, p: &mut Plan) {
                 for (_, line) in q.logs.drain(..) {
                     lines.push((off, line));
                 }
+            }
+            if let Some(url) = q.requests.first() {
+                let n = q.requests.len() as f64;
+                p.load = Some(Load {
+                    url: url.clone(),
+                    per_second: n / (off + n * REQUEST_SECONDS),
+                });
             }
             p.repeat = Some(Repeat {
                 first: t,
@@ -604,6 +636,12 @@ fn step(stmt: &str, l: &Launch<'_>, p: &mut Plan, t: &mut f64, status: &mut i32)
             }
         }
         "tail" if w.iter().any(|a| a == "-f") => return Step::Forever,
+        "wget" | "curl" => {
+            // The URL is the last word that is not an option (`wget -q -O- http://svc`).
+            if let Some(url) = w[1..].iter().rev().find(|a| !a.starts_with('-')) {
+                p.requests.push(url.clone());
+            }
+        }
         "stress" => {
             let bytes = w
                 .iter()
@@ -754,6 +792,26 @@ mod tests {
         let p = plan(&launch("busybox", &cmd, &[], &files));
         assert!(p.exit.is_none());
         assert_eq!(p.logs_until(12.0).len(), 3);
+    }
+
+    #[test]
+    fn a_wget_loop_is_a_steady_load() {
+        let script = "while sleep 0.01; do wget -q -O- http://php-apache; done";
+        let cmd: Vec<String> = ["/bin/sh", "-c", script].map(String::from).to_vec();
+        let files = BTreeMap::new();
+        let p = plan(&launch("busybox", &cmd, &[], &files));
+        assert!(p.exit.is_none());
+        let load = p.load.expect("a load");
+        assert_eq!(load.url, "http://php-apache");
+        // One request per 0.01 s sleep plus the request's own 0.01 s.
+        assert!((load.per_second - 50.0).abs() < 1e-9);
+        // One fetch outside a loop is no load.
+        let once: Vec<String> = ["sh", "-c", "wget -q -O- http://web; sleep 3600"]
+            .map(String::from)
+            .to_vec();
+        let p = plan(&launch("busybox", &once, &[], &files));
+        assert_eq!(p.load, None);
+        assert_eq!(p.requests, ["http://web"]);
     }
 
     #[test]
