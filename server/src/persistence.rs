@@ -66,11 +66,18 @@ struct Tracking {
     saved: Option<u64>,
 }
 
-/// The terminal's state as stored.
-#[derive(Serialize, Deserialize, Default)]
-struct ShellRecord {
-    namespace: Option<String>,
-    history: Vec<String>,
+/// The terminal's state as stored: the whole [`shell::Shell`] (kubeconfig contexts, history,
+/// variables, aliases, the simulated laptop's images and clusters, the current directory) but its
+/// running processes. Rows written before it was whole hold `{"namespace", "history"}`, which
+/// still read.
+fn decode_shell(text: &str) -> Result<shell::Shell, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    let legacy_namespace = value["namespace"].as_str().map(str::to_string);
+    let mut shell: shell::Shell = serde_json::from_value(value)?;
+    if let Some(ns) = legacy_namespace {
+        shell.kubeconfig.set_namespace(&ns);
+    }
+    Ok(shell)
 }
 
 /// The simulated clock's state as stored.
@@ -345,7 +352,7 @@ fn fingerprint(st: &SessionState) -> u64 {
     st.files.hash(&mut h);
     st.shell.history.len().hash(&mut h);
     st.shell.history.last().hash(&mut h);
-    st.shell.namespace.hash(&mut h);
+    st.shell.kubeconfig.hash(&mut h);
     st.clock_paused.hash(&mut h);
     h.finish()
 }
@@ -354,7 +361,7 @@ fn fingerprint(st: &SessionState) -> u64 {
 struct Captured {
     cluster: cluster::Cluster,
     files: BTreeMap<String, String>,
-    shell: ShellRecord,
+    shell: shell::Shell,
     progress: course::Progress,
     clock: ClockRecord,
 }
@@ -364,10 +371,7 @@ impl Captured {
         Captured {
             cluster: st.cluster.clone(),
             files: st.files.clone(),
-            shell: ShellRecord {
-                namespace: st.shell.namespace.clone(),
-                history: st.shell.history.clone(),
-            },
+            shell: st.shell.clone(),
             progress: st.progress.clone(),
             clock: ClockRecord {
                 paused: st.clock_paused,
@@ -420,11 +424,8 @@ fn decode(row: &SessionRow) -> ((String, SessionState), Option<String>) {
         Ok(files) => state.files = files,
         Err(e) => problems.push(format!("the workspace files are unreadable: {e}")),
     }
-    match serde_json::from_str::<ShellRecord>(&row.shell) {
-        Ok(shell) => {
-            state.shell.namespace = shell.namespace;
-            state.shell.history = shell.history;
-        }
+    match decode_shell(&row.shell) {
+        Ok(shell) => state.shell = shell,
         Err(e) => problems.push(format!("the terminal state is unreadable: {e}")),
     }
     match serde_json::from_str(match row.progress.trim() {
@@ -551,7 +552,7 @@ mod tests {
         let ((token, state), problem) = decode(&row);
         assert_eq!(token, "t");
         assert_eq!(state.files["pod.yaml"], "kind: Pod");
-        assert_eq!(state.shell.namespace.as_deref(), Some("dev"));
+        assert_eq!(state.shell.namespace(), "dev");
         assert!(problem.unwrap().contains("the cluster snapshot is corrupt"));
         // The fresh cluster is a usable default cluster.
         assert!(state.cluster.store().len() > 0);

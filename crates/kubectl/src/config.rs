@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One context: which cluster, which user, which namespace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NamedContext {
     pub name: String,
     pub cluster: String,
@@ -13,7 +13,7 @@ pub struct NamedContext {
 }
 
 /// The parts of a kubeconfig kubectl's `config` commands work on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KubeConfig {
     pub current_context: String,
     pub contexts: Vec<NamedContext>,

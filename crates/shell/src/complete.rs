@@ -268,7 +268,7 @@ fn kubectl(
     rt: &mut dyn Runtime,
     files: &Files,
 ) -> Vec<String> {
-    let mut namespace = sh.namespace.clone().unwrap_or_else(|| "default".into());
+    let mut namespace = sh.namespace();
     let mut positional: Vec<&str> = Vec::new();
     let mut it = rest.iter().peekable();
     let mut last_flag: Option<&str> = None;
@@ -479,7 +479,7 @@ fn minikube(sh: &Shell, rest: &[String], prefix: &str, rt: &mut dyn Runtime) -> 
             let names = object_names(
                 rt,
                 "services",
-                &sh.namespace.clone().unwrap_or_else(|| "default".into()),
+                &sh.namespace(),
             );
             let mut v = matching(prefix, names.iter().map(String::as_str));
             v.extend(matching(prefix, ["--url", "list"]));

@@ -105,8 +105,9 @@ pub const HISTORY_SIZE: usize = 500;
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Shell {
-    /// The namespace of kubectl's current context.
-    pub namespace: Option<String>,
+    /// kubectl's contexts and current context (`kubectl config ...` changes them), which the real
+    /// kubectl keeps in `~/.kube/config`.
+    pub kubeconfig: kubectl::KubeConfig,
     pub history: Vec<String>,
     pub vars: BTreeMap<String, Variable>,
     pub aliases: BTreeMap<String, String>,
@@ -149,7 +150,7 @@ impl Default for Shell {
         })
         .collect();
         Shell {
-            namespace: None,
+            kubeconfig: kubectl::KubeConfig::default(),
             history: Vec::new(),
             vars,
             // The course writes `k` for kubectl everywhere; a learner's laptop would have this alias.
@@ -167,6 +168,11 @@ impl Default for Shell {
 }
 
 impl Shell {
+    /// The namespace of kubectl's current context.
+    pub fn namespace(&self) -> String {
+        self.kubeconfig.namespace()
+    }
+
     /// Starts one line: runs it until it finishes or blocks.
     pub fn start(&mut self, line: &str, rt: &mut dyn Runtime, files: &mut Files) -> Step {
         exec::start(self, line, rt, files)

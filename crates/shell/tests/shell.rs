@@ -658,3 +658,36 @@ fn rollout_status_times_out_on_the_cluster_clock() {
         ("error: timed out waiting for the condition\n", 1)
     );
 }
+
+// --- kubectl's kubeconfig outlives a line ---
+
+#[test]
+fn kubectl_contexts_and_namespace_persist_across_lines() {
+    let mut s = Session::new();
+    ok(&s.run("kubectl create namespace dev"));
+    ok(&s.run("kubectl config set-context --current --namespace=dev"));
+    ok(&s.run("kubectl run web --image=nginx:1.25"));
+    assert_eq!(
+        ok(&s.run("kubectl get pods -n dev -o name")),
+        "pod/web\n",
+        "the pod went to the context's namespace"
+    );
+    assert_eq!(
+        ok(&s.run("kubectl config set-context staging --cluster=minikube --user=minikube --namespace=kube-system")),
+        "Context \"staging\" created.\n"
+    );
+    assert_eq!(
+        ok(&s.run("kubectl config use-context staging")),
+        "Switched to context \"staging\".\n"
+    );
+    assert_eq!(ok(&s.run("kubectl config current-context")), "staging\n");
+    assert_eq!(
+        ok(&s.run("kubectl config view --minify -o jsonpath='{..namespace}'")),
+        "kube-system"
+    );
+    ok(&s.run("kubectl config use-context minikube"));
+    assert_eq!(
+        ok(&s.run("kubectl config view --minify -o jsonpath='{..namespace}'")),
+        "dev"
+    );
+}

@@ -687,7 +687,7 @@ async fn view_learner(
         "name": name,
         "files": st.files,
         "history": st.shell.history,
-        "namespace": st.shell.namespace,
+        "namespace": st.shell.namespace(),
         "progress": st.progress,
         "cluster": {
             "now": st.cluster.now().to_string(),
@@ -715,16 +715,16 @@ async fn learner_shell(
 ) -> Result<Response, ApiError> {
     let c = instructor(&state, &id, &headers, &q).await?;
     let session = learner(&state, &c, &sid).await?;
-    let (mut cluster, mut files, namespace) = {
+    let (mut cluster, mut files, kubeconfig) = {
         let st = session.lock();
         (
             st.cluster.clone(),
             st.files.clone(),
-            st.shell.namespace.clone(),
+            st.shell.kubeconfig.clone(),
         )
     };
     let mut shell = shell::Shell::default();
-    shell.namespace = namespace;
+    shell.kubeconfig = kubeconfig;
     let out = shell.run_line(&req.line, &mut cluster, &mut files);
     Ok(
         Json(json!({"stdout": out.stdout, "stderr": out.stderr, "exit_code": out.exit_code}))

@@ -154,7 +154,7 @@ async fn start(
         }
         // The exercise's kubectl context and laptop (Docker images, logins) replace the
         // learner's; their history, variables and aliases stay.
-        st.shell.namespace = ws.shell.namespace;
+        st.shell.kubeconfig = ws.shell.kubeconfig;
         st.shell.laptop = ws.shell.laptop;
         let history_len = st.shell.history.len();
         st.progress.started(&ex.id, history_len);

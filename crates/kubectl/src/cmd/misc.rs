@@ -1,10 +1,9 @@
 //! Commands about the client and the server rather than about objects: version, api-resources,
-//! api-versions, cluster-info, config.
+//! api-versions, cluster-info (and config, in `kubeconfig.rs`).
 
 use serde_json::Value;
 
 use super::{parse_flags, Env};
-use crate::config::NamedContext;
 use crate::discovery::AGGREGATED_ACCEPT;
 use crate::flags::{b, v, Flag};
 use crate::printers::tabwriter;
@@ -17,7 +16,7 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "api-resources" => api_resources(args, env, out),
         "api-versions" => api_versions(args, env, out),
         "cluster-info" => cluster_info(args, env, out),
-        "config" => config(args, env, out),
+        "config" => super::kubeconfig::run(args, env, out),
         _ => {}
     }
 }
@@ -184,105 +183,4 @@ fn cluster_info(args: &[String], env: &mut Env, out: &mut Output) {
     out.stdout.push_str(
         "\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n",
     );
-}
-
-fn config(args: &[String], env: &mut Env, out: &mut Output) {
-    let Some(sub) = args.first().map(String::as_str) else {
-        out.stdout
-            .push_str(super::help::text("config").unwrap_or(""));
-        return;
-    };
-    let rest = &args[1..];
-    const F: &[Flag] = &[
-        b("current", None),
-        v("output", Some('o')),
-        b("minify", None),
-        b("raw", None),
-        b("flatten", None),
-        b("no-headers", None),
-    ];
-    let cmd = format!("config {sub}");
-    let Some(p) = parse_flags(&cmd, rest, F, out) else {
-        return;
-    };
-    match sub {
-        "current-context" => {
-            out.stdout.push_str(&env.config.current_context);
-            out.stdout.push('\n');
-        }
-        "get-contexts" => {
-            let mut text = String::new();
-            if !p.bool("no-headers") {
-                text.push_str("CURRENT\tNAME\tCLUSTER\tAUTHINFO\tNAMESPACE\n");
-            }
-            let mut contexts: Vec<&NamedContext> = env.config.contexts.iter().collect();
-            contexts.sort_by(|a, b| a.name.cmp(&b.name));
-            for c in contexts {
-                if !p.args.is_empty() && !p.args.contains(&c.name) {
-                    continue;
-                }
-                let star = if c.name == env.config.current_context { "*" } else { "" };
-                text.push_str(&format!(
-                    "{star}\t{}\t{}\t{}\t{}\n",
-                    c.name,
-                    c.cluster,
-                    c.user,
-                    c.namespace.as_deref().unwrap_or("")
-                ));
-            }
-            out.stdout.push_str(&tabwriter::align(tabwriter::GET, &text));
-        }
-        "use-context" => match p.args.first() {
-            Some(name) if env.config.contexts.iter().any(|c| &c.name == name) => {
-                env.config.current_context = name.clone();
-                out.stdout.push_str(&format!("Switched to context \"{name}\".\n"));
-            }
-            Some(name) => out.fail(format!("error: no context exists with the name: \"{name}\"")),
-            None => out.fail("error: Unexpected args: []\nSee 'kubectl config use-context -h' for help and examples"),
-        },
-        "set-context" => {
-            let Some(ns) = p.get("namespace").map(str::to_string) else {
-                let name = if p.bool("current") { env.config.current_context.clone() } else { p.args.first().cloned().unwrap_or_default() };
-                out.stdout.push_str(&format!("Context \"{name}\" modified.\n"));
-                return;
-            };
-            let name = if p.bool("current") {
-                env.config.current_context.clone()
-            } else {
-                match p.args.first() {
-                    Some(n) => n.clone(),
-                    None => {
-                        out.fail("error: you must specify a non-empty context name or --current\nSee 'kubectl config set-context -h' for help and examples");
-                        return;
-                    }
-                }
-            };
-            let existed = env.config.contexts.iter().any(|c| c.name == name);
-            if existed {
-                if let Some(c) = env.config.contexts.iter_mut().find(|c| c.name == name) {
-                    c.namespace = Some(ns);
-                }
-                out.stdout.push_str(&format!("Context \"{name}\" modified.\n"));
-            } else {
-                env.config.contexts.push(NamedContext { name: name.clone(), cluster: String::new(), user: String::new(), namespace: Some(ns) });
-                out.stdout.push_str(&format!("Context \"{name}\" created.\n"));
-            }
-        }
-        "view" => {
-            let c = &env.config;
-            let mut s = format!("apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: DATA+OMITTED\n    server: {}\n  name: minikube\ncontexts:\n", c.server);
-            let mut contexts: Vec<&NamedContext> = c.contexts.iter().collect();
-            contexts.sort_by(|a, b| a.name.cmp(&b.name));
-            for ctx in contexts {
-                s.push_str(&format!("- context:\n    cluster: {}\n", ctx.cluster));
-                if let Some(ns) = &ctx.namespace {
-                    s.push_str(&format!("    namespace: {ns}\n"));
-                }
-                s.push_str(&format!("    user: {}\n  name: {}\n", ctx.user, ctx.name));
-            }
-            s.push_str(&format!("current-context: {}\nkind: Config\npreferences: {{}}\nusers:\n- name: minikube\n  user:\n    client-certificate-data: DATA+OMITTED\n    client-key-data: DATA+OMITTED\n", c.current_context));
-            out.stdout.push_str(&s);
-        }
-        other => out.fail(format!("error: unknown command \"{other}\" for \"kubectl config\"")),
-    }
 }

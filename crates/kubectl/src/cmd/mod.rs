@@ -10,6 +10,7 @@ pub mod explain;
 pub mod expose;
 pub mod get;
 pub mod help;
+pub mod kubeconfig;
 pub mod logs_target;
 pub mod misc;
 pub mod replace;

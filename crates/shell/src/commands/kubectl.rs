@@ -40,9 +40,7 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
         Some("edit") => return edit::start(cx, &args[1..]),
         _ => {}
     }
-    let namespace = cx.sh.namespace.clone().unwrap_or_else(|| "default".into());
-    let mut config = kubectl::KubeConfig::default();
-    config.set_namespace(&namespace);
+    let namespace = cx.sh.namespace();
     let mut transport = apiserver::InProcess {
         cluster: cx.rt.cluster(),
     };
@@ -59,10 +57,8 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
         files,
         namespace,
     };
-    let step = kubectl::start(args, &mut ctx, &mut config);
-    // `kubectl config set-context --current --namespace=x` changes the context's namespace.
-    let ns = config.namespace();
-    cx.sh.namespace = (ns != "default").then_some(ns);
+    // `kubectl config ...` changes the shell's kubeconfig, as it would change ~/.kube/config.
+    let step = kubectl::start(args, &mut ctx, &mut cx.sh.kubeconfig);
     let done = |out: kubectl::Output| Done {
         stdout: out.stdout,
         stderr: out.stderr,
@@ -92,7 +88,7 @@ fn relative_view(files: &Files, cwd: &str) -> Files {
 
 /// `-n ns` / `--namespace ns` / `--namespace=ns` among kubectl arguments, and the arguments without it.
 pub(crate) fn namespace_flag(cx: &Cx, args: &[String]) -> (String, Vec<String>) {
-    let mut ns = cx.sh.namespace.clone().unwrap_or_else(|| "default".into());
+    let mut ns = cx.sh.namespace();
     let mut rest = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
