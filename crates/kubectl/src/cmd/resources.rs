@@ -23,6 +23,12 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "run" => run_pod(args, env, out),
         "patch" => patch(args, env, out),
         "set" if args.first().map(String::as_str) == Some("image") => set_image(&args[1..], env, out),
+        "set" if args.first().map(String::as_str) == Some("env") => {
+            super::set_env::set_env(&args[1..], env, out)
+        }
+        "set" if args.first().map(String::as_str) == Some("resources") => {
+            super::set_env::set_resources(&args[1..], env, out)
+        }
         "rollout" if matches!(args.first().map(String::as_str), Some("pause" | "resume" | "restart")) => {
             rollout_toggle(args, env, out)
         }
@@ -34,6 +40,9 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "replace" => super::replace::run(args, env, out),
         "autoscale" => super::autoscale::run(args, env, out),
         "diff" => super::diff::run(args, env, out),
+        "taint" => super::taint::run(args, env, out),
+        "cordon" | "uncordon" => super::drain::cordon(command, args, env, out),
+        "drain" => super::drain::drain(args, env, out),
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),
@@ -751,6 +760,7 @@ fn scale(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     };
     set_namespace(&p, env);
+    let change_cause = super::record::change_cause("scale", args, F, &p, out);
     let Some(replicas) = p.get("replicas").and_then(|r| r.parse::<i64>().ok()) else {
         out.fail("error: required flag(s) \"replicas\" not set");
         return;
@@ -780,6 +790,17 @@ fn scale(args: &[String], env: &mut Env, out: &mut Output) {
             &json!({"spec": {"replicas": replicas}}),
         ) {
             continue;
+        }
+        if let Some(cause) = &change_cause {
+            // Recorded with a merge patch of its own, whose failure kubectl ignores.
+            let annotation =
+                json!({"metadata": {"annotations": {super::record::CHANGE_CAUSE: cause}}});
+            env.transport.call(json_request(
+                "PATCH",
+                m.object_path(Some(&ns), &name),
+                "application/merge-patch+json",
+                &annotation,
+            ));
         }
         out.stdout
             .push_str(&format!("{}/{name} scaled\n", m.kind_prefix()));
@@ -1014,6 +1035,7 @@ fn set_image(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     };
     set_namespace(&p, env);
+    let change_cause = super::record::change_cause("set image", args, F, &p, out);
     let (pairs, objs): (Vec<String>, Vec<String>) =
         p.args.iter().cloned().partition(|a| a.contains('='));
     let Some(list) = type_names(&objs, env, out) else {
@@ -1048,7 +1070,10 @@ fn set_image(args: &[String], env: &mut Env, out: &mut Output) {
                 containers.push(json!({"image": image, "name": x["name"]}));
             }
         }
-        let patch = nest(spec_path, json!({ "containers": containers }));
+        let mut patch = nest(spec_path, json!({ "containers": containers }));
+        if let Some(cause) = &change_cause {
+            patch["metadata"] = json!({"annotations": {super::record::CHANGE_CAUSE: cause}});
+        }
         if !send_patch(
             env,
             out,
