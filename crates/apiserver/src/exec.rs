@@ -32,7 +32,7 @@ pub const RESIZE: u8 = 4;
 pub const CLOSE: u8 = 255;
 
 /// The in-process request header asking for the exec's messages in one body (see module docs).
-pub const FRAMES_HEADER: &str = "x-wheelhouse-exec";
+pub const FRAMES_HEADER: &str = kubectl::cmd::exec::FRAMES_HEADER;
 /// The content type of that body.
 pub const FRAMES_CONTENT_TYPE: &str = "application/vnd.wheelhouse.exec-frames";
 

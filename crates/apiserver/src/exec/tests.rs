@@ -166,3 +166,60 @@ fn a_terminal_session_prompts_echoes_and_exits() {
     assert_eq!(out[1][0], ERROR);
     assert!(s.is_done());
 }
+
+fn kubectl(c: &mut Cluster, line: &str) -> kubectl::Output {
+    // `\t` stands for a space inside one argument.
+    let args: Vec<String> = line.split(' ').map(|a| a.replace('\t', " ")).collect();
+    let files = Default::default();
+    let mut transport = crate::InProcess { cluster: c };
+    let mut ctx = kubectl::Context {
+        transport: &mut transport,
+        files: &files,
+        namespace: "default".into(),
+    };
+    kubectl::run(&args, &mut ctx)
+}
+
+#[test]
+fn the_emulated_kubectl_execs_through_the_api() {
+    let mut c = cluster();
+    let out = kubectl(&mut c, "exec box -- printenv COLOR");
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str(), out.exit_code),
+        ("blue\n", "", 0)
+    );
+    let out = kubectl(&mut c, "exec box -- sh -c exit\t7");
+    assert_eq!(out.exit_code, 7);
+    assert_eq!(out.stderr, "command terminated with exit code 7\n");
+    let out = kubectl(&mut c, "exec box hostname");
+    assert_eq!(out.stdout, "box\n");
+    assert!(out
+        .stderr
+        .starts_with("kubectl exec [POD] [COMMAND] is DEPRECATED"));
+    let out = kubectl(&mut c, "exec box");
+    assert_eq!(
+        out.stderr,
+        "error: you must specify at least one command for the container\n"
+    );
+    let out = kubectl(&mut c, "exec ghost -- env");
+    assert_eq!(
+        out.stderr,
+        "Error from server (NotFound): pods \"ghost\" not found\n"
+    );
+    let out = kubectl(&mut c, "exec box -c nope -- env");
+    assert_eq!(
+        out.stderr,
+        "Error from server (BadRequest): container nope is not valid for pod box\n"
+    );
+    let out = kubectl(&mut c, "exec -it box -- hostname");
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        (
+            "box\n",
+            "Unable to use a TTY - input is not a terminal or the right kind of file\n"
+        )
+    );
+    let out = kubectl(&mut c, "exec box -- bash");
+    assert_eq!(out.exit_code, 126);
+    assert_eq!(out.stderr, "command terminated with exit code 126\n");
+}

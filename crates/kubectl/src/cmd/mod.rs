@@ -7,6 +7,7 @@ pub mod create_more;
 pub mod describe;
 pub mod diff;
 pub mod drain;
+pub mod exec;
 pub mod explain;
 pub mod expose;
 pub mod get;
@@ -229,6 +230,7 @@ pub fn dispatch_streaming(
     match command {
         "get" => get::run(&rest, &mut env, &mut out),
         "describe" => describe::run(&rest, &mut env, &mut out),
+        "exec" => exec::run(&rest, &mut env, &mut out),
         "version" | "api-resources" | "api-versions" | "config" | "cluster-info" => {
             misc::run(command, &rest, &mut env, &mut out)
         }
