@@ -47,6 +47,8 @@ pub struct AppState {
     /// Live classroom dashboards.
     pub classrooms: Arc<classrooms::Classrooms>,
     flusher_stop: Arc<tokio::sync::Notify>,
+    /// The flusher task, awaited on shutdown so that no round of it runs after the last write.
+    flusher: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             persistence: None,
             classrooms: Arc::default(),
             flusher_stop: Arc::default(),
+            flusher: Arc::default(),
         }
     }
 
@@ -70,17 +73,29 @@ impl AppState {
             db,
             state.config.persistence.clone(),
         ));
-        tokio::spawn(
+        let flusher = tokio::spawn(
             p.clone()
                 .run(state.sessions.clone(), state.flusher_stop.clone()),
         );
+        state.flusher = Arc::new(std::sync::Mutex::new(Some(flusher)));
         state.persistence = Some(p);
         Ok(state)
     }
 
     /// Stops the flusher, writes every session and releases their ownership.
     pub async fn shutdown(&self) {
-        self.flusher_stop.notify_waiters();
+        // `notify_one` keeps the wake-up for a flusher that is in the middle of a round (which
+        // `notify_waiters` would miss, leaving it to renew the leases released below); waiting
+        // for it to end means its last round is over before the final writes.
+        self.flusher_stop.notify_one();
+        let flusher = self
+            .flusher
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(flusher) = flusher {
+            let _ = flusher.await;
+        }
         if let Some(p) = &self.persistence {
             p.flush_all_and_release(&self.sessions).await;
         }

@@ -216,9 +216,61 @@ impl Persistence {
         Ok(session)
     }
 
+    /// Brings back the last snapshot of a session whose simulation panicked (see
+    /// `Session::run`), in place of the stand-in state it went on with meanwhile. A session
+    /// never written yet, or whose snapshot cannot be read, keeps the stand-in (a fresh cluster
+    /// with the learner's files and progress). Does nothing for a session that did not panic.
+    pub async fn recover(&self, session: &Arc<Session>) {
+        if !session.take_needs_restore() {
+            return;
+        }
+        let row = match self.db.load_session(&session.id).await {
+            Ok(Some(row)) => row,
+            Ok(None) => {
+                tracing::warn!(
+                    session = session.id,
+                    "no snapshot to restore after the panic; the session keeps a fresh cluster"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::error!(session = session.id, "snapshot not restored after the panic: {e}");
+                return;
+            }
+        };
+        let (state, problem) = match tokio::task::spawn_blocking(move || decode(&row)).await {
+            Ok(((_, state), problem)) => (state, problem),
+            Err(e) => {
+                tracing::error!(session = session.id, "snapshot not restored after the panic: {e}");
+                return;
+            }
+        };
+        if let Some(problem) = problem {
+            tracing::error!(
+                session = session.id,
+                "{problem}; after the panic the session keeps a fresh cluster"
+            );
+            return;
+        }
+        let print = fingerprint(&state);
+        session.restore_state(state);
+        // What is in memory is what the database holds.
+        if let Some(t) = self.tracking().get_mut(&session.id) {
+            t.saved = Some(print);
+            t.dirty = false;
+        }
+        tracing::info!(session = session.id, "restored from its last snapshot after the panic");
+    }
+
     /// Writes one session if it changed since its last write. Returns false if this replica no
     /// longer owns it (it was taken over), in which case it is dropped from memory.
     async fn flush_one(&self, sessions: &SessionRegistry, session: &Arc<Session>) -> bool {
+        // A session that panicked holds a stand-in, which must not overwrite its last snapshot:
+        // bring the snapshot back instead (the terminal's WebSocket has no request for `track`).
+        if session.needs_restore() {
+            self.recover(session).await;
+            return true;
+        }
         let (needed, saved) = {
             let mut tracking = self.tracking();
             let t = tracking
@@ -530,6 +582,13 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     if mutating {
         for id in &ids {
             p.mark_dirty(id);
+        }
+    }
+    // A request whose session panicked answers only once the session is back to its last
+    // snapshot, so the learner's next request sees it.
+    for id in &ids {
+        if let Some(session) = state.sessions.get(id).filter(|s| s.needs_restore()) {
+            p.recover(&session).await;
         }
     }
     response

@@ -1,6 +1,7 @@
 //! Learner sessions: each owns a simulated cluster, a workspace of files and a terminal.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use cluster::{Cluster, ClusterConfig};
@@ -29,14 +30,152 @@ pub struct Session {
     pub changed: tokio::sync::Notify,
     /// How far the learner has fast-forwarded the session's clock ahead of wall time, in ms.
     clock_offset_ms: std::sync::atomic::AtomicI64,
+    /// Set when the simulation panicked: the state is a stand-in until persistence brings the
+    /// last snapshot back (`Persistence::recover`).
+    needs_restore: AtomicBool,
+    /// Test builds only: make the next [`Session::run`] panic after it ran (see
+    /// [`Session::inject_panic`]).
+    #[cfg(feature = "fault-injection")]
+    inject_panic: AtomicBool,
+}
+
+/// The session's simulation panicked while serving a request. The request fails; the session
+/// goes on from a stand-in state, then from its last snapshot (see [`Session::run`]).
+#[derive(Clone, Debug)]
+pub struct Panicked {
+    /// The panic's message, for the log (never shown to the learner: it may name internals).
+    pub message: String,
+}
+
+impl Panicked {
+    /// What the terminal prints for the failed line.
+    pub const TERMINAL_MESSAGE: &'static str = "error: the simulated cluster failed while running this command (a Wheelhouse bug, now logged); \
+the session goes back to its last snapshot, so changes of the last moments may be lost\n";
+
+    /// The `/k8s` answer: a 500 `InternalError` Status, as the API server gives for an internal
+    /// failure (kubectl prints `Error from server (InternalError): Internal error occurred: ...`).
+    pub fn status(&self) -> cluster::Status {
+        cluster::Status::new(
+            500,
+            "InternalError",
+            "Internal error occurred: the simulated cluster failed while serving this request; \
+the session goes back to its last snapshot",
+        )
+    }
 }
 
 impl Session {
-    /// Locks the session's state. A panic while the lock was held poisons it; the state is still
-    /// the last consistent value written, so it is used as is.
+    /// Locks the session's state. [`Session::run`] contains panics of the simulation without
+    /// poisoning the lock; a panic anywhere else while the lock was held leaves a poisoned lock
+    /// and a state that may be half-written, so the next locker replaces the state as `run` does
+    /// and clears the poison: one failed request, not a session (or a server) that fails forever.
     pub fn lock(&self) -> std::sync::MutexGuard<'_, SessionState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            self.state.clear_poison();
+            self.stand_in(&mut guard, "a panic while the session was locked");
+            guard
+        })
     }
+
+    /// Runs `f` on the session's state with its clock caught up to now: what every request that
+    /// works on the simulation goes through. A panic inside (a bug in the cluster, the API server,
+    /// kubectl or the shell, set off by what this learner did) is contained to this session: it is
+    /// logged, the state (which may be half-written) is replaced by a stand-in that keeps the
+    /// learner's files and progress with a fresh cluster, the session is marked for
+    /// `Persistence::recover` to bring its last snapshot back, and the request gets `Err`.
+    pub fn run<R>(&self, f: impl FnOnce(&mut SessionState) -> R) -> Result<R, Panicked> {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.catch_up(st);
+            let r = f(st);
+            #[cfg(feature = "fault-injection")]
+            if self.inject_panic.swap(false, Ordering::Relaxed) {
+                panic!("fault injected into session {}", self.id);
+            }
+            r
+        }));
+        let panicked = outcome.map_err(|payload| {
+            let message = panic_message(payload.as_ref());
+            self.stand_in(st, &message);
+            Panicked { message }
+        });
+        drop(guard);
+        if panicked.is_err() {
+            // Watches and the cluster view see the stand-in at once.
+            self.changed.notify_waiters();
+        }
+        panicked
+    }
+
+    /// Replaces a state a panic may have left half-written: a fresh cluster, the same files,
+    /// progress, clock mode and terminal history, until the last snapshot is restored.
+    fn stand_in(&self, st: &mut SessionState, cause: &str) {
+        tracing::error!(
+            session = self.id,
+            "the simulation panicked ({cause}); the session goes on from a fresh cluster until \
+its last snapshot is restored"
+        );
+        let mut shell = shell::Shell::default();
+        shell.history = std::mem::take(&mut st.shell.history);
+        *st = SessionState {
+            cluster: default_cluster().fork(fastrand::u64(..)),
+            files: std::mem::take(&mut st.files),
+            shell,
+            progress: std::mem::take(&mut st.progress),
+            clock_paused: st.clock_paused,
+        };
+        self.needs_restore.store(true, Ordering::Release);
+    }
+
+    /// Whether the session panicked and waits for its last snapshot; clears the mark.
+    pub fn take_needs_restore(&self) -> bool {
+        self.needs_restore.swap(false, Ordering::AcqRel)
+    }
+
+    /// Whether the session panicked and waits for its last snapshot.
+    pub fn needs_restore(&self) -> bool {
+        self.needs_restore.load(Ordering::Acquire)
+    }
+
+    /// Puts a state restored from the session's snapshot in place of the current one (after a
+    /// panic), keeping the clock's lead as [`Session::with_state`] does.
+    pub fn restore_state(&self, state: SessionState) {
+        let lead = clock_lead(&state.cluster);
+        let mut guard = self.lock();
+        *guard = state;
+        self.clock_offset_ms.store(lead, Ordering::Relaxed);
+        drop(guard);
+        self.changed.notify_waiters();
+    }
+
+    /// Test builds only (`fault-injection` feature): the next [`Session::run`] panics after its
+    /// work, as a bug in the simulation would, mid-request and with the state already changed.
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_panic(&self) {
+        self.inject_panic.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The text of a panic's payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+/// How far a cluster's clock is ahead of wall time, in ms (a restored cluster may have been
+/// fast-forwarded): its clock goes on from where it was instead of standing still until wall
+/// time catches up.
+fn clock_lead(cluster: &Cluster) -> i64 {
+    cluster
+        .now()
+        .duration_since(jiff::Timestamp::now())
+        .as_millis()
+        .max(0) as i64
 }
 
 #[derive(Default)]
@@ -97,15 +236,21 @@ pub fn default_cluster() -> &'static Cluster {
     })
 }
 
-/// Runs one line of the session's shell.
-pub fn run_shell_line(session: &Session, line: &str) -> shell::Output {
-    let mut guard = session.lock();
-    let st = &mut *guard;
-    session.catch_up(st);
-    let out = st.shell.run_line(line, &mut st.cluster, &mut st.files);
-    drop(guard);
+/// Runs one line of the session's shell; `Err` if the simulation panicked (see
+/// [`Session::run`]).
+pub fn shell_line(session: &Session, line: &str) -> Result<shell::Output, Panicked> {
+    let out = session.run(|st| st.shell.run_line(line, &mut st.cluster, &mut st.files));
     session.changed.notify_waiters();
     out
+}
+
+/// Runs one line of the session's shell; a panic of the simulation reads as the terminal shows it.
+pub fn run_shell_line(session: &Session, line: &str) -> shell::Output {
+    shell_line(session, line).unwrap_or_else(|_| shell::Output {
+        stdout: String::new(),
+        stderr: Panicked::TERMINAL_MESSAGE.to_string(),
+        exit_code: 1,
+    })
 }
 
 impl SessionState {
@@ -124,20 +269,16 @@ impl SessionState {
 impl Session {
     /// A session with the given identity and state (a restored or taken-over one).
     pub fn with_state(id: String, token: String, state: SessionState) -> Session {
-        // A restored cluster may have been fast-forwarded past wall time: keep its lead, so its
-        // clock goes on from where it was instead of standing still until wall time catches up.
-        let lead = state
-            .cluster
-            .now()
-            .duration_since(jiff::Timestamp::now())
-            .as_millis()
-            .max(0) as i64;
+        let lead = clock_lead(&state.cluster);
         Session {
             id,
             token,
             state: Mutex::new(state),
             changed: tokio::sync::Notify::new(),
             clock_offset_ms: std::sync::atomic::AtomicI64::new(lead),
+            needs_restore: AtomicBool::new(false),
+            #[cfg(feature = "fault-injection")]
+            inject_panic: AtomicBool::new(false),
         }
     }
 

@@ -116,11 +116,23 @@ async fn shell_line(
     Json(req): Json<ShellRequest>,
 ) -> Result<Response, ApiError> {
     let session = authorize(&state, &id, &headers)?;
-    let out = crate::sessions::run_shell_line(&session, &req.line);
-    Ok(
-        Json(json!({"stdout": out.stdout, "stderr": out.stderr, "exit_code": out.exit_code}))
-            .into_response(),
+    let (status, out) = match crate::sessions::shell_line(&session, &req.line) {
+        Ok(out) => (StatusCode::OK, out),
+        // The line failed inside the simulation: the terminal's message, as a server error.
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            shell::Output {
+                stdout: String::new(),
+                stderr: crate::sessions::Panicked::TERMINAL_MESSAGE.to_string(),
+                exit_code: 1,
+            },
+        ),
+    };
+    Ok((
+        status,
+        Json(json!({"stdout": out.stdout, "stderr": out.stderr, "exit_code": out.exit_code})),
     )
+        .into_response())
 }
 
 /// Longest file the workspace accepts (the editor's files are manifests, not data sets).

@@ -125,10 +125,9 @@ async fn dispatch(state: AppState, id: String, rest: String, request: AxumReques
         return follow_log(session, req).await;
     }
 
-    let response = {
-        let mut guard = session.lock();
-        session.catch_up(&mut guard);
-        apiserver::handle(&mut guard.cluster, &req)
+    let response = match session.run(|st| apiserver::handle(&mut st.cluster, &req)) {
+        Ok(response) => response,
+        Err(panicked) => return status_response(&panicked.status()),
     };
     if req.method != "GET" {
         session.changed.notify_waiters();
@@ -153,14 +152,10 @@ fn into_axum(r: kubectl::rest::Response) -> Response {
 /// A watch: a chunked response of newline-delimited events that stays open until
 /// `timeoutSeconds`, a 410 Expired, or the client going away.
 async fn watch(session: Arc<Session>, req: kubectl::rest::Request) -> Response {
-    let started = {
-        let mut guard = session.lock();
-        session.catch_up(&mut guard);
-        watch_start(&guard.cluster, &req)
-    };
-    let mut w = match started {
-        Ok(w) => w,
-        Err(status) => return status_response(&status),
+    let mut w = match session.run(|st| watch_start(&st.cluster, &req)) {
+        Ok(Ok(w)) => w,
+        Ok(Err(status)) => return status_response(&status),
+        Err(panicked) => return status_response(&panicked.status()),
     };
     let timeout = req
         .query_value("timeoutSeconds")
@@ -175,16 +170,17 @@ async fn watch(session: Arc<Session>, req: kubectl::rest::Request) -> Response {
             let changed = session.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let lines = {
-                let mut guard = session.lock();
-                session.catch_up(&mut guard);
-                let mut lines = w.poll(&guard.cluster);
+            let polled = session.run(|st| {
+                let mut lines = w.poll(&st.cluster);
                 if last_bookmark.elapsed() > Duration::from_secs(60) {
                     last_bookmark = tokio::time::Instant::now();
-                    lines.extend(w.bookmark(&guard.cluster));
+                    lines.extend(w.bookmark(&st.cluster));
                 }
                 lines
-            };
+            });
+            // The session's simulation failed: its history is gone, so the watch ends and the
+            // client lists and watches again, as after a restarted API server.
+            let Ok(lines) = polled else { return };
             for line in lines {
                 if tx.send(Ok(Bytes::from(line))).await.is_err() {
                     return;
@@ -256,18 +252,17 @@ async fn follow_log(session: Arc<Session>, req: kubectl::rest::Request) -> Respo
         since_seconds: None,
         ..opts.clone()
     };
-    let first = {
-        let mut guard = session.lock();
-        session.catch_up(&mut guard);
-        apiserver::handlers::requesting_user(&guard.cluster, &req).and_then(|user| {
-            let shown = logs::lines(&guard.cluster, &user, &ns, &pod, &opts)?;
-            let count = logs::lines(&guard.cluster, &user, &ns, &pod, &whole)?.len();
+    let first = session.run(|st| {
+        apiserver::handlers::requesting_user(&st.cluster, &req).and_then(|user| {
+            let shown = logs::lines(&st.cluster, &user, &ns, &pod, &opts)?;
+            let count = logs::lines(&st.cluster, &user, &ns, &pod, &whole)?.len();
             Ok((user, shown, count))
         })
-    };
+    });
     let (user, shown, mut sent) = match first {
-        Ok(x) => x,
-        Err(status) => return status_response(&status),
+        Ok(Ok(x)) => x,
+        Ok(Err(status)) => return status_response(&status),
+        Err(panicked) => return status_response(&panicked.status()),
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let initial: String = shown
@@ -283,13 +278,13 @@ async fn follow_log(session: Arc<Session>, req: kubectl::rest::Request) -> Respo
                 _ = tokio::time::sleep(WATCH_POLL) => {}
                 _ = tx.closed() => return,
             }
-            let (all, running) = {
-                let mut guard = session.lock();
-                session.catch_up(&mut guard);
+            let Ok((all, running)) = session.run(|st| {
                 (
-                    logs::lines(&guard.cluster, &user, &ns, &pod, &whole),
-                    container_running(&guard.cluster, &ns, &pod, opts.container.as_deref()),
+                    logs::lines(&st.cluster, &user, &ns, &pod, &whole),
+                    container_running(&st.cluster, &ns, &pod, opts.container.as_deref()),
                 )
+            }) else {
+                return;
             };
             let Ok(all) = all else { return };
             let text: String = all

@@ -310,14 +310,10 @@ impl Terminal {
     }
 
     /// Runs `f` on the session's state with its clock caught up to now, then wakes whoever waits
-    /// on the session's changes (watches, the cluster view). Never held across an await.
-    fn with_state<R>(&self, f: impl FnOnce(&mut SessionState) -> R) -> R {
-        let r = {
-            let mut guard = self.session.lock();
-            let st = &mut *guard;
-            self.session.catch_up(st);
-            f(st)
-        };
+    /// on the session's changes (watches, the cluster view). Never held across an await. A panic
+    /// of the simulation ends the line with the terminal's message (see `Session::run`).
+    fn with_state<R: AfterPanic>(&self, f: impl FnOnce(&mut SessionState) -> R) -> R {
+        let r = self.session.run(f).unwrap_or_else(|_| R::after_panic());
         self.session.changed.notify_waiters();
         r
     }
@@ -326,6 +322,31 @@ impl Terminal {
         self.socket
             .send(Message::Text(Utf8Bytes::from(value.to_string())))
             .await
+    }
+}
+
+/// What the terminal gets in place of a result when the simulation panicked.
+trait AfterPanic {
+    fn after_panic() -> Self;
+}
+
+impl AfterPanic for Step {
+    /// The line ends with the message, as a crashed command would.
+    fn after_panic() -> Step {
+        Step {
+            chunks: vec![shell::Chunk {
+                stream: shell::Stream::Stderr,
+                data: crate::sessions::Panicked::TERMINAL_MESSAGE.to_string(),
+            }],
+            state: LineState::Exited(1),
+            edit: None,
+        }
+    }
+}
+
+impl AfterPanic for shell::complete::Completions {
+    fn after_panic() -> Self {
+        Self::default()
     }
 }
 
