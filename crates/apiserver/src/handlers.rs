@@ -264,8 +264,7 @@ pub fn resource(
             {
                 // A watch answered in one piece: the events available now. The HTTP server
                 // streams instead (see `watch`).
-                let mut w = watch::Watch::start(cluster, request, rt, ns)?;
-                let body: Vec<u8> = w.poll(cluster).concat();
+                let body = watch::events_now(cluster, request, rt, ns)?;
                 return Ok(Response {
                     status: 200,
                     headers: vec![("content-type".into(), "application/json".into())],

@@ -122,6 +122,10 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     let Some(targets) = targets(&p.args, env, out) else {
         return;
     };
+    if super::watch::wanted(&p) {
+        super::watch::run(&p, &targets, &output, env, out);
+        return;
+    }
     let multiple_types = p.args.len() == 1 && (p.args[0] == "all" || p.args[0].contains(',')) || {
         let mut kinds: Vec<&str> = targets.iter().map(|t| t.mapping.kind.as_str()).collect();
         kinds.dedup();
@@ -356,7 +360,7 @@ fn human(
 }
 
 /// How the table printer writes one cell (`fmt.Fprint` of the decoded JSON value).
-fn cell_text(cell: &Value) -> String {
+pub(super) fn cell_text(cell: &Value) -> String {
     match cell {
         Value::String(s) => s.clone(),
         Value::Null => "<nil>".into(),
@@ -541,40 +545,39 @@ fn generic(p: &Parsed, targets: &[Target], env: &mut Env, out: &mut Output, outp
     }
 }
 
-fn custom_columns(spec: &str, doc: &Value, no_headers: bool, out: &mut Output) {
-    let mut headers = Vec::new();
-    let mut parsers = Vec::new();
-    for part in spec.split(',') {
-        let Some((h, expr)) = part.split_once(':') else {
-            out.fail(format!(
-                "error: unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>"
-            ));
-            return;
-        };
-        let template = match jsonpath::relaxed(expr) {
-            Ok(t) => t,
-            Err(e) => return out.fail(format!("error: {e}")),
-        };
-        match jsonpath::JsonPath::parse(&template) {
-            Ok(jp) => parsers.push(jp),
-            Err(e) => return out.fail(format!("error: {e}")),
+/// `-o custom-columns=HEADER:.path,...`: parsed once, then applied to each object.
+pub(super) struct CustomColumns {
+    headers: Vec<String>,
+    parsers: Vec<jsonpath::JsonPath>,
+}
+
+impl CustomColumns {
+    /// Parses a spec; the error is worded as kubectl prints it.
+    pub(super) fn parse(spec: &str) -> Result<CustomColumns, String> {
+        let mut headers = Vec::new();
+        let mut parsers = Vec::new();
+        for part in spec.split(',') {
+            let Some((h, expr)) = part.split_once(':') else {
+                return Err(format!(
+                    "error: unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>"
+                ));
+            };
+            let template = jsonpath::relaxed(expr).map_err(|e| format!("error: {e}"))?;
+            parsers.push(jsonpath::JsonPath::parse(&template).map_err(|e| format!("error: {e}"))?);
+            headers.push(h.to_string());
         }
-        headers.push(h.to_string());
+        Ok(CustomColumns { headers, parsers })
     }
-    let mut text = String::new();
-    if !no_headers {
-        text.push_str(&headers.join("\t"));
-        text.push('\n');
+
+    /// The header line, tab-separated.
+    pub(super) fn header_line(&self) -> String {
+        format!("{}\n", self.headers.join("\t"))
     }
-    let objects: Vec<&Value> = match doc["kind"].as_str() {
-        Some("List") => doc["items"]
-            .as_array()
-            .map(|a| a.iter().collect())
-            .unwrap_or_default(),
-        _ => vec![doc],
-    };
-    for obj in objects {
-        let cols: Vec<String> = parsers
+
+    /// One object's line, tab-separated (`<none>` where a path finds nothing).
+    pub(super) fn row(&self, obj: &Value) -> String {
+        let cols: Vec<String> = self
+            .parsers
             .iter()
             .map(|jp| {
                 let results = jp.find_results(obj);
@@ -590,8 +593,28 @@ fn custom_columns(spec: &str, doc: &Value, no_headers: bool, out: &mut Output) {
                 }
             })
             .collect();
-        text.push_str(&cols.join("\t"));
-        text.push('\n');
+        format!("{}\n", cols.join("\t"))
+    }
+}
+
+fn custom_columns(spec: &str, doc: &Value, no_headers: bool, out: &mut Output) {
+    let columns = match CustomColumns::parse(spec) {
+        Ok(c) => c,
+        Err(e) => return out.fail(e),
+    };
+    let mut text = String::new();
+    if !no_headers {
+        text.push_str(&columns.header_line());
+    }
+    let objects: Vec<&Value> = match doc["kind"].as_str() {
+        Some("List") => doc["items"]
+            .as_array()
+            .map(|a| a.iter().collect())
+            .unwrap_or_default(),
+        _ => vec![doc],
+    };
+    for obj in objects {
+        text.push_str(&columns.row(obj));
     }
     out.stdout
         .push_str(&tabwriter::align(tabwriter::GET, &text));

@@ -151,3 +151,109 @@ mod tests {
         );
     }
 }
+
+/// `kubectl logs -f` after the log so far: the lines the container writes next, until it stops
+/// running (the server ends a followed log then) or Ctrl-C.
+///
+/// Each poll reads the container's whole log again and prints the lines past those already
+/// printed; `--tail` shaped only the first answer, as it does upstream.
+pub struct LogFollow {
+    /// `/api/v1/namespaces/{ns}/pods/{pod}`.
+    pub pod_path: String,
+    /// The log request without `follow` or `tailLines` (container, timestamps).
+    pub log_path: String,
+    pub container: Option<String>,
+    /// Lines of the whole log printed or skipped so far.
+    pub sent: usize,
+    /// The container's restart count when following began: a new instance writes a new log.
+    pub restarts: Option<i64>,
+}
+
+impl LogFollow {
+    /// Starts following after the first answer: counts the whole log as seen.
+    pub fn start(
+        transport: &mut dyn crate::rest::Transport,
+        pod_path: String,
+        log_path: String,
+        container: Option<String>,
+    ) -> LogFollow {
+        let mut f = LogFollow {
+            pod_path,
+            log_path,
+            container,
+            sent: 0,
+            restarts: None,
+        };
+        f.sent = f.read_log(transport, false).map_or(0, |l| l.len());
+        f.restarts = f.container_state(transport).and_then(|(_, r)| r);
+        f
+    }
+
+    fn read_log(
+        &self,
+        transport: &mut dyn crate::rest::Transport,
+        previous: bool,
+    ) -> Option<Vec<String>> {
+        let mut path = self.log_path.clone();
+        if previous {
+            path.push(if path.contains('?') { '&' } else { '?' });
+            path.push_str("previous=true");
+        }
+        let resp = transport.call(Request::get(path).header("accept", "application/json, */*"));
+        if resp.status >= 400 {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&resp.body).into_owned();
+        Some(text.split_inclusive('\n').map(str::to_string).collect())
+    }
+
+    /// Whether the followed container runs now, and its restart count.
+    fn container_state(
+        &self,
+        transport: &mut dyn crate::rest::Transport,
+    ) -> Option<(bool, Option<i64>)> {
+        let resp = transport
+            .call(Request::get(self.pod_path.clone()).header("accept", "application/json"));
+        if resp.status >= 400 {
+            return None;
+        }
+        let pod = resp.body_json().unwrap_or_default();
+        let status = pod["status"]["containerStatuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(
+                pod["status"]["initContainerStatuses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten(),
+            )
+            .find(|c| match &self.container {
+                Some(name) => c["name"] == name.as_str(),
+                None => true,
+            })?;
+        Some((
+            status["state"]["running"].is_object(),
+            status["restartCount"].as_i64(),
+        ))
+    }
+}
+
+impl crate::Running for LogFollow {
+    fn poll(&mut self, transport: &mut dyn crate::rest::Transport) -> (Output, Option<i32>) {
+        let mut out = Output::default();
+        let state = self.container_state(transport);
+        // Restarted since the last poll: the followed instance's last lines are now its
+        // "previous" log, and the follow ends there.
+        let same_instance = state.is_some_and(|(_, r)| r == self.restarts);
+        let restarted = state.is_some() && !same_instance;
+        if let Some(lines) = self.read_log(transport, restarted) {
+            for l in lines.iter().skip(self.sent) {
+                out.stdout.push_str(l);
+            }
+            self.sent = self.sent.max(lines.len());
+        }
+        let running = same_instance && state.is_some_and(|(running, _)| running);
+        (out, (!running).then_some(0))
+    }
+}

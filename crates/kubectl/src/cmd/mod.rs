@@ -5,6 +5,7 @@ pub mod auth;
 pub mod autoscale;
 pub mod create_more;
 pub mod describe;
+pub mod events;
 pub mod diff;
 pub mod drain;
 pub mod exec;
@@ -19,6 +20,8 @@ pub mod record;
 pub mod replace;
 pub mod resources;
 pub mod rollout;
+pub mod wait;
+pub mod watch;
 pub mod set_env;
 pub mod taint;
 pub mod top;
@@ -230,6 +233,8 @@ pub fn dispatch_streaming(
     match command {
         "get" => get::run(&rest, &mut env, &mut out),
         "describe" => describe::run(&rest, &mut env, &mut out),
+        "wait" => wait::run(&rest, &mut env, &mut out),
+        "events" => events::run(&rest, &mut env, &mut out),
         "exec" => exec::run(&rest, &mut env, &mut out),
         "version" | "api-resources" | "api-versions" | "config" | "cluster-info" => {
             misc::run(command, &rest, &mut env, &mut out)

@@ -1005,6 +1005,28 @@ fn logs(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     }
     out.stdout.push_str(&String::from_utf8_lossy(&resp.body));
+    if p.bool("follow") && !p.bool("previous") {
+        // Keep printing what the container writes, when the caller can poll.
+        let mut whole: Vec<String> = Vec::new();
+        if let Some(c) = &container {
+            whole.push(format!("container={}", percent_encode(c)));
+        }
+        if p.bool("timestamps") {
+            whole.push("timestamps=true".into());
+        }
+        let mut log_path = format!("/api/v1/namespaces/{ns}/pods/{pod}/log");
+        if !whole.is_empty() {
+            log_path = format!("{log_path}?{}", whole.join("&"));
+        }
+        if let Some(slot) = env.stream.as_mut() {
+            **slot = Some(Box::new(super::logs_target::LogFollow::start(
+                env.transport,
+                format!("/api/v1/namespaces/{ns}/pods/{pod}"),
+                log_path,
+                container.clone(),
+            )));
+        }
+    }
 }
 
 /// The pod template's spec path of a workload (`spec.template.spec`), or the pod's own spec.
