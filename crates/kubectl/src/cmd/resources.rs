@@ -43,6 +43,8 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "taint" => super::taint::run(args, env, out),
         "cordon" | "uncordon" => super::drain::cordon(command, args, env, out),
         "drain" => super::drain::drain(args, env, out),
+        "options" => super::completion::options(args, env, out),
+        "completion" => super::completion::completion(args, env, out),
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),
@@ -397,7 +399,7 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
     match sub {
         "namespace" | "ns" => {
             let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"creationTimestamp": null, "name": name}, "spec": {}, "status": {}});
-            post_generated(&p, env, out, obj, "kubectl-create", "created");
+            super::create_more::create_generated(&p, env, out, obj, None);
         }
         "deployment" | "deploy" => {
             let images = p.all("image");
@@ -427,7 +429,7 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
             if env.explicit_namespace {
                 obj["metadata"]["namespace"] = json!(ns);
             }
-            post_generated(&p, env, out, obj, "kubectl-create", "created");
+            super::create_more::create_generated(&p, env, out, obj, Some("failed to create deployment: "));
         }
         "configmap" | "cm" => {
             let mut data = Map::new();
@@ -454,7 +456,7 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
             if env.explicit_namespace {
                 obj["metadata"]["namespace"] = json!(ns);
             }
-            post_generated(&p, env, out, obj, "kubectl-create", "created");
+            super::create_more::create_generated(&p, env, out, obj, Some("failed to create configmap: "));
         }
         "secret" => {
             use base64::Engine;
@@ -495,11 +497,11 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
             if !data.is_empty() {
                 obj["data"] = Value::Object(data);
             }
-            post_generated(&p, env, out, obj, "kubectl-create", "created");
+            super::create_more::create_generated(&p, env, out, obj, Some("failed to create secret "));
         }
         "serviceaccount" | "sa" => {
             let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"creationTimestamp": null, "name": name}});
-            post_generated(&p, env, out, obj, "kubectl-create", "created");
+            super::create_more::create_generated(&p, env, out, obj, Some("failed to create serviceaccount: "));
         }
         "service" | "svc" => super::create_more::service(&p, env, out),
         "" => out.stdout.push_str(super::help::text("create").unwrap_or("")),

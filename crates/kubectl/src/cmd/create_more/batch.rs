@@ -14,7 +14,7 @@ pub const CRONJOB_FLAGS: &[Flag] = &[v("image", None), v("schedule", None), v("r
 const JOBS: Target = Target {
     plural: "jobs",
     namespaced: true,
-    failure: Some("job"),
+    failure: Some("failed to create job: "),
 };
 
 /// `kubectl create job NAME --image=IMAGE [-- COMMAND...]` or `--from=cronjob/NAME`.
@@ -152,7 +152,7 @@ pub fn cronjob(p: &Parsed, env: &mut Env, out: &mut Output) {
         Target {
             plural: "cronjobs",
             namespaced: true,
-            failure: Some("cronjob"),
+            failure: Some("failed to create cronjob: "),
         },
     );
 }

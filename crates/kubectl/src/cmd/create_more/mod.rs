@@ -22,10 +22,10 @@ use crate::{printers, server_error, Output};
 /// `--field-manager`).
 const COMMON: &[Flag] = &[
     v("output", Some('o')),
-    v("dry-run", None),
     v("template", None),
     b("allow-missing-template-keys", None),
     b("show-managed-fields", None),
+    v("dry-run", None),
     b("save-config", None),
     v("validate", None),
     v("field-manager", None),
@@ -52,7 +52,13 @@ pub fn run(sub: &str, args: &[String], env: &mut Env, out: &mut Output) -> bool 
         _ => return false,
     };
     let name = canonical_name(sub);
-    let flags = [COMMON, flags_of(name)].concat();
+    // `create token` prints its TokenRequest but has no --dry-run or --save-config.
+    let common = if name == "token" {
+        &COMMON[..4]
+    } else {
+        COMMON
+    };
+    let flags = [common, flags_of(name)].concat();
     let Some(p) = parse_flags(&format!("create {name}"), args, &flags, out) else {
         return true;
     };
@@ -170,7 +176,8 @@ fn slice(p: &Parsed, flag: &str) -> Vec<String> {
 struct Target {
     plural: &'static str,
     namespaced: bool,
-    /// `failed to create <what>: ` the generator puts before a server error, if it does.
+    /// What the generator puts before a server error (`failed to create job: `), if anything;
+    /// without it the error prints as `Error from server (Reason): ...`.
     failure: Option<&'static str>,
 }
 
@@ -217,7 +224,7 @@ fn send(p: &Parsed, env: &mut Env, out: &mut Output, obj: Value, target: Target)
                         .body_json()
                         .and_then(|b| b["message"].as_str().map(str::to_string))
                         .unwrap_or_default();
-                    format!("error: failed to create {what}: {message}")
+                    format!("error: {what}{message}")
                 }
                 None => server_error(&resp),
             };
@@ -247,6 +254,37 @@ fn send(p: &Parsed, env: &mut Env, out: &mut Output, obj: Value, target: Target)
                 .push_str(&format!("{resource}/{name} created{suffix}\n"));
         }
     }
+}
+
+/// POSTs an object made by one of the older generators in `resources.rs` with the wording
+/// its upstream command uses for server errors (`failed to create deployment: ...`).
+pub fn create_generated(
+    p: &Parsed,
+    env: &mut Env,
+    out: &mut Output,
+    obj: Value,
+    failure: Option<&'static str>,
+) {
+    let Some(m) = super::resources::mapping_for(env, &obj) else {
+        return post_generated(p, env, out, obj, "kubectl-create", "created");
+    };
+    // The typed clients' resource names are static; leak-free lookup through the registry of
+    // plurals kubectl's generators use.
+    let plural: &'static str = match m.plural.as_str() {
+        "deployments" => "deployments",
+        "configmaps" => "configmaps",
+        "secrets" => "secrets",
+        "serviceaccounts" => "serviceaccounts",
+        "services" => "services",
+        "namespaces" => "namespaces",
+        _ => return post_generated(p, env, out, obj, "kubectl-create", "created"),
+    };
+    let target = Target {
+        plural,
+        namespaced: m.namespaced,
+        failure,
+    };
+    send(p, env, out, obj, target);
 }
 
 /// `metadata` with `creationTimestamp: null`, as a typed object serialises, plus the namespace
@@ -290,7 +328,14 @@ pub fn service(p: &Parsed, env: &mut Env, out: &mut Output) {
         .collect();
     let node_port: Option<i64> = p.get("node-port").and_then(|n| n.parse().ok());
     match service_object(&name, service_type, &tcp, node_port) {
-        Ok(obj) => post_generated(p, env, out, obj, "kubectl-create", "created"),
+        Ok(obj) => {
+            let failure = if service_type == "NodePort" {
+                "failed to create NodePort service: "
+            } else {
+                "failed to create ClusterIP service: "
+            };
+            create_generated(p, env, out, obj, Some(failure))
+        }
         Err(e) => out.fail(format!("error: {e}")),
     }
 }

@@ -181,7 +181,7 @@ pub fn ingress(p: &Parsed, env: &mut Env, out: &mut Output) {
     let target = Target {
         plural: "ingresses",
         namespaced: true,
-        failure: None,
+        failure: Some("failed to create ingress: "),
     };
     send(p, env, out, obj, target);
 }

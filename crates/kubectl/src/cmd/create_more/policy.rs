@@ -75,7 +75,7 @@ pub fn quota(p: &Parsed, env: &mut Env, out: &mut Output) {
     let target = Target {
         plural: "resourcequotas",
         namespaced: true,
-        failure: Some("quota"),
+        failure: Some("failed to create quota: "),
     };
     send(p, env, out, obj, target);
 }
@@ -189,7 +189,7 @@ pub fn pod_disruption_budget(p: &Parsed, env: &mut Env, out: &mut Output) {
     let target = Target {
         plural: "poddisruptionbudgets",
         namespaced: true,
-        failure: Some("poddisruptionbudgets"),
+        failure: Some("failed to create poddisruptionbudgets: "),
     };
     send(p, env, out, obj, target);
 }
@@ -222,7 +222,7 @@ pub fn priority_class(p: &Parsed, env: &mut Env, out: &mut Output) {
     let target = Target {
         plural: "priorityclasses",
         namespaced: false,
-        failure: Some("priorityclass"),
+        failure: Some("failed to create priorityclass: "),
     };
     send(p, env, out, obj, target);
 }

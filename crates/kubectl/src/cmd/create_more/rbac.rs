@@ -440,7 +440,7 @@ pub fn role_binding(p: &Parsed, env: &mut Env, out: &mut Output) {
     let target = Target {
         plural: "rolebindings",
         namespaced: true,
-        failure: Some("rolebinding"),
+        failure: Some("failed to create rolebinding: "),
     };
     send(p, env, out, obj, target);
 }
@@ -468,7 +468,7 @@ pub fn cluster_role_binding(p: &Parsed, env: &mut Env, out: &mut Output) {
     let target = Target {
         plural: "clusterrolebindings",
         namespaced: false,
-        failure: Some("clusterrolebinding"),
+        failure: Some("failed to create clusterrolebinding: "),
     };
     send(p, env, out, obj, target);
 }

@@ -22,7 +22,7 @@ pub const TLS_FLAGS: &[Flag] = &[v("cert", None), v("key", None), b("append-hash
 const SECRETS: Target = Target {
     plural: "secrets",
     namespaced: true,
-    failure: Some("secret"),
+    failure: Some("failed to create secret "),
 };
 
 fn encode(bytes: &[u8]) -> String {
