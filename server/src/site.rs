@@ -160,6 +160,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn presenter_1_renders_the_presenter_layout() {
+        let state = state();
+        for (uri, layout) in [
+            ("/?presenter=1", "presenter"),
+            ("/?x=2&presenter=1", "presenter"),
+            ("/", "workbench"),
+            ("/?presenter=0", "workbench"),
+        ] {
+            let res = crate::app(state.clone())
+                .oneshot(axum::http::Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let body = String::from_utf8(body.to_vec()).unwrap();
+            assert!(
+                body.contains(&format!("<html lang=\"en\" data-layout=\"{layout}\"")),
+                "{uri}: {}",
+                &body[..body.len().min(200)]
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_forged_cookie_gets_a_new_session() {
         let state = state();
         let (cookie, _) = page(&state, None).await;
