@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod autoscale;
+pub mod completion;
 pub mod create_more;
 pub mod describe;
 pub mod events;

@@ -45,6 +45,8 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "drain" => super::drain::drain(args, env, out),
         "options" => super::completion::options(args, env, out),
         "completion" => super::completion::completion(args, env, out),
+        "options" => super::completion::options(args, env, out),
+        "completion" => super::completion::completion(args, env, out),
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),
