@@ -71,6 +71,7 @@ pub struct WatchEvent {
 pub const WATCH_LOG_CAPACITY: usize = 4096;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "StoreRepr")]
 pub struct Store {
     #[serde(with = "crate::snapshot::objects")]
     objects: OrdMap<Key, Arc<Object>>,
@@ -79,6 +80,34 @@ pub struct Store {
     /// Keys written since the control plane last looked (see [`Store::take_changed`]): how the
     /// runtime knows which controllers to run without rescanning every object.
     changed: Vec<Key>,
+    /// How many of the objects are Events, kept so the session object limit (which leaves events
+    /// out) costs O(1) per create instead of a scan of every event.
+    #[serde(skip)]
+    events: usize,
+}
+
+/// The serialised form of a [`Store`]: everything but the derived event count.
+#[derive(Deserialize)]
+struct StoreRepr {
+    #[serde(with = "crate::snapshot::objects")]
+    objects: OrdMap<Key, Arc<Object>>,
+    log: Vector<WatchEvent>,
+    resource_version: u64,
+    changed: Vec<Key>,
+}
+
+impl From<StoreRepr> for Store {
+    fn from(r: StoreRepr) -> Store {
+        let mut store = Store {
+            objects: r.objects,
+            log: r.log,
+            resource_version: r.resource_version,
+            changed: r.changed,
+            events: 0,
+        };
+        store.events = store.list("Event", None).count();
+        store
+    }
 }
 
 impl Store {
@@ -126,6 +155,11 @@ impl Store {
         self.objects.len()
     }
 
+    /// How many stored objects are Events.
+    pub fn event_count(&self) -> usize {
+        self.events
+    }
+
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
     }
@@ -137,9 +171,11 @@ impl Store {
         let key = Key::of(&object);
         self.changed.push(key.clone());
         let object = Arc::new(object);
+        let is_event = key.kind == "Event";
         let event_type = if self.objects.insert(key, object.clone()).is_some() {
             EventType::Modified
         } else {
+            self.events += usize::from(is_event);
             EventType::Added
         };
         self.record(event_type, object.clone());
@@ -149,6 +185,7 @@ impl Store {
     /// Removes an object for good (after finalizers and grace periods are done).
     pub fn remove(&mut self, key: &Key) -> Option<Arc<Object>> {
         let old = self.objects.remove(key)?;
+        self.events -= usize::from(key.kind == "Event");
         self.changed.push(key.clone());
         self.resource_version += 1;
         let mut last = (*old).clone();
@@ -231,6 +268,30 @@ mod tests {
         }
         assert!(s.events_since(1).is_none());
         assert_eq!(s.events_since(s.resource_version()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn counts_events_through_writes_removals_and_a_restore() {
+        let event = |name: &str| {
+            Object::from_value(
+                "Event",
+                json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "a"},
+                    "involvedObject": {}}),
+            )
+            .unwrap()
+        };
+        let mut s = Store::default();
+        s.put(event("e1"));
+        s.put(event("e2"));
+        s.put(event("e2"));
+        s.put(pod("a", "x"));
+        assert_eq!(s.event_count(), 2);
+        s.remove(&Key::new(by_plural("", "events").unwrap(), Some("a"), "e1"));
+        s.remove(&Key::new(by_plural("", "events").unwrap(), Some("a"), "e1"));
+        assert_eq!(s.event_count(), 1);
+        let restored: Store = serde_json::from_value(serde_json::to_value(&s).unwrap()).unwrap();
+        assert_eq!(restored.event_count(), 1);
+        assert_eq!(restored.len(), 2);
     }
 
     #[test]

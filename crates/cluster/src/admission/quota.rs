@@ -216,7 +216,7 @@ impl Cluster {
         // Events do not count: the recorder ages them out, like the API server's event TTL.
         // Counting them is only needed once the store is big, so the common path stays O(1).
         if old.is_none() && rt.kind != "Event" && self.store.len() >= MAX_OBJECTS {
-            let used = self.store.len() - self.store.list("Event", None).count();
+            let used = self.store.len() - self.store.event_count();
             if used >= MAX_OBJECTS {
                 return Err(forbidden(
                     rt,
