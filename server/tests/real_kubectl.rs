@@ -903,3 +903,87 @@ fn helm_install_upgrade_uninstall_a_local_chart() {
     let r = k(&["get", "deploy,svc", "-n", &ns, "-o", "name"]);
     assert_eq!(r.stdout, "", "{}", r.stderr);
 }
+
+/// `kubectl apply` of a changed file: the emulation computes the same three-way strategic merge
+/// patch as the real kubectl sends (read from its `-v=9` request log), for removed fields, list
+/// entries merged by key, a switch to `Recreate` and a removed ConfigMap key.
+#[test]
+fn apply_patch_matches_the_real_kubectl_three_way_patch() {
+    let ns = namespace("t-threeway");
+    let deployment = |body: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: web\n{body}  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n"
+        )
+    };
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "readiness probe removed, env entry removed, image changed",
+            deployment("") + "      - name: web\n        image: nginx:1.25\n        env:\n        - name: MODE\n          value: fast\n        - name: COLOR\n          value: blue\n        readinessProbe:\n          httpGet:\n            path: /\n            port: 8080\n",
+            deployment("") + "      - name: web\n        image: nginx:1.26\n        env:\n        - name: COLOR\n          value: blue\n",
+        ),
+        (
+            "a sidecar added before the main container",
+            deployment("") + "      - name: web\n        image: nginx:1.25\n",
+            deployment("") + "      - name: log\n        image: busybox:1.36\n        command: [\"sleep\", \"3600\"]\n      - name: web\n        image: nginx:1.25\n",
+        ),
+        (
+            "rolling update switched to recreate",
+            deployment("  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 1\n") + "      - name: web\n        image: nginx:1.25\n",
+            deployment("  strategy:\n    type: Recreate\n") + "      - name: web\n        image: nginx:1.25\n",
+        ),
+        (
+            "a volume switched from emptyDir to a configMap, a container removed, ports changed",
+            deployment("") + "      - name: web\n        image: nginx:1.25\n        ports:\n        - containerPort: 80\n        - containerPort: 443\n        volumeMounts:\n        - name: data\n          mountPath: /data\n      - name: log\n        image: busybox:1.36\n      volumes:\n      - name: data\n        emptyDir: {}\n",
+            deployment("") + "      - name: web\n        image: nginx:1.25\n        ports:\n        - containerPort: 8080\n        volumeMounts:\n        - name: data\n          mountPath: /data\n      volumes:\n      - name: data\n        configMap:\n          name: settings\n",
+        ),
+    ];
+    let cm_v1 = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels:\n    tier: fe\n    team: a\ndata:\n  color: blue\n  size: big\n".to_string();
+    let cm_v2 = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels:\n    tier: fe\ndata:\n  color: green\n".to_string();
+    let mut all = cases;
+    all.push(("configmap key and label removed", cm_v1, cm_v2));
+    for (i, (what, v1, v2)) in all.iter().enumerate() {
+        let f = write_file(&format!("threeway/{i}.yaml"), v1);
+        let r = k(&["apply", "-f", &f, "-n", &ns]);
+        assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+        let kind = if v1.contains("kind: Deployment") { "deployment/web" } else { "configmap/settings" };
+        let live = k(&["get", kind, "-n", &ns, "-o", "json"]);
+        let current: serde_json::Value = serde_json::from_str(&live.stdout).unwrap();
+        let original: serde_json::Value = serde_json::from_str(
+            current["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        std::fs::write(&f, v2).unwrap();
+        let r = k(&["apply", "-f", &f, "-n", &ns, "-v=9"]);
+        assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+        let sent = sent_patch(&r.stderr).unwrap_or_else(|| panic!("{what}: no PATCH body in\n{}", r.stderr));
+        // The emulation's modified configuration, as `kubectl apply` builds it.
+        let mut config = kubectl::manifest::parse_documents(v2).unwrap().remove(0);
+        config["metadata"]["namespace"] = serde_json::json!(ns);
+        config["metadata"]["annotations"] = serde_json::json!({});
+        let annotation = kubectl::printers::json::to_compact(&config) + "\n";
+        let mut modified = config.clone();
+        modified["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+            serde_json::json!(annotation);
+        let mut ours = kubectl::threeway::three_way_patch(&original, &modified, &current);
+        ours["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+            serde_json::json!(annotation);
+        assert_eq!(
+            kubectl::printers::json::to_compact(&ours),
+            kubectl::printers::json::to_compact(&sent),
+            "{what}"
+        );
+    }
+}
+
+/// The body of the PATCH request in a `kubectl -v=9` log: the one request with a body, logged as
+/// `"Request Body" body="<Go-quoted JSON>"`.
+fn sent_patch(log: &str) -> Option<serde_json::Value> {
+    let quoted = log
+        .lines()
+        .filter_map(|l| l.split_once("\"Request Body\" body=").map(|(_, b)| b.trim()))
+        .rfind(|b| *b != "\"\"")?;
+    let text: String = serde_json::from_str(quoted).ok()?;
+    serde_json::from_str(&text).ok()
+}
