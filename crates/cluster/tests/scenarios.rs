@@ -595,4 +595,5 @@ scenarios! {
     statefulset_rolling_update,
     hpa_scales_with_load,
     hpa_without_cpu_requests,
+    pending_cpu_fixed_by_lower_request,
 }
