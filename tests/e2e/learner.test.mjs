@@ -63,28 +63,47 @@ test('a refresh keeps the files', async () => {
   await context.close();
 });
 
-// `kubectl get -w` parses but does not stream in the kubectl emulation yet: reported, not failed.
-test('the terminal streams kubectl get pods -w until Ctrl-C', { todo: 'kubectl get --watch does not stream yet' }, async (t) => {
+test('the terminal streams kubectl get pods -w until Ctrl-C', async (t) => {
   const { page } = await openPage(browser, server.url);
   if ((await page.getAttribute('#terminal-host', 'data-transport')) !== 'websocket') {
     return t.skip('the terminal WebSocket is not served');
   }
   await typeInTerminal(page, 'kubectl run first --image=nginx', 'pod/first created');
   await typeInTerminal(page, 'kubectl get pods -w', 'first');
-  // Another pod created while the watch runs appears in it.
-  await page.evaluate(async () => {
+  // Another pod created while the watch runs appears in it. It is created through the session's
+  // Kubernetes API (as another client would), not its shell, whose foreground line is the watch.
+  const status = await page.evaluate(async () => {
     const id = document.body.dataset.session;
-    await fetch(`/api/sessions/${id}/shell`, {
+    const r = await fetch(`/k8s/${id}/api/v1/namespaces/default/pods`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ line: 'kubectl run second --image=nginx' }),
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'second' },
+        spec: { containers: [{ name: 'second', image: 'nginx' }] },
+      }),
     });
+    return r.status;
   });
+  assert.equal(status, 201);
   await waitForTerminal(page, 'second');
+  // Rows stream without a second header; the new pod reaches Running as the clock advances.
+  await page.getByRole('button', { name: 'Fast-forward 1 minute' }).click();
+  await page.waitForFunction(
+    () => /second\s+1\/1\s+Running/.test(document.querySelector('#terminal-host .xterm-rows')?.innerText ?? ''),
+    null,
+    { timeout: 15_000 },
+  );
+  // The fast-forward button took the focus: Ctrl-C goes to the terminal.
+  await page.click('#terminal-host');
   await page.keyboard.press('Control+C');
   await typeInTerminal(page, 'echo done-watching', 'done-watching');
   await screenshot(page, 'terminal-watch');
-  assert.match(await terminalText(page), /NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
+  const text = await terminalText(page);
+  assert.equal(text.match(/NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/g)?.length, 1, text);
+  // After Ctrl-C the prompt came back: the line typed next ran.
+  assert.match(text, /done-watching/);
   await page.close();
 });
 
