@@ -43,6 +43,10 @@ pub enum Source<'a> {
     Scheduler,
 }
 
+/// How long an event lives after its last write (kube-apiserver's `--event-ttl`): events are
+/// stored with a lease that each update renews, so a long session does not grow forever.
+pub const EVENT_TTL_SECONDS: f64 = 3600.0;
+
 /// Index from an event's identity to the stored event, for in-place count bumps.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
@@ -186,14 +190,41 @@ impl Cluster {
             });
         }
         self.store_mut().put(Object::Event(ev));
-        self.runtime.events.seen.insert(
-            identity,
-            Key {
-                kind: "Event",
-                namespace,
-                name,
-            },
-        );
+        let key = Key {
+            kind: "Event",
+            namespace,
+            name,
+        };
+        self.wake_at(crate::clock::after(now, EVENT_TTL_SECONDS), key.clone());
+        self.runtime.events.seen.insert(identity, key);
+    }
+
+    /// The event's expiry timer fired: delete it if its lease ran out, or wait for the lease a
+    /// later update renewed.
+    pub(crate) fn expire_event(&mut self, key: &Key) {
+        let Some(Object::Event(ev)) = self.store().get(key).map(|o| o.as_ref().clone()) else {
+            return;
+        };
+        let last_write = [
+            ev.last_timestamp.as_ref().map(|t| t.0),
+            ev.event_time.as_ref().map(|t| t.0),
+            ev.series
+                .as_ref()
+                .and_then(|s| s.last_observed_time.as_ref())
+                .map(|t| t.0),
+            ev.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(self.now());
+        let expires = crate::clock::after(last_write, EVENT_TTL_SECONDS);
+        if expires > self.now() {
+            self.wake_at(expires, key.clone());
+            return;
+        }
+        self.store_mut().remove(key);
+        self.runtime.events.seen.retain(|_, k| k != key);
     }
 
     /// Events about one object, oldest first (what `kubectl describe` lists).
@@ -214,5 +245,57 @@ impl Cluster {
                 .or(e.event_time.as_ref().map(|t| t.0))
         });
         evs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ClusterConfig;
+    use jiff::SignedDuration;
+
+    fn minutes(n: i64) -> SignedDuration {
+        SignedDuration::from_secs(n * 60)
+    }
+
+    #[test]
+    fn events_expire_an_hour_after_their_last_write() {
+        let mut c = Cluster::new(&ClusterConfig::default());
+        let ns = c
+            .list(crate::resources::by_plural("", "namespaces").unwrap(), None)
+            .remove(0);
+        let events = |c: &Cluster| -> Vec<(String, i32)> {
+            c.store()
+                .list("Event", None)
+                .filter_map(|o| match o.as_ref() {
+                    Object::Event(e) if e.source.as_ref()?.component.as_deref() == Some("test") => {
+                        Some((e.reason.clone()?, e.count.unwrap_or(1)))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let say = |c: &mut Cluster, reason: &str| {
+            c.record_event(
+                &ns,
+                None,
+                Source::Controller("test"),
+                EventKind::Normal,
+                reason,
+                "m",
+            )
+        };
+        say(&mut c, "Once");
+        say(&mut c, "Again");
+        c.advance(minutes(30));
+        // A repeat renews the lease of the same event.
+        say(&mut c, "Again");
+        c.advance(minutes(31));
+        assert_eq!(events(&c), [("Again".to_string(), 2)]);
+        c.advance(minutes(30));
+        assert_eq!(events(&c), []);
+        // Once expired, the same event starts again at count 1.
+        say(&mut c, "Again");
+        assert_eq!(events(&c), [("Again".to_string(), 1)]);
     }
 }

@@ -174,6 +174,10 @@ impl Cluster {
             "StatefulSet" => Component::StatefulSet,
             "HorizontalPodAutoscaler" => Component::HorizontalPodAutoscaler,
             "PersistentVolumeClaim" => Component::VolumeBinder,
+            "Event" => {
+                self.expire_event(&key);
+                return;
+            }
             _ => return,
         };
         self.runtime.queued.insert((component, key));
