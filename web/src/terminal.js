@@ -8,6 +8,8 @@ import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
 
 const PROMPT = '\x1b[1;32m$\x1b[0m ';
+/** The prompt drawn now: a container shell's after `kubectl exec -it` (the server says which). */
+let prompt = PROMPT;
 
 const THEMES = {
   light: { background: '#fbfbfd', foreground: '#1d1f24', cursor: '#1d1f24', selectionBackground: '#c8d7f5' },
@@ -50,7 +52,7 @@ export function createTerminal({ session, theme }) {
     term.writeln('Welcome to Wheelhouse. Your cluster is ready: try \x1b[1mkubectl get nodes\x1b[0m');
     term.onData(onData);
     connect().finally(() => {
-      term.write(PROMPT);
+      term.write(prompt);
       host.dataset.ready = 'true';
       host.dataset.transport = socket ? 'websocket' : 'http';
     });
@@ -80,7 +82,7 @@ export function createTerminal({ session, theme }) {
           socket = null;
           if (running) finish();
           term.write('\r\n\x1b[33m(terminal connection closed; reconnecting)\x1b[0m\r\n');
-          setTimeout(() => connect().then(() => term.write(PROMPT)), 1000);
+          setTimeout(() => connect().then(() => term.write(prompt)), 1000);
         }
         resolve();
       };
@@ -101,6 +103,7 @@ export function createTerminal({ session, theme }) {
         term.write(message.stream === 'stderr' ? `\x1b[31m${message.data}\x1b[0m` : message.data);
         break;
       case 'exit':
+        prompt = message.prompt ?? PROMPT;
         finish();
         break;
       case 'completions':
@@ -120,7 +123,7 @@ export function createTerminal({ session, theme }) {
 
   function redraw() {
     // Rewrite the line after the prompt and put the cursor back where it belongs.
-    term.write('\r\x1b[2K' + PROMPT + line);
+    term.write('\r\x1b[2K' + prompt + line);
     const back = line.length - cursor;
     if (back > 0) term.write(`\x1b[${back}D`);
   }
@@ -182,8 +185,14 @@ export function createTerminal({ session, theme }) {
           redraw();
         }
         return;
+      case '\x04': // Ctrl-D: ends an attached container shell (at an empty line)
+        if (prompt !== PROMPT && line === '') {
+          term.write('\r\n');
+          enqueue('\x04', false);
+        }
+        return;
       case '\x03': // Ctrl-C
-        term.write('^C\r\n' + PROMPT);
+        term.write('^C\r\n' + prompt);
         line = '';
         cursor = 0;
         return;
@@ -246,14 +255,16 @@ export function createTerminal({ session, theme }) {
     const item = queue.shift();
     if (!item) return;
     const { text, echo, resolve } = item;
-    if (echo) term.write('\r\x1b[2K' + PROMPT + text + '\r\n');
+    if (echo) term.write('\r\x1b[2K' + prompt + text + '\r\n');
     if (!text.trim()) {
-      term.write(PROMPT);
+      term.write(prompt);
       resolve();
       return next();
     }
-    history.push(text);
-    historyIndex = history.length;
+    if (text !== '\x04') {
+      history.push(text);
+      historyIndex = history.length;
+    }
     running = { resolve };
     if (socket) send({ type: 'line', line: text });
     else execute(text).then(finish);
@@ -263,7 +274,7 @@ export function createTerminal({ session, theme }) {
   function finish() {
     const done = running;
     running = null;
-    term.write(PROMPT);
+    term.write(prompt);
     done?.resolve();
     next();
   }

@@ -151,6 +151,12 @@ pub(crate) fn start(sh: &mut Shell, line: &str, rt: &mut dyn Runtime, files: &mu
         cx.sh.last_status = 1;
         return cx.step(State::Exited(1));
     }
+    // Attached to a container by `kubectl exec -it`: the line is the container shell's,
+    // and stays out of the learner's own history.
+    if cx.sh.container.is_some() {
+        let code = crate::commands::container_shell::line(&mut cx, line);
+        return cx.step(State::Exited(code));
+    }
     let trimmed = line.trim();
     if !trimmed.is_empty() {
         let h = &mut cx.sh.history;

@@ -123,6 +123,10 @@ pub struct Shell {
     pub dirs: std::collections::BTreeSet<String>,
     #[serde(skip)]
     jobs: jobs::Jobs,
+    /// A container shell the terminal is attached to (`kubectl exec -it`). Not kept across a
+    /// server restart, which ends the stream as a dropped connection would.
+    #[serde(skip)]
+    container: Option<commands::container_shell::ContainerShell>,
 }
 
 impl Default for Shell {
@@ -163,6 +167,7 @@ impl Default for Shell {
             cwd: String::new(),
             dirs: Default::default(),
             jobs: jobs::Jobs::default(),
+            container: None,
         }
     }
 }
@@ -171,6 +176,12 @@ impl Shell {
     /// The namespace of kubectl's current context.
     pub fn namespace(&self) -> String {
         self.kubeconfig.namespace()
+    }
+
+    /// The prompt to draw when it is not the learner's own: the container shell's while attached
+    /// by `kubectl exec -it` (`/ # `, `# `, `root@web:/# `).
+    pub fn prompt(&self) -> Option<String> {
+        self.container.as_ref().and_then(|c| c.prompt())
     }
 
     /// Starts one line: runs it until it finishes or blocks.
@@ -245,6 +256,13 @@ impl Shell {
         rt: &mut dyn Runtime,
         files: &Files,
     ) -> Completions {
+        if self.container.is_some() {
+            // Inside a container, kubectl's and the laptop's completions do not apply.
+            return Completions {
+                start: cursor.min(line.len()),
+                candidates: Vec::new(),
+            };
+        }
         complete::complete(self, line, cursor, rt, files)
     }
 

@@ -27,6 +27,9 @@
 //!   Ctrl-C the code is 130. Streaming commands (`kubectl get pods -w`, `logs -f`, `rollout
 //!   status`, `sleep`, a foreground `kubectl port-forward`) keep sending output until they end or
 //!   are interrupted, and only then send `exit`.
+//!   `prompt` is the prompt to draw next when it is not the learner's own: the container shell's
+//!   after `kubectl exec -it POD -- sh` (`/ # `, `root@web:/# `), `null` otherwise. While one is
+//!   shown, Ctrl-D at an empty line is sent as the line `"\u0004"` (the shell ends the session).
 //! - `{"type":"completions","start":12,"candidates":["pods","podtemplates"]}`: the candidates
 //!   replace `line[start..cursor]`; one candidate is inserted with a trailing space, several are
 //!   listed (and their common prefix inserted), as bash does.
@@ -299,7 +302,10 @@ impl Terminal {
                 }
                 LineState::Exited(code) => {
                     self.running = None;
-                    self.send(json!({"type": "exit", "code": code})).await?;
+                    // Attached to a container (`kubectl exec -it`), its shell's prompt is drawn.
+                    let prompt = self.session.lock().shell.prompt();
+                    self.send(json!({"type": "exit", "code": code, "prompt": prompt}))
+                        .await?;
                 }
             }
             let Some(next) = self.type_ahead.pop_front() else {

@@ -83,6 +83,51 @@ pub fn parse(args: &[String], env: &mut Env, out: &mut Output) -> Option<Invocat
     })
 }
 
+/// Where an interactive exec goes, for a caller that runs the session itself (the terminal's
+/// `kubectl exec -it`): the parsed command line, the pod and container, and what kubectl printed
+/// before streaming (the default-container notice).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepared {
+    pub invocation: Invocation,
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub notices: String,
+}
+
+/// Parses `exec` arguments and resolves the pod and container through `ctx`'s transport, as
+/// [`run`] does; on failure, what kubectl printed.
+pub fn prepare(
+    args: &[String],
+    ctx: &mut crate::Context,
+    config: &mut crate::KubeConfig,
+) -> Result<Prepared, Output> {
+    let mut out = Output::default();
+    let mut env = Env {
+        transport: ctx.transport,
+        files: ctx.files,
+        config,
+        namespace: String::new(),
+        explicit_namespace: false,
+        discovery: None,
+        stream: None,
+    };
+    env.namespace = env.config.namespace();
+    let Some(invocation) = parse(args, &mut env, &mut out) else {
+        return Err(out);
+    };
+    let Some((pod, container)) = resolve(&invocation, &mut env, &mut out) else {
+        return Err(out);
+    };
+    Ok(Prepared {
+        invocation,
+        namespace: env.namespace.clone(),
+        pod,
+        container,
+        notices: out.stderr,
+    })
+}
+
 pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     let Some(inv) = parse(args, env, out) else {
         return;

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{edit, port_forward, Done, Proc};
+use super::{container_shell, edit, port_forward, Done, Proc};
 use crate::exec::Cx;
 use crate::workspace::{self, Files};
 
@@ -38,6 +38,9 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
     match args.first().map(String::as_str) {
         Some("port-forward") => return port_forward::start(cx, &args[1..]),
         Some("edit") => return edit::start(cx, &args[1..]),
+        Some("exec") if container_shell::wants_terminal(args) => {
+            return container_shell::start(cx, &args[1..])
+        }
         _ => {}
     }
     let namespace = cx.sh.namespace();

@@ -1,6 +1,7 @@
 //! The commands the shell knows: builtins, text tools, kubectl and the laptop's tools.
 
 pub(crate) mod builtins;
+pub(crate) mod container_shell;
 pub(crate) mod curl;
 pub(crate) mod docker;
 pub(crate) mod edit;

@@ -567,20 +567,31 @@ impl ExecProcess {
     /// One line typed at an interactive shell (without its newline): its output, then the next
     /// prompt unless the shell exited.
     pub fn line(&mut self, cluster: &mut Cluster, line: &str) -> ExecOutput {
+        let mut out = self.input_line(cluster, line);
+        if let Some(p) = self.prompt().filter(|_| !self.is_done()) {
+            out.push(Stream::Stdout, &p);
+        }
+        out
+    }
+
+    /// [`Self::line`] without the next prompt, for a terminal that draws prompts itself.
+    pub fn input_line(&mut self, cluster: &mut Cluster, line: &str) -> ExecOutput {
         let Some(shell) = self.shell.as_mut() else {
             self.input.push_str(line);
             self.input.push('\n');
             return ExecOutput::default();
         };
         let mut out = shell.run_line(cluster, line);
-        match shell.exited {
-            Some(code) => {
-                self.exit = Some(code);
-                out.exit_code = code;
-            }
-            None => out.push(Stream::Stdout, &shell.prompt()),
+        if let Some(code) = shell.exited {
+            self.exit = Some(code);
+            out.exit_code = code;
         }
         out
+    }
+
+    /// Whether this is a shell reading a terminal.
+    pub fn is_interactive(&self) -> bool {
+        self.shell.is_some()
     }
 
     /// The end of input (Ctrl-D at an empty prompt, or the client closing stdin).
