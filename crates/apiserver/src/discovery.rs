@@ -269,6 +269,15 @@ pub fn aggregated(core: bool) -> Value {
     })
 }
 
+/// [`aggregated`], serialised once: the served types are fixed for the life of the process, and
+/// every terminal kubectl command whose discovery cache is cold asks for both documents.
+pub fn aggregated_bytes(core: bool) -> &'static [u8] {
+    static CORE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    static GROUPS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let cell = if core { &CORE } else { &GROUPS };
+    cell.get_or_init(|| serde_json::to_vec(&aggregated(core)).expect("JSON values serialise"))
+}
+
 /// `GET /version`: the version of Kubernetes the simulation is faithful to.
 pub fn version() -> Value {
     json!({
@@ -291,6 +300,14 @@ pub fn version() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cached_aggregated_documents_are_the_computed_ones() {
+        for core in [true, false] {
+            let cached: Value = serde_json::from_slice(aggregated_bytes(core)).unwrap();
+            assert_eq!(cached, aggregated(core));
+        }
+    }
 
     #[test]
     fn accept_negotiation_follows_client_go() {

@@ -62,12 +62,6 @@ pub fn not_found_path() -> Status {
     )
 }
 
-fn with_content_type(mut r: Response, content_type: &str) -> Response {
-    r.headers.retain(|(n, _)| n != "content-type");
-    r.headers.push(("content-type".into(), content_type.into()));
-    r
-}
-
 /// Whether a path is one the API server itself answers, as opposed to an unknown URL.
 fn route(cluster: &mut Cluster, request: &Request) -> Result<Response, Status> {
     let path = request.path_only().trim_end_matches('/');
@@ -76,11 +70,11 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Response, Status> {
         "/version" => return Ok(Response::json(200, &discovery::version())),
         "/api" | "/apis" => {
             if discovery::wants_aggregated(accept) {
-                let doc = discovery::aggregated(path == "/api");
-                return Ok(with_content_type(
-                    Response::json(200, &doc),
-                    discovery::AGGREGATED_V2,
-                ));
+                return Ok(Response {
+                    status: 200,
+                    headers: vec![("content-type".into(), discovery::AGGREGATED_V2.into())],
+                    body: discovery::aggregated_bytes(path == "/api").to_vec(),
+                });
             }
             let doc = if path == "/api" {
                 let host = request.header_value("host").unwrap_or("127.0.0.1:8080");

@@ -39,14 +39,16 @@ pub fn wants_table(accept: Option<&str>) -> bool {
     })
 }
 
-fn row_object(o: &Object, include: IncludeObject) -> Value {
+/// A row's object, made from the object's JSON once its cells are printed (converting a typed
+/// object to JSON is most of a Table's cost, so it is done once per object, not twice).
+fn row_object(mut value: Value, include: IncludeObject) -> Value {
     match include {
         IncludeObject::None => Value::Null,
-        IncludeObject::Object => o.to_value(),
+        IncludeObject::Object => value,
         IncludeObject::Metadata => json!({
             "kind": "PartialObjectMetadata",
             "apiVersion": "meta.k8s.io/v1",
-            "metadata": serde_json::to_value(o.meta()).expect("metadata serialises"),
+            "metadata": value["metadata"].take(),
         }),
     }
 }
@@ -65,8 +67,8 @@ pub fn table(
     let mut t = kubectl::printers::table::table(rt.kind, &values, now);
     t["metadata"] = json!({"resourceVersion": resource_version});
     if let Some(rows) = t["rows"].as_array_mut() {
-        for (row, o) in rows.iter_mut().zip(objects) {
-            let obj = row_object(o, include);
+        for (row, value) in rows.iter_mut().zip(values) {
+            let obj = row_object(value, include);
             if !obj.is_null() {
                 row["object"] = obj;
             }
