@@ -267,6 +267,8 @@ fn emulation_agrees_with_real_kubectl() {
             let a = new_session(&dir, n);
             let b = new_session(&dir, n + 1);
             n += 2;
+            // Both sessions get the files: reads such as `describe -f` run on session A.
+            upload_files(&a);
             upload_files(&b);
             pair = Some((a, b));
             continue;

@@ -478,7 +478,7 @@ pub fn volumes(w: &mut PrefixWriter, volumes: &Value, space: &str) {
             w.write(2, &format!("Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t{}\n    Optional:\t{}\n", s(&c["secretName"]), c["optional"].as_bool().unwrap_or(false)));
         } else if v["hostPath"].is_object() {
             let h = &v["hostPath"];
-            w.write(2, &format!("Type:\tHostPath (bare host directory volume)\n    Path:\t{}\n    HostPathType:\t{}\n", s(&h["path"]), s(&h["type"])));
+            w.write(2, &format!("Type:\tHostPath (bare host directory volume)\n    Path:\t{}\n    HostPathType:\t{}\n", s(&h["path"]), h["type"].as_str().unwrap_or("<none>")));
         } else if v["persistentVolumeClaim"].is_object() {
             let p = &v["persistentVolumeClaim"];
             w.write(2, &format!("Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\n    ClaimName:\t{}\n    ReadOnly:\t{}\n", s(&p["claimName"]), p["readOnly"].as_bool().unwrap_or(false)));

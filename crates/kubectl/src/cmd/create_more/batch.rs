@@ -63,10 +63,9 @@ fn container(name: &str, image: &str, command: &[String]) -> Value {
 
 /// Resolves `--from=cronjob/NAME` like the builder does, and GETs the cron job.
 fn from_cron_job(env: &mut Env, out: &mut Output, from: &str) -> Option<Value> {
+    // `ResourceTypeOrNameArgs(false, from)`: a bare type names no object.
     let Some((kind, name)) = from.split_once('/') else {
-        out.fail(format!(
-            "error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'\n{from}"
-        ));
+        out.fail("error: resource(s) were provided, but no name was specified");
         return None;
     };
     let Some(mapping) = env.discovery().resolve(kind).cloned() else {

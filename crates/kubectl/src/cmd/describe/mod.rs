@@ -860,6 +860,20 @@ fn namespace(env: &mut Env, mut w: PrefixWriter, ns: &Value) -> String {
         w.write(0, "\nResource Quotas\n");
         for q in &quotas {
             w.write(0, &format!("  Name:\t{}\n", s(&q["metadata"]["name"])));
+            let mut scopes: Vec<&str> = q["spec"]["scopes"]
+                .as_array()
+                .map(|a| a.iter().map(s).collect())
+                .unwrap_or_default();
+            if !scopes.is_empty() {
+                scopes.sort();
+                w.write(1, &format!("Scopes:\t{}\n", scopes.join(", ")));
+                for scope in &scopes {
+                    let help = policy::scope_help(scope);
+                    if !help.is_empty() {
+                        w.write(1, &format!("* {help}\n"));
+                    }
+                }
+            }
             w.write(0, "  Resource\tUsed\tHard\n  --------\t---\t---\n");
             for (k, hard) in q["status"]["hard"].as_object().cloned().unwrap_or_default() {
                 let used = s(&q["status"]["used"][&k]).to_string();
@@ -872,8 +886,9 @@ fn namespace(env: &mut Env, mut w: PrefixWriter, ns: &Value) -> String {
         w.write(0, "\nNo LimitRange resource.\n");
     } else {
         w.write(0, "\nResource Limits\n");
+        // `DescribeLimitRanges`: one header, then the items of every limit range.
+        w.write(0, " Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n ----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n");
         for r in &ranges {
-            w.write(0, &format!(" Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n ----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n"));
             for item in r["spec"]["limits"].as_array().cloned().unwrap_or_default() {
                 let mut keys: Vec<String> = [
                     "min",

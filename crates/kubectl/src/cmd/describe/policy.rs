@@ -7,7 +7,7 @@ use super::{format_selector, labels_and_annotations, s, Quantity};
 use crate::printers::describe::{self as layout, PrefixWriter};
 
 /// `helpTextForResourceQuotaScope`.
-fn scope_help(scope: &str) -> &'static str {
+pub(super) fn scope_help(scope: &str) -> &'static str {
     match scope {
         "Terminating" => "Matches all pods that have an active deadline. These pods have a limited lifespan on a node before being actively terminated by the system.",
         "NotTerminating" => "Matches all pods that do not have an active deadline. These pods usually include long running pods whose container command is not expected to terminate.",

@@ -223,13 +223,14 @@ pub fn persistent_volume(env: &mut Env, w: &mut PrefixWriter, pv: &Value) {
     w.write(0, "Source:\n");
     if spec["hostPath"].is_object() {
         let h = &spec["hostPath"];
-        let kind = s(&h["type"]);
+        // A nil type prints `<none>`, an empty one nothing.
+        let kind = h["type"].as_str().unwrap_or("<none>");
         w.write(
             2,
             &format!(
                 "Type:\tHostPath (bare host directory volume)\n    Path:\t{}\n    HostPathType:\t{}\n",
                 s(&h["path"]),
-                if kind.is_empty() { "<none>" } else { kind }
+                kind
             ),
         );
     } else if spec["local"].is_object() {
