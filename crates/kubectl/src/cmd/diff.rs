@@ -167,6 +167,15 @@ fn live_and_merged(
         a.remove(LAST_APPLIED);
     }
     let Some(current) = live.clone() else {
+        // A create sends the object as Go encodes it: an empty annotations map is left out.
+        if modified["metadata"]["annotations"]
+            .as_object()
+            .is_some_and(|a| a.is_empty())
+        {
+            if let Some(meta) = modified["metadata"].as_object_mut() {
+                meta.remove("annotations");
+            }
+        }
         let resp = env.transport.call(json_request(
             "POST",
             format!("{}{query}", m.collection_path(Some(&ns))),

@@ -331,7 +331,8 @@ pub fn set_env(args: &[String], env: &mut Env, out: &mut Output) {
         let spec = pod_spec_mut(&mut after, &m.kind);
         let mut touched = 0;
         for list in ["containers", "initContainers"] {
-            let Some(containers) = spec[list].as_array_mut() else {
+            // `get_mut`, not indexing: indexing would add a null `initContainers`.
+            let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
                 continue;
             };
             for c in containers.iter_mut() {
@@ -486,7 +487,8 @@ pub fn set_resources(args: &[String], env: &mut Env, out: &mut Output) {
         let spec = pod_spec_mut(&mut after, &m.kind);
         let mut touched = 0;
         for list in ["containers", "initContainers"] {
-            let Some(containers) = spec[list].as_array_mut() else {
+            // `get_mut`, not indexing: indexing would add a null `initContainers`.
+            let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
                 continue;
             };
             for c in containers.iter_mut() {
