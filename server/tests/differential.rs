@@ -58,8 +58,19 @@ fn files_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/files")
 }
 
+/// The real kubectl under the name `kubectl` (a link beside the cache): `--record` writes the
+/// program's name into the change-cause annotation, which `rollout history` prints.
+fn kubectl_named_kubectl(cache: &Path) -> PathBuf {
+    let link = cache.join("bin").join("kubectl");
+    if !link.exists() {
+        std::fs::create_dir_all(cache.join("bin")).unwrap();
+        std::os::unix::fs::symlink(kubectl().expect("kubectl 1.33"), &link).unwrap();
+    }
+    link
+}
+
 fn real(session: &Session, args: &[String], cache: &Path) -> Run {
-    let mut cmd = Command::new(kubectl().expect("kubectl 1.33"));
+    let mut cmd = Command::new(kubectl_named_kubectl(cache));
     cmd.args(args)
         .env("KUBECONFIG", &session.kubeconfig)
         .env("HOME", cache)
@@ -167,6 +178,14 @@ fn normalise(text: &str, sessions: &[&Session]) -> String {
         t = t.replace(&s.id, "SESSION");
         t = t.replace(&s.token, "TOKEN");
     }
+    // `kubectl diff`: the real one diffs two temporary directories with random names, and
+    // prints their files' times; only those are replaced.
+    let temp_dirs = regex::Regex::new(r"/tmp/(LIVE|MERGED)-\d+").unwrap();
+    t = temp_dirs.replace_all(&t, "/tmp/$1-XXXX").into_owned();
+    let file_times =
+        regex::Regex::new(r"(?m)^((?:---|\+\+\+) /tmp/\S+)\t\d{4}-\d\d-\d\d [\d:.]+ [+-]\d{4}$")
+            .unwrap();
+    t = file_times.replace_all(&t, "$1\tTIME").into_owned();
     let age = regex::Regex::new(r"\b\d+[smhdy](\d+[smhd])?\b").unwrap();
     events_table(&age.replace_all(&t, "AGE"))
 }
