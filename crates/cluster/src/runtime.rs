@@ -33,6 +33,7 @@ pub(crate) enum Component {
     DaemonSet,
     StatefulSet,
     HorizontalPodAutoscaler,
+    NodeLifecycle,
     VolumeBinder,
     Scheduler,
     Kubelet,
@@ -62,6 +63,9 @@ pub struct Runtime {
     /// The HorizontalPodAutoscaler controller's memory, by `namespace/name`.
     #[serde(default)]
     pub(crate) autoscalers: BTreeMap<String, crate::controllers::hpa::Memory>,
+    /// Stopped kubelets (see [`Cluster::stop_kubelet`]).
+    #[serde(default)]
+    pub(crate) node_lifecycle: crate::controllers::node_lifecycle::State,
 }
 
 /// A settle that has not converged after this many rounds is stopped: a controller fighting
@@ -173,6 +177,7 @@ impl Cluster {
             "CronJob" => Component::CronJob,
             "StatefulSet" => Component::StatefulSet,
             "HorizontalPodAutoscaler" => Component::HorizontalPodAutoscaler,
+            "Node" => Component::NodeLifecycle,
             "PersistentVolumeClaim" => Component::VolumeBinder,
             "Event" => {
                 self.expire_event(&key);
@@ -393,6 +398,7 @@ impl Cluster {
             Component::DaemonSet => controllers::daemonset::sync(self, key),
             Component::StatefulSet => controllers::statefulset::sync(self, key),
             Component::HorizontalPodAutoscaler => controllers::hpa::sync(self, key),
+            Component::NodeLifecycle => controllers::node_lifecycle::sync(self, key),
             Component::VolumeBinder => controllers::volume::sync(self, key),
             Component::Scheduler => crate::scheduler::schedule(self, key),
             Component::Kubelet => crate::kubelet::sync_pod(self, key),

@@ -376,6 +376,32 @@ fn snapshot(c: &Cluster, ns: &str, extra: &mut Map<String, Value>) -> Value {
     Value::Object(out)
 }
 
+/// Nodes as `kubectl get nodes` and `describe node` show them: Ready status and taints.
+fn nodes(c: &Cluster) -> Value {
+    let mut out = Map::new();
+    for n in c.store().list("Node", None) {
+        let v = n.to_value();
+        let taints: Vec<Value> = v["spec"]["taints"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|t| {
+                json!(format!(
+                    "{}:{}",
+                    t["key"].as_str().unwrap_or_default(),
+                    t["effect"].as_str().unwrap_or_default()
+                ))
+            })
+            .collect();
+        out.insert(
+            n.name().to_string(),
+            json!({"conditions": conditions(&v), "taints": taints}),
+        );
+    }
+    Value::Object(out)
+}
+
 /// The first object of `kind` in `ns` whose labels include `selector` (`app=web`).
 fn first_matching(c: &Cluster, kind: &str, ns: &str, selector: &str) -> String {
     let (k, v) = selector.split_once('=').unwrap();
@@ -529,7 +555,14 @@ fn run(name: &str) {
                 );
                 extra.insert(key, json!(lines));
             }
-            "snapshot" => snapshots.push(snapshot(&c, &ns, &mut extra)),
+            "stop_kubelet" => c.stop_kubelet(arg.as_str().unwrap()).unwrap(),
+            "start_kubelet" => c.start_kubelet(arg.as_str().unwrap()).unwrap(),
+            "snapshot" => {
+                if input["showNodes"] == true {
+                    extra.insert("nodes".into(), nodes(&c));
+                }
+                snapshots.push(snapshot(&c, &ns, &mut extra))
+            }
             other => panic!("unknown step {other}"),
         }
     }
@@ -596,4 +629,5 @@ scenarios! {
     hpa_scales_with_load,
     hpa_without_cpu_requests,
     pending_cpu_fixed_by_lower_request,
+    node_stops_and_comes_back,
 }

@@ -9,6 +9,7 @@ pub mod deployment;
 pub mod endpoints;
 pub mod hpa;
 pub mod job;
+pub mod node_lifecycle;
 pub mod replicaset;
 pub mod service;
 pub mod statefulset;

@@ -190,6 +190,10 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
     let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) else {
         return;
     };
+    // A stopped kubelet does nothing; it resyncs its pods when it starts again.
+    if cluster.kubelet_stopped(&node) {
+        return;
+    }
     let uid = pod.metadata.uid.clone().unwrap_or_default();
     if cluster
         .runtime
