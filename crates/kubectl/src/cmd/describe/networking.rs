@@ -411,3 +411,36 @@ pub fn network_policy(w: &mut PrefixWriter, np: &Value) {
     }
     w.write(1, &format!("Policy Types: {}\n", types.join(", ")));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn network_policies_spell_out_peers_and_unaffected_directions() {
+        let mut w = PrefixWriter::default();
+        let np = json!({"metadata": {"name": "np", "namespace": "default", "creationTimestamp": "2026-01-02T03:04:05Z"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"],
+                "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}]}]}});
+        network_policy(&mut w, &np);
+        assert_eq!(
+            w.finish(),
+            "Name:         np\nNamespace:    default\nCreated on:   2026-01-02 03:04:05 +0000 UTC\nLabels:       <none>\nAnnotations:  <none>\nSpec:\n  PodSelector:     <none> (Allowing the specific traffic to all pods in this namespace)\n  Allowing ingress traffic:\n    To Port: <any> (traffic allowed to all ports)\n    From:\n      IPBlock:\n        CIDR: 10.0.0.0/8\n        Except: 10.1.0.0/16\n  Not affecting egress traffic\n  Policy Types: Ingress\n"
+        );
+    }
+
+    #[test]
+    fn slices_without_ports_or_endpoints_say_so() {
+        let mut w = PrefixWriter::default();
+        endpoint_slice(
+            &mut w,
+            &json!({"metadata": {"name": "s", "namespace": "d"}, "addressType": "IPv4"}),
+        );
+        let text = w.finish();
+        assert!(
+            text.contains("Ports: <unset>\nEndpoints: <none>\n"),
+            "{text}"
+        );
+    }
+}

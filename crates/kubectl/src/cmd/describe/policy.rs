@@ -319,3 +319,47 @@ pub fn horizontal_pod_autoscaler(w: &mut PrefixWriter, hpa: &Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn quotas_list_scopes_with_their_help_and_sorted_resources() {
+        let mut w = PrefixWriter::default();
+        let q = json!({"metadata": {"name": "q", "namespace": "default"},
+            "spec": {"scopes": ["BestEffort"]},
+            "status": {"hard": {"pods": "2", "cpu": "1000m"}, "used": {"pods": "1"}}});
+        quota(&mut w, &q);
+        assert_eq!(
+            w.finish(),
+            "Name:       q\nNamespace:  default\nScopes:     BestEffort\n * Matches all pods that do not have resource requirements set. These pods have a best effort quality of service.\nResource  Used  Hard\n--------  ----  ----\ncpu       0     1\npods      1     2\n"
+        );
+    }
+
+    #[test]
+    fn limit_ranges_print_a_dash_for_what_is_unset() {
+        let mut w = PrefixWriter::default();
+        let lr = json!({"metadata": {"name": "l", "namespace": "default"},
+            "spec": {"limits": [{"type": "Container", "max": {"cpu": "1"}, "default": {"cpu": "500m"}}]}});
+        limit_range(&mut w, &lr);
+        let text = w.finish();
+        assert!(
+            text.ends_with("Container   cpu       -    1    -                500m           -\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn pdbs_show_the_budget_that_is_set() {
+        let mut w = PrefixWriter::default();
+        let pdb = json!({"metadata": {"name": "p", "namespace": "default"},
+            "spec": {"maxUnavailable": "50%", "selector": {"matchLabels": {"app": "web"}}},
+            "status": {"disruptionsAllowed": 1}});
+        pod_disruption_budget(&mut w, &pdb);
+        let text = w.finish();
+        assert!(text.contains("Max unavailable:  50%\n"), "{text}");
+        assert!(text.contains("    Allowed disruptions:  1\n"), "{text}");
+    }
+}
