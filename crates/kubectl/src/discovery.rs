@@ -1,6 +1,8 @@
 //! Resource types as kubectl learns them: aggregated discovery of `/api` and `/apis`, and the
 //! rules that turn what was typed (`po`, `pods`, `Pod`, `deploy.apps`) into a REST mapping.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::rest::{Request, Transport};
@@ -138,6 +140,34 @@ impl Discovery {
     }
 }
 
+/// kubectl's discovery cache (`~/.kube/cache/discovery/<server>/`), held by a session's shell so
+/// that a command does not fetch `/api` and `/apis` again. The real kubectl trusts its cache for
+/// six hours and refetches when a typed resource is not in it; here the served types are fixed
+/// for the life of the server (no CustomResourceDefinitions), so an entry never goes stale, and
+/// the entry is keyed by the server like the cache's directories are.
+#[derive(Clone, Debug, Default)]
+pub struct Cache {
+    entry: Option<(String, Arc<Discovery>)>,
+}
+
+impl Cache {
+    /// What was discovered from `server`, if it is cached.
+    pub fn lookup(&self, server: &str) -> Option<Arc<Discovery>> {
+        self.entry
+            .as_ref()
+            .filter(|(s, _)| s == server)
+            .map(|(_, d)| d.clone())
+    }
+
+    /// Keeps what was discovered from `server`; an empty answer (the server refused or failed)
+    /// is not worth keeping.
+    pub fn store(&mut self, server: &str, discovery: Arc<Discovery>) {
+        if !discovery.mappings.is_empty() {
+            self.entry = Some((server.to_string(), discovery));
+        }
+    }
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| {
@@ -159,5 +189,83 @@ fn mapping(group: &str, version: &str, r: &Value) -> Mapping {
         namespaced: r["scope"].as_str() == Some("Namespaced"),
         categories: strings(&r["categories"]),
         verbs: strings(&r["verbs"]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rest::Response;
+    use crate::{Context, KubeConfig};
+
+    /// A server that serves pods only, and counts the discovery requests it answers.
+    #[derive(Default)]
+    struct PodsOnly {
+        discovery_requests: usize,
+    }
+
+    impl Transport for PodsOnly {
+        fn call(&mut self, request: Request) -> Response {
+            match request.path_only() {
+                "/api" | "/apis" => {
+                    self.discovery_requests += 1;
+                    let items = if request.path_only() == "/api" {
+                        serde_json::json!([{"metadata": {}, "versions": [{"version": "v1", "resources": [
+                            {"resource": "pods", "singularResource": "pod", "shortNames": ["po"],
+                             "scope": "Namespaced", "verbs": ["get", "list"],
+                             "responseKind": {"group": "", "version": "v1", "kind": "Pod"}}]}]}])
+                    } else {
+                        serde_json::json!([])
+                    };
+                    Response::json(
+                        200,
+                        &serde_json::json!({"kind": "APIGroupDiscoveryList", "items": items}),
+                    )
+                }
+                _ => Response::json(
+                    200,
+                    &serde_json::json!({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []}),
+                ),
+            }
+        }
+    }
+
+    fn get_pods(server: &mut PodsOnly, config: &mut KubeConfig, cache: Option<&mut Cache>) {
+        let files = Default::default();
+        let mut ctx = Context {
+            transport: server,
+            files: &files,
+            namespace: "default".into(),
+        };
+        let args = ["get".to_string(), "po".to_string()];
+        let crate::Step::Done(out) = crate::start(&args, &mut ctx, config, cache) else {
+            panic!("get does not keep running");
+        };
+        assert_eq!(out.stderr, "No resources found in default namespace.\n");
+    }
+
+    #[test]
+    fn a_cache_saves_discovery_between_commands_to_the_same_server() {
+        let mut server = PodsOnly::default();
+        let mut config = KubeConfig::default();
+        let mut cache = Cache::default();
+        get_pods(&mut server, &mut config, Some(&mut cache));
+        assert_eq!(server.discovery_requests, 2, "cold: /api and /apis");
+        get_pods(&mut server, &mut config, Some(&mut cache));
+        assert_eq!(server.discovery_requests, 2, "warm: nothing fetched");
+        // Another server has its own cache entry.
+        config.server = "https://127.0.0.1:6443".into();
+        get_pods(&mut server, &mut config, Some(&mut cache));
+        assert_eq!(server.discovery_requests, 4);
+        // Without a cache every command discovers.
+        get_pods(&mut server, &mut config, None);
+        assert_eq!(server.discovery_requests, 6);
+    }
+
+    #[test]
+    fn an_empty_discovery_is_not_cached() {
+        let mut cache = Cache::default();
+        cache.store("s", Arc::new(Discovery::default()));
+        assert!(cache.lookup("s").is_none());
     }
 }

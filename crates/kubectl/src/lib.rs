@@ -73,9 +73,17 @@ pub enum Step {
 
 /// Starts `kubectl <args>` for a caller that can poll long-running commands (the shell); [`run`]
 /// instead runs them to their end against a cluster that does not change meanwhile.
-pub fn start(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> Step {
+///
+/// `cache` is kubectl's discovery cache (`~/.kube/cache/discovery`) kept between commands;
+/// without one, every command fetches discovery afresh.
+pub fn start(
+    args: &[String],
+    ctx: &mut Context,
+    config: &mut KubeConfig,
+    cache: Option<&mut discovery::Cache>,
+) -> Step {
     let mut running = None;
-    let out = cmd::dispatch_streaming(args, ctx, config, Some(&mut running));
+    let out = cmd::dispatch_streaming(args, ctx, config, Some(&mut running), cache);
     match running {
         Some(r) => Step::Running(out, r),
         None => Step::Done(out),

@@ -123,6 +123,9 @@ pub struct Shell {
     pub dirs: std::collections::BTreeSet<String>,
     #[serde(skip)]
     jobs: jobs::Jobs,
+    /// kubectl's discovery cache (`~/.kube/cache`), refilled by the first command after a restore.
+    #[serde(skip)]
+    pub(crate) discovery: kubectl::discovery::Cache,
     /// A container shell the terminal is attached to (`kubectl exec -it`). Not kept across a
     /// server restart, which ends the stream as a dropped connection would.
     #[serde(skip)]
@@ -167,6 +170,7 @@ impl Default for Shell {
             cwd: String::new(),
             dirs: Default::default(),
             jobs: jobs::Jobs::default(),
+            discovery: Default::default(),
             container: None,
         }
     }

@@ -28,6 +28,7 @@ pub mod taint;
 pub mod top;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::discovery::Discovery;
 use crate::flags::{self, Flag, Parsed};
@@ -43,19 +44,18 @@ pub struct Env<'a> {
     pub namespace: String,
     /// Whether `-n` was given.
     pub explicit_namespace: bool,
-    discovery: Option<Discovery>,
+    discovery: Option<Arc<Discovery>>,
     /// Where a command that keeps running leaves itself, when the caller can poll it
     /// ([`crate::start`]); `None` runs every command to its end.
     pub stream: Option<&'a mut Option<Box<dyn crate::Running>>>,
 }
 
 impl Env<'_> {
-    /// Discovery, fetched once per command like a cold cache would.
-    pub fn discovery(&mut self) -> &Discovery {
-        if self.discovery.is_none() {
-            self.discovery = Some(Discovery::fetch(self.transport));
-        }
-        self.discovery.as_ref().expect("just set")
+    /// Discovery: from the caller's cache when it has one, else fetched once per command.
+    pub fn discovery(&mut self) -> Arc<Discovery> {
+        self.discovery
+            .get_or_insert_with(|| Arc::new(Discovery::fetch(self.transport)))
+            .clone()
     }
 }
 
@@ -135,7 +135,7 @@ const COMMANDS: &[&str] = &[
 
 /// Runs one kubectl command line (without the leading `kubectl`).
 pub fn dispatch(args: &[String], ctx: &mut Context, config: &mut KubeConfig) -> Output {
-    dispatch_streaming(args, ctx, config, None)
+    dispatch_streaming(args, ctx, config, None, None)
 }
 
 /// [`dispatch`], leaving a command that keeps running in `stream` when one is given.
@@ -144,6 +144,7 @@ pub fn dispatch_streaming(
     ctx: &mut Context,
     config: &mut KubeConfig,
     stream: Option<&mut Option<Box<dyn crate::Running>>>,
+    mut cache: Option<&mut crate::discovery::Cache>,
 ) -> Output {
     let mut out = Output::default();
     // Global flags may come before the command name.
@@ -221,13 +222,14 @@ pub fn dispatch_streaming(
             || a.starts_with("--namespace")
             || (a.starts_with("-n") && a.len() > 2 && !a.starts_with("--"))
     });
+    let server = config.server.clone();
     let mut env = Env {
         transport: ctx.transport,
         files: ctx.files,
         config,
         namespace: String::new(),
         explicit_namespace: explicit,
-        discovery: None,
+        discovery: cache.as_deref().and_then(|c| c.lookup(&server)),
         stream,
     };
     env.namespace = env.config.namespace();
@@ -241,6 +243,9 @@ pub fn dispatch_streaming(
             misc::run(command, &rest, &mut env, &mut out)
         }
         _ => resources::run(command, &rest, &mut env, &mut out),
+    }
+    if let (Some(cache), Some(discovery)) = (cache.as_deref_mut(), env.discovery) {
+        cache.store(&server, discovery);
     }
     out
 }

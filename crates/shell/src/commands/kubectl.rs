@@ -61,7 +61,12 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
         namespace,
     };
     // `kubectl config ...` changes the shell's kubeconfig, as it would change ~/.kube/config.
-    let step = kubectl::start(args, &mut ctx, &mut cx.sh.kubeconfig);
+    let step = kubectl::start(
+        args,
+        &mut ctx,
+        &mut cx.sh.kubeconfig,
+        Some(&mut cx.sh.discovery),
+    );
     let done = |out: kubectl::Output| Done {
         stdout: out.stdout,
         stderr: out.stderr,
