@@ -22,6 +22,7 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
             Err(d) => d.into(),
         },
         "service" => service(cx, rest).into(),
+        "node" => node(cx, rest).into(),
         "image" => image(cx, rest).into(),
         "kubectl" => {
             // `minikube kubectl -- get pods`: everything after `--` goes to kubectl.
@@ -47,6 +48,75 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
 }
 
 const USAGE: &str = "minikube provisions and manages local Kubernetes clusters optimized for development workflows.\n\nBasic Commands:\n  start            Starts a local Kubernetes cluster\n  status           Gets the status of a local Kubernetes cluster\n  stop             Stops a running local Kubernetes cluster\n\nImages Commands:\n  image            Manage images\n\nNetworking and Connectivity Commands:\n  service          Returns a URL to connect to a service\n  ip               Retrieves the IP address of the specified node\n\nTroubleshooting Commands:\n  kubectl          Run a kubectl binary matching the cluster version\n  version          Print the version of minikube\n\nUse \"minikube <command> --help\" for more information about a given command.\n";
+
+/// `minikube node list|stop|start NAME`: a worker's machine switched off and on again (its
+/// kubelet stops posting status; see `cluster::controllers::node_lifecycle`).
+fn node(cx: &mut Cx, args: &[String]) -> Done {
+    if let Err(d) = running(cx) {
+        return d;
+    }
+    let nodes: Vec<(String, String)> = {
+        let cluster = cx.rt.cluster();
+        let rt = cluster::resources::by_plural("", "nodes").expect("nodes are served");
+        cluster
+            .list(rt, None)
+            .iter()
+            .map(|n| {
+                let ip = n.to_value()["status"]["addresses"][0]["address"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                (n.name().to_string(), ip)
+            })
+            .collect()
+    };
+    let sub = args.first().map(String::as_str).unwrap_or_default();
+    if sub == "list" {
+        let out: String = nodes.iter().map(|(n, ip)| format!("{n}\t{ip}\n")).collect();
+        return Done::out(out);
+    }
+    if !matches!(sub, "stop" | "start") {
+        return Done::err(
+            format!("Error: unknown command \"{sub}\" for \"minikube node\"\nRun 'minikube node --help' for usage.\n"),
+            1,
+        );
+    }
+    let Some(given) = args.get(1) else {
+        return Done::err(
+            "❌  Exiting due to MK_USAGE: Usage: minikube node stop [name]\n",
+            64,
+        );
+    };
+    // minikube accepts `m02` for `minikube-m02`.
+    let name = nodes
+        .iter()
+        .map(|(n, _)| n.clone())
+        .find(|n| n == given || n.strip_prefix("minikube-") == Some(given.as_str()));
+    let Some(name) = name else {
+        return Done::err(
+            format!("🤷  Node {given} was not found.\n❌  Exiting due to GUEST_NODE_RETRIEVE: retrieving node: Could not find node {given}\n"),
+            85,
+        );
+    };
+    if name == "minikube" {
+        return Done::err(
+            "❌  Exiting due to MK_USAGE: the control-plane node cannot be stopped alone; use `minikube stop`\n",
+            64,
+        );
+    }
+    let cluster = cx.rt.cluster();
+    if sub == "stop" {
+        let _ = cluster.stop_kubelet(&name);
+        Done::out(format!(
+            "✋  Stopping node \"{name}\"  ...\n🛑  Powering off \"{name}\" via SSH ...\n🛑  Successfully stopped node {name}\n"
+        ))
+    } else {
+        let _ = cluster.start_kubelet(&name);
+        Done::out(format!(
+            "👍  Starting \"{name}\" worker node in \"minikube\" cluster\n🚜  Pulling base image v0.0.47 ...\n🔄  Restarting existing docker container for \"{name}\" ...\n🐳  Preparing Kubernetes v1.33.1 on Docker 28.1.1 ...\n🔎  Verifying Kubernetes components...\n😄  Successfully started node {name}!\n"
+        ))
+    }
+}
 
 /// Fails like minikube does when the cluster is stopped.
 fn running(cx: &Cx) -> Result<(), Done> {
