@@ -6,6 +6,7 @@ pub mod persistence;
 pub mod routes;
 pub mod security;
 pub mod sessions;
+pub mod tls;
 pub mod site;
 
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ pub struct Config {
     pub site: PathBuf,
     /// Snapshots, eviction and ownership (used when the state is opened with a database).
     pub persistence: persistence::PersistenceConfig,
+    /// The HTTPS listener kubeconfigs point the real kubectl at, when serving one.
+    pub tls: Option<tls::Endpoint>,
 }
 
 impl Default for Config {
@@ -33,6 +36,7 @@ impl Default for Config {
             database_url: None,
             site: PathBuf::from("target/site"),
             persistence: persistence::PersistenceConfig::default(),
+            tls: None,
         }
     }
 }
@@ -121,19 +125,68 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Binds and serves until Ctrl-C or SIGTERM.
-pub async fn serve(addr: SocketAddr, config: Config) -> std::io::Result<()> {
+/// HTTPS for the real kubectl: where to listen and the host names (besides localhost) the
+/// certificate is for.
+pub struct TlsOptions {
+    pub addr: SocketAddr,
+    pub hostnames: Vec<String>,
+}
+
+pub async fn serve(
+    addr: SocketAddr,
+    tls_options: Option<TlsOptions>,
+    mut config: Config,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    // The HTTPS listener is a convenience for the real kubectl: without it (port taken, no
+    // certificate) the app still serves, and the README says how to front it with a proxy.
+    let mut https = None;
+    if let Some(o) = tls_options {
+        match tls::certificate(&config.data, &o.hostnames) {
+            Ok((cert, key)) => match tokio::net::TcpListener::bind(o.addr).await {
+                Ok(l) => {
+                    let port = l.local_addr()?.port();
+                    config.tls = Some(tls::Endpoint {
+                        port,
+                        ca_pem: cert.clone(),
+                    });
+                    https = Some((l, cert, key));
+                }
+                Err(e) => tracing::warn!("no HTTPS for the real kubectl: {}: {e}", o.addr),
+            },
+            Err(e) => tracing::warn!("no HTTPS for the real kubectl: the certificate: {e}"),
+        }
+    }
     let state = AppState::open(config)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
     println!("Wheelhouse is running at http://{local}/");
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let tls_task = https.map(|(l, cert, key)| {
+        let https_addr = l.local_addr().ok();
+        if let Some(a) = https_addr {
+            println!("The Kubernetes API for the real kubectl: https://{a}/k8s/<session> (kubeconfig: GET /api/sessions/<session>/kubeconfig)");
+        }
+        let app = app(state.clone());
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let stopped = async move { stop.notified().await };
+            if let Err(e) = tls::serve(l, app, &cert, &key, stopped).await {
+                tracing::warn!("HTTPS listener stopped: {e}");
+            }
+        })
+    });
     let served = axum::serve(
         listener,
         app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await;
+    stop.notify_one();
+    if let Some(t) = tls_task {
+        let _ = t.await;
+    }
     // Nothing a learner did is lost on a graceful stop.
     state.shutdown().await;
     served

@@ -47,6 +47,16 @@ enum Command {
         /// process), the host name plus a random suffix with PostgreSQL.
         #[arg(long, env = "WHEELHOUSE_REPLICA_ID")]
         replica_id: Option<String>,
+        /// HTTPS address for the real kubectl (client-go sends bearer tokens only over TLS), with
+        /// a self-signed certificate kept under --data and handed out in kubeconfigs.
+        #[arg(long, default_value = "127.0.0.1:8443", env = "WHEELHOUSE_TLS_ADDR")]
+        tls_addr: SocketAddr,
+        /// Host names the certificate is for besides localhost and 127.0.0.1 (comma-separated).
+        #[arg(long, value_delimiter = ',', env = "WHEELHOUSE_TLS_HOSTNAMES")]
+        tls_hostname: Vec<String>,
+        /// Serve no HTTPS (e.g. behind a TLS-terminating proxy).
+        #[arg(long, env = "WHEELHOUSE_NO_TLS")]
+        no_tls: bool,
     },
     /// Work with the course content.
     Lessons {
@@ -83,6 +93,9 @@ async fn main() -> std::process::ExitCode {
             flush_interval_ms,
             lease_secs,
             replica_id,
+            tls_addr,
+            tls_hostname,
+            no_tls,
         } => {
             let replica = replica_id.unwrap_or_else(|| default_replica_id(database_url.as_deref()));
             let config = server::Config {
@@ -95,8 +108,13 @@ async fn main() -> std::process::ExitCode {
                     idle_evict: Duration::from_secs(idle_evict_secs),
                     lease: Duration::from_secs(lease_secs.max(1)),
                 },
+                ..Default::default()
             };
-            match server::serve(addr, config).await {
+            let tls = (!no_tls).then_some(server::TlsOptions {
+                addr: tls_addr,
+                hostnames: tls_hostname,
+            });
+            match server::serve(addr, tls, config).await {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

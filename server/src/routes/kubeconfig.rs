@@ -36,17 +36,24 @@ fn quoted(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialise")
 }
 
-/// The kubeconfig text: one cluster, one user (the session's bearer token), one current context
-/// in the `default` namespace.
-pub fn render(server: &str, id: &str, token: &str) -> String {
+/// The kubeconfig text: one cluster (with the certificate authority to trust, if any), one user
+/// (the session's bearer token), one current context in the `default` namespace.
+pub fn render(server: &str, ca_pem: Option<&str>, id: &str, token: &str) -> String {
+    use base64::Engine;
     let name = format!("wheelhouse-{id}");
+    let ca = ca_pem
+        .map(|pem| {
+            let data = base64::engine::general_purpose::STANDARD.encode(pem);
+            format!("\n    certificate-authority-data: {data}")
+        })
+        .unwrap_or_default();
     format!(
         "apiVersion: v1
 kind: Config
 clusters:
 - name: {n}
   cluster:
-    server: {server}
+    server: {server}{ca}
 users:
 - name: {n}
   user:
@@ -72,7 +79,23 @@ async fn kubeconfig(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let session = authorize(&state, &id, &headers)?;
-    let server = format!("{}/k8s/{}", origin(&headers), session.id);
+    let origin = origin(&headers);
+    // Over plain HTTP the real kubectl would not send the token: point it at our HTTPS listener
+    // and trust its certificate. Behind a TLS proxy the origin is already https.
+    let (server, ca) = match &state.config.tls {
+        Some(tls) if origin.starts_with("http://") => {
+            let authority = origin.trim_start_matches("http://");
+            let host = match authority.rsplit_once(':') {
+                Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+                _ => authority,
+            };
+            (
+                format!("https://{host}:{}/k8s/{}", tls.port, session.id),
+                Some(tls.ca_pem.as_str()),
+            )
+        }
+        _ => (format!("{origin}/k8s/{}", session.id), None),
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "application/yaml".to_string()),
@@ -81,7 +104,7 @@ async fn kubeconfig(
                 "attachment; filename=\"kubeconfig\"".to_string(),
             ),
         ],
-        render(&server, &session.id, &session.token),
+        render(&server, ca, &session.id, &session.token),
     )
         .into_response())
 }
@@ -102,7 +125,7 @@ mod tests {
 
     #[test]
     fn kubeconfig_names_the_session_server_and_token() {
-        let k = render("http://h/k8s/abc", "abc", "tok");
+        let k = render("http://h/k8s/abc", None, "abc", "tok");
         assert!(k.contains("server: \"http://h/k8s/abc\""));
         assert!(k.contains("token: \"tok\""));
         assert!(k.contains("current-context: \"wheelhouse-abc\""));
