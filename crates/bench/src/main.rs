@@ -7,6 +7,7 @@
 
 mod alloc;
 mod load;
+mod soak;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -20,8 +21,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("load") => load::main(&args[1..]),
+        Some("soak") => soak::main(&args[1..]),
         Some(other) => {
-            eprintln!("usage: wheelhouse-bench [load URL [--sessions N] [--sockets N] [--seconds N]]; unknown {other:?}");
+            eprintln!("usage: wheelhouse-bench [load URL [--sessions N] [--sockets N] [--seconds N] | soak [--minutes N] [--sessions N] [--threads N]]; unknown {other:?}");
             std::process::exit(2);
         }
         None => in_process(),
