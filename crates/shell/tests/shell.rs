@@ -691,3 +691,30 @@ fn kubectl_contexts_and_namespace_persist_across_lines() {
         "dev"
     );
 }
+
+#[test]
+fn kubectl_config_errors_match_the_real_kubectl() {
+    let mut s = Session::new();
+    let out = s.run("kubectl config get-contexts nope");
+    assert_eq!(out.exit_code, 1);
+    assert_eq!(out.stdout, "CURRENT   NAME   CLUSTER   AUTHINFO   NAMESPACE\n");
+    assert_eq!(out.stderr, "error: context nope not found\n");
+    ok(&s.run("kubectl config set-context staging --cluster=minikube"));
+    assert_eq!(
+        ok(&s.run("kubectl config rename-context staging st2")),
+        "Context \"staging\" renamed to \"st2\".\n"
+    );
+    let out = s.run("kubectl config rename-context st2 minikube");
+    assert_eq!(
+        out.stderr,
+        "error: cannot rename the context \"st2\", the context \"minikube\" already exists in /home/learner/.kube/config\n"
+    );
+    assert_eq!(
+        ok(&s.run("kubectl config delete-context st2")),
+        "deleted context st2 from /home/learner/.kube/config\n"
+    );
+    let out = s.run("kubectl config delete-context minikube");
+    assert_eq!(out.stderr, "warning: this removed your active context, use \"kubectl config use-context\" to select a different one\n");
+    let out = s.run("kubectl config view --minify");
+    assert_eq!((out.exit_code, out.stderr.as_str()), (1, "error: cannot locate context minikube\n"));
+}

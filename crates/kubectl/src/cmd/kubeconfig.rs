@@ -51,6 +51,9 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
                 .iter()
                 .find(|n| !config.contexts.iter().any(|c| &c.name == *n))
             {
+                // The real one prints the (empty) table before the error.
+                out.stdout
+                    .push_str(&tabwriter::align(tabwriter::GET, &text));
                 out.fail(format!("error: context {missing} not found"));
                 return;
             }
@@ -184,7 +187,7 @@ fn view(p: &crate::flags::Parsed, config: &crate::KubeConfig, out: &mut Output) 
         c
     };
     if minify && contexts.is_empty() {
-        out.fail("error: current-context must exist in order to minify");
+        out.fail(format!("error: cannot locate context {}", config.current_context));
         return;
     }
     let context_json = |c: &NamedContext| {
@@ -198,12 +201,16 @@ fn view(p: &crate::flags::Parsed, config: &crate::KubeConfig, out: &mut Output) 
         !minify || contexts.iter().any(|c| what(c) == name)
     };
     let clusters: Vec<Value> = if uses(|c| &c.cluster, CLUSTER) {
-        vec![json!({"cluster": {"certificate-authority-data": "DATA+OMITTED", "server": config.server}, "name": CLUSTER})]
+        vec![
+            json!({"cluster": {"certificate-authority-data": "DATA+OMITTED", "server": config.server}, "name": CLUSTER}),
+        ]
     } else {
         Vec::new()
     };
     let users: Vec<Value> = if uses(|c| &c.user, USER) {
-        vec![json!({"name": USER, "user": {"client-certificate-data": "DATA+OMITTED", "client-key-data": "DATA+OMITTED"}})]
+        vec![
+            json!({"name": USER, "user": {"client-certificate-data": "DATA+OMITTED", "client-key-data": "DATA+OMITTED"}}),
+        ]
     } else {
         Vec::new()
     };
