@@ -110,6 +110,12 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     routes::router(state.clone())
         .merge(site::router(state.clone()))
+        // The last resort for a panic outside `Session::run` (which contains the simulation's
+        // own): a 500 Status instead of a dropped connection. Inside `track`, which then brings
+        // the session back from its snapshot.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            sessions::panic_response,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             routes::classrooms::observe_checks,

@@ -587,7 +587,14 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     // A request whose session panicked answers only once the session is back to its last
     // snapshot, so the learner's next request sees it.
     for id in &ids {
-        if let Some(session) = state.sessions.get(id).filter(|s| s.needs_restore()) {
+        let Some(session) = state.sessions.get(id) else {
+            continue;
+        };
+        if session.state.is_poisoned() {
+            // The handler panicked holding the lock: locking puts the stand-in in place.
+            drop(session.lock());
+        }
+        if session.needs_restore() {
             p.recover(&session).await;
         }
     }

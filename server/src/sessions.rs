@@ -37,6 +37,9 @@ pub struct Session {
     /// [`Session::inject_panic`]).
     #[cfg(feature = "fault-injection")]
     inject_panic: AtomicBool,
+    /// Test builds only: make the next [`Session::lock`] panic while holding the lock.
+    #[cfg(feature = "fault-injection")]
+    inject_lock_panic: AtomicBool,
 }
 
 /// The session's simulation panicked while serving a request. The request fails; the session
@@ -70,12 +73,18 @@ impl Session {
     /// and a state that may be half-written, so the next locker replaces the state as `run` does
     /// and clears the poison: one failed request, not a session (or a server) that fails forever.
     pub fn lock(&self) -> std::sync::MutexGuard<'_, SessionState> {
-        self.state.lock().unwrap_or_else(|poisoned| {
+        let guard = self.state.lock().unwrap_or_else(|poisoned| {
             let mut guard = poisoned.into_inner();
             self.state.clear_poison();
             self.stand_in(&mut guard, "a panic while the session was locked");
             guard
-        })
+        });
+        #[cfg(feature = "fault-injection")]
+        if self.inject_lock_panic.swap(false, Ordering::Relaxed) {
+            // With the guard held, so the lock is poisoned as by a bug in a handler.
+            panic!("fault injected into session {} while locked", self.id);
+        }
+        guard
     }
 
     /// Runs `f` on the session's state with its clock caught up to now: what every request that
@@ -156,6 +165,33 @@ its last snapshot is restored"
     pub fn inject_panic(&self) {
         self.inject_panic.store(true, Ordering::Relaxed);
     }
+
+    /// Test builds only (`fault-injection` feature): the next [`Session::lock`] panics while
+    /// holding the lock, as a bug in a handler outside [`Session::run`] would.
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_lock_panic(&self) {
+        self.inject_lock_panic.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The answer to a request whose handler panicked outside [`Session::run`]: a 500
+/// `InternalError` Status, which kubectl prints and the browser's API client shows.
+pub fn panic_response(
+    payload: Box<dyn std::any::Any + Send + 'static>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!("a request panicked: {}", panic_message(payload.as_ref()));
+    let status = cluster::Status::new(
+        500,
+        "InternalError",
+        "Internal error occurred: the server failed while handling this request",
+    );
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        status.to_value().to_string(),
+    )
+        .into_response()
 }
 
 /// The text of a panic's payload (`panic!` gives a `&str` or a `String`).
@@ -279,6 +315,8 @@ impl Session {
             needs_restore: AtomicBool::new(false),
             #[cfg(feature = "fault-injection")]
             inject_panic: AtomicBool::new(false),
+            #[cfg(feature = "fault-injection")]
+            inject_lock_panic: AtomicBool::new(false),
         }
     }
 

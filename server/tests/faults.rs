@@ -200,6 +200,49 @@ async fn a_poisoned_session_lock_is_recovered_by_the_next_request() {
     state.shutdown().await;
 }
 
+/// A handler that panics outside `Session::run` (here: at the lock, in `GET /files`) answers a
+/// 500 Status instead of dropping the connection, and the session comes back from its snapshot
+/// before the answer leaves.
+#[tokio::test]
+async fn a_panic_in_any_handler_answers_500_and_the_session_is_restored() {
+    let dir = TempDir::new("wh-fault-handler");
+    let (state, app) = manual_flush_server(&dir).await;
+    let (a, token) = new_session(&app).await;
+    put_file(&app, &a, &token, "cm.yaml", SETTINGS).await;
+    let (_, _, code) = shell(&app, &a, &token, "kubectl apply -f cm.yaml").await;
+    assert_eq!(code, 0);
+    state
+        .persistence
+        .as_ref()
+        .unwrap()
+        .flush(&state.sessions)
+        .await;
+    let session = state.sessions.get(&a).unwrap();
+    session.inject_lock_panic();
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("/api/sessions/{a}/files/cm.yaml"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let status = r.json();
+    assert_eq!(
+        (status["kind"].as_str(), status["reason"].as_str()),
+        (Some("Status"), Some("InternalError")),
+        "{status}"
+    );
+    assert!(!session.state.is_poisoned());
+    assert!(!session.needs_restore());
+    assert_eq!(
+        configmaps(&app, &a, &token).await,
+        "configmap/kube-root-ca.crt\nconfigmap/settings\n"
+    );
+    state.shutdown().await;
+}
+
 /// Without persistence (memory-only state) there is no snapshot: the session goes on with a
 /// fresh cluster and keeps its files.
 #[tokio::test]
