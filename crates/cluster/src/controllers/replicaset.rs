@@ -52,11 +52,15 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             .unwrap_or_default();
         let n = (want - active.len()).min(BURST_REPLICAS);
         requeue = want - active.len() > n;
-        for _ in 0..n {
-            if create_pod(cluster, &obj, &template, None, &[], SOURCE).is_none() {
-                // Like upstream's slowStartBatch: the first refused create (a quota, the
-                // session's object cap) ends the burst, and the sync is retried after a
-                // back-off rather than at once, so a ReplicaSet that cannot grow does not spin.
+        // Upstream's slowStartBatch: creates go in batches of 1, 2, 4, ...; a batch with a
+        // refused create (a quota, the session's object cap) is the last one, and the sync is
+        // retried after a back-off rather than at once, so a ReplicaSet that cannot grow does
+        // not spin. Same work as one loop when nothing fails.
+        for batch in slow_start_batches(n) {
+            let refused = (0..batch)
+                .filter(|_| create_pod(cluster, &obj, &template, None, &[], SOURCE).is_none())
+                .count();
+            if refused > 0 {
                 requeue = false;
                 cluster.wake_at(failed_create_retry(cluster.now()), key.clone());
                 break;
@@ -198,6 +202,21 @@ fn update_status(cluster: &mut Cluster, key: &Key) {
     }
 }
 
+/// The batch sizes `slowStartBatch` uses for `n` creates: 1, 2, 4, ... and what is left.
+pub fn slow_start_batches(n: usize) -> impl Iterator<Item = usize> {
+    let mut left = n;
+    let mut size = 1;
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        let batch = size.min(left);
+        left -= batch;
+        size *= 2;
+        Some(batch)
+    })
+}
+
 /// Counters the API omits when zero (`omitempty`).
 pub fn nonzero(n: i32) -> Option<i32> {
     (n != 0).then_some(n)
@@ -218,6 +237,15 @@ mod tests {
             .filter(|e| e["reason"] == "FailedCreate")
             .map(|e| e["count"].as_i64().unwrap_or(1))
             .sum()
+    }
+
+    #[test]
+    fn creates_go_in_doubling_batches() {
+        let b = |n| super::slow_start_batches(n).collect::<Vec<_>>();
+        assert_eq!(b(0), Vec::<usize>::new());
+        assert_eq!(b(1), [1]);
+        assert_eq!(b(10), [1, 2, 4, 3]);
+        assert_eq!(b(500).iter().sum::<usize>(), 500);
     }
 
     #[test]
