@@ -192,10 +192,11 @@ fn the_emulated_kubectl_execs_through_the_api() {
     assert_eq!(out.exit_code, 7);
     assert_eq!(out.stderr, "command terminated with exit code 7\n");
     let out = kubectl(&mut c, "exec box hostname");
-    assert_eq!(out.stdout, "box\n");
-    assert!(out
-        .stderr
-        .starts_with("kubectl exec [POD] [COMMAND] is DEPRECATED"));
+    // kubectl 1.33 refuses the form without `--`.
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str(), out.exit_code),
+        ("", "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples\n", 1)
+    );
     let out = kubectl(&mut c, "exec box");
     assert_eq!(
         out.stderr,

@@ -57,11 +57,10 @@ pub fn parse(args: &[String], env: &mut Env, out: &mut Output) -> Option<Invocat
     };
     let command: Vec<String> = match &p.after_dash {
         Some(after) => after.clone(),
+        // kubectl 1.33 no longer accepts the command without `--`.
         None if p.args.len() > 1 => {
-            if !quiet {
-                out.stderr.push_str("kubectl exec [POD] [COMMAND] is DEPRECATED and will be removed in a future version. Use kubectl exec [POD] -- [COMMAND] instead.\n");
-            }
-            p.args[1..].to_vec()
+            out.fail("error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples");
+            return None;
         }
         None => Vec::new(),
     };
