@@ -1,5 +1,7 @@
 //! `kubectl options` (the global flags every command takes) and `kubectl completion SHELL`
-//! (the shell scripts cobra generates), both the real kubectl 1.33's text.
+//! (the shell scripts cobra generates), both the real kubectl 1.33's text; the default
+//! `--cache-dir` in `options` is under the terminal's home (`/home/learner`), as the real one
+//! prints it under `$HOME`.
 //!
 //! The completion scripts call `kubectl __complete`, which the emulation does not answer: the
 //! terminal has its own tab completion. They are printed so that a learner can read or save

@@ -42,8 +42,19 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     match p.get("output").unwrap_or("plaintext") {
         "plaintext" => {}
         "plaintext-openapiv2" => {
-            // The v2 renderer reads the protobuf OpenAPI v2 document, which is not served.
-            out.fail("error: the server does not serve OpenAPI v2; use --output=plaintext");
+            // kubectl reads the OpenAPI v2 document (protobuf) for this renderer; a server
+            // without one answers 404, which is reported as is.
+            let resp = env.transport.call(Request::get("/openapi/v2").header(
+                "accept",
+                "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+            ));
+            if resp.status >= 400 {
+                out.fail(crate::server_error(&resp));
+            } else {
+                out.fail(
+                    "error: the OpenAPI v2 renderer is not available here; use --output=plaintext",
+                );
+            }
             return;
         }
         other => {
