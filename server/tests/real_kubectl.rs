@@ -757,6 +757,84 @@ fn exec_runs_commands_in_the_simulated_container() {
     );
 }
 
+/// Runs the real kubectl in a pseudo-terminal (as a learner's own terminal would), typing
+/// `keys` one chunk at a time; returns everything the terminal showed and the exit code.
+fn kubectl_in_pty(args: &[&str], keys: &[&str]) -> (String, i32) {
+    const DRIVER: &str = r#"
+import os, pty, select, sys, time
+argv, keys = sys.argv[1:sys.argv.index('--keys')], sys.argv[sys.argv.index('--keys') + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b''
+def read(seconds):
+    global out
+    end = time.time() + seconds
+    while time.time() < end:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            out += data
+read(3)
+for k in keys:
+    os.write(fd, k.encode())
+    read(1.5)
+read(2)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors='replace'))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let srv = server();
+    let kubectl = support::kubectl().expect("kubectl 1.33 found");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&srv.kubeconfig)
+        .args(args)
+        .arg("--keys")
+        .args(keys)
+        .env("HOME", &srv.dir)
+        .env("KUBECACHEDIR", srv.dir.join("cache"))
+        .output()
+        .expect("python3 runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn exec_it_gives_an_interactive_shell_in_a_terminal() {
+    let ns = namespace("t-exec-it");
+    let r = k(&["run", "box", "--image=busybox:1.36", "--env=COLOR=blue", "-n", &ns, "--", "sleep", "3600"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = k(&["wait", "--for=condition=Ready", "pod/box", "--timeout=60s", "-n", &ns]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (screen, code) = kubectl_in_pty(
+        &["exec", "-it", "box", "-n", &ns, "--", "sh"],
+        &["echo $COLOR\r", "cd /tmp; nope\r", "exit 3\r"],
+    );
+    assert_eq!(
+        screen,
+        "/ # echo $COLOR\r\nblue\r\n/ # cd /tmp; nope\r\nsh: nope: not found\r\n/tmp # exit 3\r\ncommand terminated with exit code 3\r\n"
+    );
+    assert_eq!(code, 3);
+    // Ctrl-C drops the typed line; Ctrl-D at an empty prompt ends the shell.
+    let (screen, code) = kubectl_in_pty(
+        &["exec", "-it", "box", "-n", &ns, "--", "sh"],
+        &["ab\u{3}", "\u{4}"],
+    );
+    assert!(screen.starts_with("/ # ab^C\r\n/ # "), "{screen:?}");
+    assert_eq!(code, 0, "{screen:?}");
+}
+
 /// A Python virtualenv under `target/` with the official `kubernetes` client, made once.
 fn python_with_kubernetes_client() -> std::path::PathBuf {
     let venv = support::target_dir().join("python-venv");
