@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::watch::{Follow, OnEvent};
 use super::{parse_flags, Env};
 use crate::flags::{b, v, Flag};
-use crate::printers::{age, json, tabwriter, yaml};
+use crate::printers::{self, age, json, tabwriter, yaml};
 use crate::rest::{percent_encode, Request};
 use crate::{server_error, Output};
 
@@ -215,8 +215,9 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
         }
         return;
     }
-    // `sort.Sort(SortableEvents)`: Go's sort is stable for the few items it insertion-sorts.
-    items.sort_by_key(last_happened);
+    // `sort.Sort(SortableEvents)`: not stable, so ties (events of one second) come out in the
+    // order Go's algorithm leaves them.
+    printers::gosort::sort(&mut items, |a, b| last_happened(a) < last_happened(b));
     match output.as_str() {
         "yaml" | "json" => {
             for e in &mut items {

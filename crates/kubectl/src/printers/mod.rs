@@ -3,6 +3,7 @@
 pub mod age;
 pub mod describe;
 pub mod fields;
+pub mod gosort;
 pub mod json;
 pub mod jsonpath;
 pub mod table;
