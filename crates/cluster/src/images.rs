@@ -102,6 +102,9 @@ pub enum App {
     Liveness,
     /// kube-system components: run forever, quietly.
     System,
+    /// `registry.k8s.io/hpa-example`: Apache with a PHP page that burns CPU and answers `OK!`
+    /// (the upstream HorizontalPodAutoscaler walkthrough's php-apache).
+    HpaExample,
 }
 
 /// One catalogue entry.
@@ -312,9 +315,7 @@ pub const CATALOGUE: &[ImageSpec] = &[
         pull_millis: 8_140,
         memory_mib: 10,
         ports: &[80],
-        // Apache with a PHP page that burns CPU (the upstream HorizontalPodAutoscaler
-        // walkthrough's php-apache): an httpd as far as the process goes.
-        app: App::Httpd,
+        app: App::HpaExample,
         stops_on_sigterm: true,
     },
     ImageSpec {

@@ -224,6 +224,14 @@ fn default_process(l: &Launch<'_>, p: &mut Plan) {
             p.logs.push((0.1, format!("[{t}] [mpm_event:notice] [pid 1:tid 1] AH00489: Apache/2.4.63 (Unix) configured -- resuming normal operations")));
             p.logs.push((0.1, format!("[{t}] [core:notice] [pid 1:tid 1] AH00094: Command line: 'httpd -D FOREGROUND'")));
         }
+        App::HpaExample => {
+            let t = at(0.1).strftime("%a %b %d %H:%M:%S%.6f %Y").to_string();
+            let fqdn = "AH00558: apache2: Could not reliably determine the server's fully qualified domain name, using 10.244.0.5. Set the 'ServerName' directive globally to suppress this message";
+            p.logs.push((0.1, fqdn.into()));
+            p.logs.push((0.1, fqdn.into()));
+            p.logs.push((0.1, format!("[{t}] [mpm_prefork:notice] [pid 1] AH00163: Apache/2.4.10 (Debian) PHP/5.6.14 configured -- resuming normal operations")));
+            p.logs.push((0.1, format!("[{t}] [core:notice] [pid 1] AH00094: Command line: 'apache2 -D FOREGROUND'")));
+        }
         App::Redis => {
             let t = at(0.05).strftime("%d %b %Y %H:%M:%S%.3f").to_string();
             for line in [
@@ -723,6 +731,7 @@ pub fn http(plan: &Plan, port: u16, path: &str, secs: f64) -> HttpAnswer {
             "/" | "/index.html" => ok("<!DOCTYPE html>\n<html>\n<head><title>DevOps Frontend</title></head>\n<body>\n<h1>DevOps Frontend</h1>\n<p>Backend: <span id=\"status\">connected</span></p>\n</body>\n</html>\n"),
             _ => HttpAnswer::Response { status: 404, body: NGINX_404.into() },
         },
+        Some(App::HpaExample) => ok("OK!"),
         Some(App::Httpd) => match path {
             "/" | "/index.html" => ok("<html><body><h1>It works!</h1></body></html>\n"),
             _ => HttpAnswer::Response { status: 404, body: format!("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n") },
@@ -792,6 +801,19 @@ mod tests {
         let p = plan(&launch("busybox", &cmd, &[], &files));
         assert!(p.exit.is_none());
         assert_eq!(p.logs_until(12.0).len(), 3);
+    }
+
+    #[test]
+    fn php_apache_answers_ok() {
+        let files = BTreeMap::new();
+        let p = plan(&launch("registry.k8s.io/hpa-example", &[], &[], &files));
+        assert_eq!(
+            http(&p, 80, "/", 5.0),
+            HttpAnswer::Response {
+                status: 200,
+                body: "OK!".into()
+            }
+        );
     }
 
     #[test]

@@ -301,6 +301,7 @@ fn default_processes(image: &ImageOs, name: &str) -> Vec<String> {
         Some(App::Postgres) => v(&["postgres"]),
         Some(App::Mysql) => v(&["mysqld"]),
         Some(App::Httpd) => v(&["httpd -DFOREGROUND"]),
+        Some(App::HpaExample) => v(&["apache2 -DFOREGROUND"]),
         Some(App::NodeWeb) => v(&["node server.js"]),
         Some(App::DevopsBackend) => v(&[
             "/usr/local/bin/python /usr/local/bin/uvicorn main:app --host 0.0.0.0 --port 8000",

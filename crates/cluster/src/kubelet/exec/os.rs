@@ -74,6 +74,11 @@ impl ImageOs {
                         ("DYNPKG_RELEASE", "1~bookworm"),
                     ],
                 ),
+                (_, Some(App::HpaExample)) => (
+                    Os::Debian,
+                    &["apache2", "apachectl", "php"],
+                    vec![("PHP_VERSION", "5.6.14"), ("APACHE_CONFDIR", "/etc/apache2")],
+                ),
                 (_, Some(App::Httpd)) => (
                     Os::Debian,
                     &["httpd", "apachectl"],
