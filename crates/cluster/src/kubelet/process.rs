@@ -230,7 +230,12 @@ fn default_process(l: &Launch<'_>, p: &mut Plan) {
             p.logs.push((0.1, fqdn.into()));
             p.logs.push((0.1, fqdn.into()));
             p.logs.push((0.1, format!("[{t}] [mpm_prefork:notice] [pid 1] AH00163: Apache/2.4.10 (Debian) PHP/5.6.14 configured -- resuming normal operations")));
-            p.logs.push((0.1, format!("[{t}] [core:notice] [pid 1] AH00094: Command line: 'apache2 -D FOREGROUND'")));
+            p.logs.push((
+                0.1,
+                format!(
+                    "[{t}] [core:notice] [pid 1] AH00094: Command line: 'apache2 -D FOREGROUND'"
+                ),
+            ));
         }
         App::Redis => {
             let t = at(0.05).strftime("%d %b %Y %H:%M:%S%.3f").to_string();
