@@ -41,6 +41,7 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     };
     set_namespace(&p, env);
+    let change_cause = super::record::change_cause("autoscale", args, F, &p, out);
     let Some(max) = p.get("max") else {
         out.fail("error: required flag(s) \"max\" not set");
         return;
@@ -108,7 +109,10 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
         }
         let hpa_name = p.get("name").unwrap_or(&name).to_string();
         let target = json!({"apiVersion": m.api_version(), "kind": m.kind, "name": name});
-        let v2 = hpa_v2(&hpa_name, target.clone(), max, min, cpu);
+        let mut v2 = hpa_v2(&hpa_name, target.clone(), max, min, cpu);
+        if let Some(cause) = &change_cause {
+            v2["metadata"]["annotations"] = json!({super::record::CHANGE_CAUSE: cause});
+        }
         let hpa_mapping = Mapping {
             group: "autoscaling".into(),
             version: "v2".into(),
@@ -121,15 +125,13 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
             verbs: Vec::new(),
         };
         if dry == "client" {
-            let suffix = if p.has("output") { "" } else { " (dry run)" };
-            print_result(
-                &p,
-                out,
-                &hpa_mapping,
-                &hpa_name,
-                &format!("autoscaled{suffix}"),
-                &v2,
-            );
+            // kubectl's client dry run says "created", not "autoscaled".
+            let verb = if p.has("output") {
+                "created"
+            } else {
+                "created (dry run)"
+            };
+            print_result(&p, out, &hpa_mapping, &hpa_name, verb, &v2);
             continue;
         }
         let query = format!(
@@ -144,7 +146,10 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
             &v2,
         ));
         if resp.status >= 400 {
-            let v1 = hpa_v1(&hpa_name, target, max, min, cpu);
+            let mut v1 = hpa_v1(&hpa_name, target, max, min, cpu);
+            if let Some(cause) = &change_cause {
+                v1["metadata"]["annotations"] = json!({super::record::CHANGE_CAUSE: cause});
+            }
             resp = env.transport.call(json_request(
                 "POST",
                 format!("/apis/autoscaling/v1/namespaces/{ns}/horizontalpodautoscalers{query}"),

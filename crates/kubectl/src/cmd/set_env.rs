@@ -252,6 +252,7 @@ pub fn set_env(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     };
     set_namespace(&p, env);
+    let change_cause = record::change_cause("set env", args, F, &p, out);
     let (env_args, resources): (Vec<String>, Vec<String>) = p
         .args
         .iter()
@@ -321,7 +322,6 @@ pub fn set_env(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     };
     let pattern = p.get("containers").unwrap_or("*").to_string();
-    let change_cause = record::change_cause("set env", args, F, &p, out);
     for (m, before) in objs {
         let mut after = before.clone();
         let name = before["metadata"]["name"]
@@ -460,6 +460,7 @@ pub fn set_resources(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     };
     set_namespace(&p, env);
+    let change_cause = record::change_cause("set resources", args, F, &p, out);
     let limits = p.get("limits").unwrap_or("").to_string();
     let requests = p.get("requests").unwrap_or("").to_string();
     if limits.is_empty() && requests.is_empty() {
@@ -481,7 +482,6 @@ pub fn set_resources(args: &[String], env: &mut Env, out: &mut Output) {
         return;
     };
     let pattern = p.get("containers").unwrap_or("*").to_string();
-    let change_cause = record::change_cause("set resources", args, F, &p, out);
     for (m, before) in objs {
         let mut after = before.clone();
         let spec = pod_spec_mut(&mut after, &m.kind);
