@@ -626,6 +626,7 @@ scenarios! {
     recreate_strategy,
     statefulset_ordered_with_claims,
     statefulset_rolling_update,
+    statefulset_on_delete,
     hpa_scales_with_load,
     hpa_without_cpu_requests,
     pending_cpu_fixed_by_lower_request,
