@@ -362,3 +362,22 @@ fn stdin_without_a_terminal_is_read_to_its_end() {
         .unwrap();
     assert_eq!(out.stdout(), "3\n");
 }
+
+#[test]
+fn written_files_survive_a_snapshot_and_restore() {
+    let mut c = cluster();
+    run(
+        &mut c,
+        "web",
+        &["sh", "-c", "echo kept > /scratch/note; echo also > /tmp/t"],
+    );
+    let mut restored = Cluster::restore(&c.snapshot()).unwrap();
+    assert_eq!(
+        run(&mut restored, "web", &["cat", "/scratch/note"]).stdout(),
+        "kept\n"
+    );
+    assert_eq!(
+        run(&mut restored, "web", &["cat", "/tmp/t"]).stdout(),
+        "also\n"
+    );
+}
