@@ -241,6 +241,19 @@ impl Cluster {
         // Cluster DNS: name, name.ns, name.ns.svc, name.ns.svc.cluster.local.
         let host = u.host.trim_end_matches('.');
         let parts: Vec<&str> = host.split('.').collect();
+        // A pod behind a headless Service by its hostname (a StatefulSet's `web-0.nginx`):
+        // `<hostname>.<subdomain>[.<ns>[.svc[.cluster.local]]]`, searched in the caller's
+        // namespace first, as the pod's resolv.conf search path does.
+        let pod_record = match parts.as_slice() {
+            [pod, sub] => Some((*pod, *sub, namespace)),
+            [pod, sub, ns] | [pod, sub, ns, "svc"] | [pod, sub, ns, "svc", "cluster", "local"] => {
+                Some((*pod, *sub, *ns))
+            }
+            _ => None,
+        };
+        if let Some(ip) = pod_record.and_then(|(pod, sub, ns)| self.pod_hostname_ip(pod, sub, ns)) {
+            return Ok(Target::PodIp(ip, u.port));
+        }
         let (name, ns) = match parts.as_slice() {
             [name] => (*name, namespace),
             [name, ns] => (*name, *ns),
@@ -256,6 +269,27 @@ impl Cluster {
             })
             .map(|s| Target::Service(s, u.port))
             .ok_or_else(|| NetError::Unresolved(u.host.clone()))
+    }
+
+    /// The IP of the pod with `hostname` and `subdomain` in `ns`, when a headless Service
+    /// named like the subdomain exists there (only then does cluster DNS publish the record).
+    fn pod_hostname_ip(&self, hostname: &str, subdomain: &str, ns: &str) -> Option<String> {
+        let headless = self.services().into_iter().any(|s| {
+            s.metadata.name.as_deref() == Some(subdomain)
+                && s.metadata.namespace.as_deref() == Some(ns)
+                && s.spec.as_ref().and_then(|sp| sp.cluster_ip.as_deref()) == Some("None")
+        });
+        if !headless {
+            return None;
+        }
+        self.store().list("Pod", Some(ns)).find_map(|o| {
+            let p = o.as_pod()?;
+            let spec = p.spec.as_ref()?;
+            (spec.hostname.as_deref() == Some(hostname)
+                && spec.subdomain.as_deref() == Some(subdomain))
+            .then(|| p.status.as_ref()?.pod_ip.clone())
+            .flatten()
+        })
     }
 
     fn ingress_hosts(&self) -> Vec<String> {
