@@ -4,6 +4,7 @@
 //! `--dry-run=client`).
 
 mod batch;
+mod go_json;
 mod networking;
 mod policy;
 mod rbac;
@@ -242,6 +243,11 @@ fn send(p: &Parsed, env: &mut Env, out: &mut Output, obj: Value, target: Target)
     };
     match p.get("output") {
         Some("yaml") => out.stdout.push_str(&printers::yaml::to_string(&shown)),
+        // A client dry run prints kubectl's own typed object, in its Go field order. (A
+        // server's answer has many more fields; those stay sorted.)
+        Some("json") if dry == "client" && go_json::knows(&kind) => {
+            out.stdout.push_str(&go_json::to_string(&shown))
+        }
         Some("json") => out.stdout.push_str(&printers::json::to_string(&shown)),
         Some("name") => out.stdout.push_str(&format!("{resource}/{name}\n")),
         _ => {
