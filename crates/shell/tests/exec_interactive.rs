@@ -100,3 +100,21 @@ fn a_deleted_pod_ends_the_session() {
     );
     assert_eq!(s.shell.prompt(), None);
 }
+
+#[test]
+fn a_pipe_feeds_exec_dash_i() {
+    let mut s = session_with_box();
+    let out = s.run("echo 'hostname; echo $HOME' | kubectl exec -i box -- sh");
+    assert_eq!(
+        (out.stdout.as_str(), out.exit_code),
+        ("box\n/root\n", 0),
+        "{}",
+        out.stderr
+    );
+    let out = s.run(r#"echo -e "a\nb" | kubectl exec -i box -- wc -l"#);
+    assert_eq!(out.stdout, "2\n");
+    // Without -i the pipe is not read.
+    let out = s.run("echo ignored | kubectl exec box -- cat");
+    assert_eq!((out.stdout.as_str(), out.exit_code), ("", 0));
+    assert_eq!(s.run("kubectl exec box -- hostname").stdout, "box\n");
+}

@@ -131,37 +131,78 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     let Some(inv) = parse(args, env, out) else {
         return;
     };
-    // The terminal gives kubectl no stdin of its own here: with -t there is no terminal to
-    // put in raw mode, and client-go says so and carries on without one.
-    if inv.stdin && inv.tty && !inv.quiet {
-        out.stderr
-            .push_str("Unable to use a TTY - input is not a terminal or the right kind of file\n");
-    }
     let Some((pod, container)) = resolve(&inv, env, out) else {
         return;
     };
     let ns = env.namespace.clone();
+    send(env.transport, &ns, &pod, &container, &inv, "", out);
+}
+
+/// `... | kubectl exec -i POD -- COMMAND`: `stdin` is the command's whole input.
+pub fn run_with_stdin(
+    args: &[String],
+    ctx: &mut crate::Context,
+    config: &mut crate::KubeConfig,
+    stdin: &str,
+) -> Output {
+    let p = match prepare(args, ctx, config) {
+        Ok(p) => p,
+        Err(out) => return out,
+    };
+    let mut out = Output {
+        stderr: p.notices.clone(),
+        ..Output::default()
+    };
+    let input = if p.invocation.stdin { stdin } else { "" };
+    send(
+        ctx.transport,
+        &p.namespace,
+        &p.pod,
+        &p.container,
+        &p.invocation,
+        input,
+        &mut out,
+    );
+    out
+}
+
+/// Sends the exec request and replays its streams.
+fn send(
+    transport: &mut dyn crate::rest::Transport,
+    ns: &str,
+    pod: &str,
+    container: &str,
+    inv: &Invocation,
+    stdin: &str,
+    out: &mut Output,
+) {
+    // The terminal gives kubectl no terminal of its own here: with -i -t there is none to put
+    // in raw mode, and client-go says so (after picking the container) and carries on.
+    if inv.stdin && inv.tty && !inv.quiet {
+        out.stderr
+            .push_str("Unable to use a TTY - input is not a terminal or the right kind of file\n");
+    }
     let mut query: Vec<String> = inv
         .command
         .iter()
         .map(|c| format!("command={}", percent_encode(c)))
         .collect();
-    query.push(format!("container={}", percent_encode(&container)));
+    query.push(format!("container={}", percent_encode(container)));
     query.push("stderr=true".into());
     if inv.stdin {
         query.push("stdin=true".into());
     }
     query.push("stdout=true".into());
-    let resp = env.transport.call(
-        Request::new(
-            "POST",
-            format!(
-                "/api/v1/namespaces/{ns}/pods/{pod}/exec?{}",
-                query.join("&")
-            ),
-        )
-        .header(FRAMES_HEADER, "frames"),
-    );
+    let mut request = Request::new(
+        "POST",
+        format!(
+            "/api/v1/namespaces/{ns}/pods/{pod}/exec?{}",
+            query.join("&")
+        ),
+    )
+    .header(FRAMES_HEADER, "frames");
+    request.body = stdin.as_bytes().to_vec();
+    let resp = transport.call(request);
     if resp.status != 200 {
         // A Status is the API server's refusal; plain text is the kubelet's, reported by
         // client-go as a failed upgrade.

@@ -125,6 +125,33 @@ pub(crate) fn start(cx: &mut Cx, args: &[String]) -> Proc {
     .into()
 }
 
+/// `... | kubectl exec -i POD -- COMMAND`: the pipe is the command's stdin (without `-i` it is
+/// not read, as with the real kubectl).
+pub(crate) fn piped(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
+    let namespace = cx.sh.namespace();
+    let files = crate::workspace::Files::new();
+    let mut transport = apiserver::InProcess {
+        cluster: cx.rt.cluster(),
+    };
+    let mut ctx = kubectl::Context {
+        transport: &mut transport,
+        files: &files,
+        namespace,
+    };
+    let out = kubectl::cmd::exec::run_with_stdin(
+        args,
+        &mut ctx,
+        &mut cx.sh.kubeconfig,
+        stdin.as_deref().unwrap_or(""),
+    );
+    Done {
+        stdout: out.stdout,
+        stderr: out.stderr,
+        code: out.exit_code,
+    }
+    .into()
+}
+
 /// Runs one line typed while attached; returns its status. Leaves the session when the shell
 /// exits or its container is gone.
 pub(crate) fn line(cx: &mut Cx, line: &str) -> i32 {

@@ -41,6 +41,7 @@ pub(crate) fn run(cx: &mut Cx, args: &[String], stdin: Option<String>) -> Proc {
         Some("exec") if container_shell::wants_terminal(args) => {
             return container_shell::start(cx, &args[1..])
         }
+        Some("exec") if stdin.is_some() => return container_shell::piped(cx, &args[1..], stdin),
         _ => {}
     }
     let namespace = cx.sh.namespace();
