@@ -91,6 +91,35 @@ fn watch_both(ns: &str, args: &[&str], change: impl Fn()) -> (String, String) {
 fn get_watch_prints_the_rows_the_real_kubectl_prints() {
     pods_created_started_and_deleted();
     a_rolling_update_in_wide_output();
+    other_printers();
+}
+
+/// The printers besides the table: custom columns, YAML documents, and `--output-watch-events`.
+fn other_printers() {
+    let ns = "t-watch-printers";
+    assert_eq!(k(&["create", "namespace", ns]).code, 0);
+    assert_eq!(k(&["run", "first", "--image=nginx", "-n", ns]).code, 0);
+    std::thread::sleep(Duration::from_secs(5));
+    for (n, args) in [
+        &[
+            "pods",
+            "-w",
+            "-o",
+            "custom-columns=NAME:.metadata.name,PHASE:.status.phase",
+        ][..],
+        &["pods", "-w", "-o", "yaml"][..],
+        &["pods", "-w", "--output-watch-events"][..],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("p{n}");
+        let (real, emulated) = watch_both(ns, args, || {
+            assert_eq!(k(&["run", &name, "--image=nginx", "-n", ns]).code, 0);
+        });
+        assert!(real.contains(&name), "{real}");
+        assert_eq!(emulated, real, "kubectl get {}", args.join(" "));
+    }
 }
 
 fn pods_created_started_and_deleted() {
