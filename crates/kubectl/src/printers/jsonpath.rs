@@ -373,11 +373,17 @@ fn parse_path(s: &str) -> Result<Vec<Step>, Error> {
             '.' => {
                 let recursive = chars.get(i + 1) == Some(&'.');
                 i += if recursive { 2 } else { 1 };
-                let start = i;
+                // `\.` keeps a dot inside a name (`kubernetes\.io/change-cause`).
+                let mut name = String::new();
                 while i < chars.len() && !matches!(chars[i], '.' | '[' | ' ' | ')') {
+                    if chars[i] == '\\' && i + 1 < chars.len() {
+                        name.push(chars[i + 1]);
+                        i += 2;
+                        continue;
+                    }
+                    name.push(chars[i]);
                     i += 1;
                 }
-                let name: String = chars[start..i].iter().collect();
                 if recursive {
                     steps.push(Step::Recursive(name));
                 } else if name == "*" {
@@ -499,6 +505,15 @@ mod tests {
 
     fn run(t: &str, v: &Value) -> String {
         JsonPath::parse(t).unwrap().execute(v).unwrap()
+    }
+
+    #[test]
+    fn escaped_dots_stay_in_the_name() {
+        let d = json!({"metadata": {"annotations": {"kubernetes.io/change-cause": "why"}}});
+        assert_eq!(
+            run("{.metadata.annotations.kubernetes\\.io/change-cause}", &d),
+            "why"
+        );
     }
 
     #[test]
