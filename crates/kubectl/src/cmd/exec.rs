@@ -389,7 +389,7 @@ fn first_pod(typed: &str, name: &str, env: &mut Env, out: &mut Output) -> Option
     )?;
     let mut pods = list["items"].as_array().cloned().unwrap_or_default();
     if pods.is_empty() {
-        out.fail(format!("error: timed out waiting for the condition"));
+        out.fail("error: timed out waiting for the condition");
         return None;
     }
     pods.sort_by_key(|p| {
