@@ -6,6 +6,7 @@ mod generic;
 mod networking;
 mod policy;
 pub(crate) mod rbac;
+mod replication;
 mod storage;
 
 use serde_json::Value;
@@ -227,6 +228,7 @@ fn describe(env: &mut Env, m: &Mapping, obj: &Value, show_events: bool) -> Resul
         ("apps", "DaemonSet") => daemon_set(env, &mut w, obj),
         ("apps", "StatefulSet") => stateful_set(env, &mut w, obj),
         ("batch", "CronJob") => batch::cron_job(&mut w, obj),
+        ("", "ReplicationController") => replication::replication_controller(env, &mut w, obj),
         ("networking.k8s.io", "Ingress") => networking::ingress(env, &mut w, obj),
         ("networking.k8s.io", "IngressClass") => networking::ingress_class(&mut w, obj),
         ("networking.k8s.io", "NetworkPolicy") => {
