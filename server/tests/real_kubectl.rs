@@ -755,6 +755,15 @@ fn exec_runs_commands_in_the_simulated_container() {
         (r.code, r.stderr.as_str()),
         (1, "Error from server (NotFound): pods \"ghost\" not found\n")
     );
+    // A container that is not running: the kubelet's plain-text refusal, which kubectl reports
+    // after its SPDY retry of the failed WebSocket upgrade.
+    let r = k(&["run", "bad", "--image=nginx:no-such-tag", "-n", &ns]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = k(&["exec", "bad", "-n", &ns, "--", "env"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, "error: unable to upgrade connection: container not found (\"bad\")\n")
+    );
 }
 
 /// Runs the real kubectl in a pseudo-terminal (as a learner's own terminal would), typing
