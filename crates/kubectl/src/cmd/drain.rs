@@ -722,4 +722,66 @@ mod tests {
         assert_eq!(aggregate(&["x".into()]), "x");
         assert_eq!(aggregate(&["x".into(), "y".into()]), "[x, y]");
     }
+
+    /// A server with one ReplicaSet pod on node n1 that takes two looks to disappear after its
+    /// eviction.
+    struct Terminating {
+        evicted: bool,
+        looks_left: u32,
+    }
+
+    impl Transport for Terminating {
+        fn call(&mut self, r: Request) -> crate::rest::Response {
+            use crate::rest::Response;
+            let path = r.path_only().to_string();
+            let web = json!({"metadata": {"namespace": "default", "name": "web-1", "uid": "u1",
+                "ownerReferences": [{"kind": "ReplicaSet", "name": "web", "controller": true}]},
+                "spec": {}, "status": {"phase": "Running"}});
+            match (r.method.as_str(), path.as_str()) {
+                ("GET", "/api/v1/pods") => {
+                    let items = if self.evicted { vec![] } else { vec![web] };
+                    Response::json(200, &json!({"items": items}))
+                }
+                ("POST", "/api/v1/namespaces/default/pods/web-1/eviction") => {
+                    self.evicted = true;
+                    Response::json(201, &json!({"kind": "Status", "status": "Success"}))
+                }
+                ("GET", "/api/v1/namespaces/default/pods/web-1") if self.looks_left > 0 => {
+                    self.looks_left -= 1;
+                    Response::json(200, &web)
+                }
+                _ => Response::json(
+                    404,
+                    &json!({"kind": "Status", "reason": "NotFound", "message": "not found"}),
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn drain_waits_for_evicted_pods_then_reports_the_node() {
+        let mut run = Drain {
+            nodes: vec!["n1".into()],
+            drained: Vec::new(),
+            current: None,
+            policy: Policy::default(),
+            pod_selector: String::new(),
+            grace_period: None,
+            disable_eviction: false,
+            ignore_errors: false,
+            dry: "none".into(),
+        };
+        let mut server = Terminating {
+            evicted: false,
+            looks_left: 2,
+        };
+        let (out, code) = run.poll(&mut server);
+        assert_eq!(out.stdout, "evicting pod default/web-1\n");
+        assert_eq!(code, None);
+        let (out, code) = run.poll(&mut server);
+        assert_eq!((out.stdout.as_str(), code), ("", None));
+        let (out, code) = run.poll(&mut server);
+        assert_eq!(out.stdout, "pod/web-1 evicted\nnode/n1 drained\n");
+        assert_eq!(code, Some(0));
+    }
 }

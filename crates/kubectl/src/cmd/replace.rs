@@ -319,4 +319,71 @@ mod tests {
         );
         assert!(invalid_error(&json!({"reason": "NotFound"})).is_none());
     }
+
+    /// A pod that is still terminating at the first look.
+    struct Deleting {
+        looks_left: u32,
+        created: Option<Value>,
+    }
+
+    impl crate::rest::Transport for Deleting {
+        fn call(&mut self, r: Request) -> Response {
+            match r.method.as_str() {
+                "GET" if self.looks_left > 0 => {
+                    self.looks_left -= 1;
+                    resp(200, json!({"metadata": {"name": "hello"}}))
+                }
+                "GET" => resp(404, json!({"reason": "NotFound", "message": "gone"})),
+                "POST" => {
+                    let body: Value = serde_json::from_slice(&r.body).unwrap();
+                    self.created = Some(body.clone());
+                    resp(201, body)
+                }
+                _ => resp(405, json!({})),
+            }
+        }
+    }
+
+    #[test]
+    fn force_replace_creates_only_once_the_old_object_is_gone() {
+        let mapping = crate::discovery::Mapping {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "Pod".into(),
+            plural: "pods".into(),
+            singular: "pod".into(),
+            short_names: vec![],
+            namespaced: true,
+            categories: vec![],
+            verbs: vec![],
+        };
+        let mut pending = ForceReplace {
+            forced: vec![ForcedObject {
+                file: "pod.yaml".into(),
+                mapping,
+                namespace: "default".into(),
+                name: "hello".into(),
+                object: json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": "hello", "resourceVersion": "7"}}),
+            }],
+            p: crate::flags::Parsed::default(),
+            post_query: "?fieldManager=kubectl-replace&fieldValidation=Strict".into(),
+        };
+        let mut server = Deleting {
+            looks_left: 1,
+            created: None,
+        };
+        let (out, code) = pending.poll(&mut server);
+        assert_eq!((out.stdout.as_str(), code), ("", None));
+        assert!(server.created.is_none());
+        let (out, code) = pending.poll(&mut server);
+        assert_eq!(
+            (out.stdout.as_str(), code),
+            ("pod/hello replaced\n", Some(0))
+        );
+        // The stale resourceVersion is not sent with the create.
+        assert!(server.created.unwrap()["metadata"]
+            .get("resourceVersion")
+            .is_none());
+    }
 }
