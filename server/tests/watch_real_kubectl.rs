@@ -86,9 +86,16 @@ fn watch_both(ns: &str, args: &[&str], change: impl Fn()) -> (String, String) {
     (ages(&real), ages(&emulated))
 }
 
-/// The scenarios share the session's one terminal shell, so they run one after the other.
+/// The tests share the session's one terminal shell, whose foreground holds one line at a time.
+static SHELL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn shell_turn() -> std::sync::MutexGuard<'static, ()> {
+    SHELL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn get_watch_prints_the_rows_the_real_kubectl_prints() {
+    let _turn = shell_turn();
     pods_created_started_and_deleted();
     a_rolling_update_in_wide_output();
     other_printers();
@@ -174,4 +181,89 @@ fn a_rolling_update_in_wide_output() {
     let (real, emulated) = watch_both(ns, &["deployments", "-w", "-o", "wide"], update);
     assert!(real.lines().count() > 2, "{real}");
     assert_eq!(emulated, real);
+}
+
+/// `kubectl logs -f` of a container that writes, sleeps, writes and exits: both print the lines as
+/// they come and end with the container, by themselves.
+#[test]
+fn logs_follow_ends_with_the_container_like_the_real_kubectl() {
+    let _turn = shell_turn();
+    let srv = server();
+    let ns = "t-logs-follow";
+    assert_eq!(k(&["create", "namespace", ns]).code, 0);
+    let r = k(&[
+        "run",
+        "once",
+        "--image=busybox",
+        "--restart=Never",
+        "-n",
+        ns,
+        "--",
+        "sh",
+        "-c",
+        "echo first; sleep 3; echo second; sleep 2; echo third",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Until the container runs (its image is pulled first).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while k(&[
+        "get",
+        "pod",
+        "once",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.status.phase}",
+    ])
+    .stdout
+        != "Running"
+    {
+        assert!(Instant::now() < deadline, "the pod did not start");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let child = Command::new(kubectl().expect("kubectl 1.33"))
+        .arg("--kubeconfig")
+        .arg(&srv.kubeconfig)
+        .args(["logs", "-f", "once", "-n", ns])
+        .env("HOME", &srv.dir)
+        .env("KUBECACHEDIR", srv.dir.join("cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl starts");
+    let session = srv.state.sessions.get(&srv.session_id).unwrap();
+    let (mut emulated, mut state) = {
+        let mut guard = session.lock();
+        session.catch_up(&mut guard);
+        let st = &mut *guard;
+        let step = st.shell.start(
+            &format!("kubectl logs -f once -n {ns}"),
+            &mut st.cluster,
+            &mut st.files,
+        );
+        (step.output().0, step.state)
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while matches!(state, shell::State::Running(_)) {
+        assert!(Instant::now() < deadline, "logs -f did not end: {emulated}");
+        std::thread::sleep(Duration::from_millis(50));
+        let mut guard = session.lock();
+        session.catch_up(&mut guard);
+        let st = &mut *guard;
+        let step = st.shell.poll(&mut st.cluster, &mut st.files);
+        emulated.push_str(&step.output().0);
+        state = step.state;
+    }
+    let real = support::Run::from(child.wait_with_output().unwrap());
+    assert_eq!(
+        (real.stdout.as_str(), real.code),
+        ("first\nsecond\nthird\n", 0),
+        "{}",
+        real.stderr
+    );
+    assert_eq!(
+        (emulated.as_str(), state),
+        (real.stdout.as_str(), shell::State::Exited(0))
+    );
 }
