@@ -50,7 +50,7 @@ impl PrefixWriter {
     }
 }
 
-fn s<'a>(v: &'a Value) -> &'a str {
+fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 

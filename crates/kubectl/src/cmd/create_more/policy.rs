@@ -25,6 +25,7 @@ pub const PRIORITY_CLASS_FLAGS: &[Flag] = &[
 /// `populateResourceListV1`: `resource=quantity,...`.
 fn resource_list(spec: &str) -> Result<Map<String, Value>, String> {
     let mut list = Map::new();
+    let re = Regex::new(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$").expect("quantity");
     for statement in spec.split(',') {
         let parts: Vec<&str> = statement.split('=').collect();
         let [name, quantity] = parts.as_slice() else {
@@ -32,7 +33,6 @@ fn resource_list(spec: &str) -> Result<Map<String, Value>, String> {
                 "Invalid argument syntax {statement}, expected <resource>=<value>"
             ));
         };
-        let re = Regex::new(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$").expect("quantity");
         if !re.is_match(quantity) {
             return Err(
                 "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
