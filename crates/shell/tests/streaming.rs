@@ -248,3 +248,19 @@ fn events_watch_prints_new_events_as_they_happen() {
     assert!(r[1..].iter().all(|r| r[3] == "Pod/web"), "{out}");
     assert_eq!(s.interrupt().state, State::Exited(130));
 }
+
+#[test]
+fn get_watch_ends_at_its_request_timeout_on_the_simulated_clock() {
+    let mut s = Session::new();
+    pod(&mut s, "web", "nginx", None);
+    let step = s.start("kubectl get pods -w --request-timeout=5s");
+    assert!(matches!(step.state, State::Running(_)));
+    assert!(matches!(advance(&mut s, 3).state, State::Running(_)));
+    let step = advance(&mut s, 3);
+    assert_eq!(step.state, State::Exited(0));
+    let out = s.run("kubectl get pods -w --request-timeout=soon");
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str(), out.exit_code),
+        ("", "error: Invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)\n", 1)
+    );
+}

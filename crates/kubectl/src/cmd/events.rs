@@ -167,6 +167,10 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     };
     let limit = p.get("chunk-size").unwrap_or("500").to_string();
     if p.bool("watch") {
+        let deadline = match super::watch::request_deadline(&p, env.transport.now()) {
+            Ok(d) => d,
+            Err(e) => return out.fail(e),
+        };
         let mut query = vec![("limit", limit)];
         if let Some(f) = field_selector {
             query.push(("fieldSelector", f));
@@ -176,6 +180,7 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
             query,
             accept: "application/json",
             resource_version: String::new(),
+            deadline,
             on_event: WatchedEvents {
                 printer: EventPrinter::new(all_ns, p.bool("no-headers")),
                 types,

@@ -246,6 +246,10 @@ pub fn run(p: &Parsed, targets: &[Target], output: &str, env: &mut Env, out: &mu
         Ok(f) => f,
         Err(e) => return out.fail(e),
     };
+    let deadline = match request_deadline(p, env.transport.now()) {
+        Ok(d) => d,
+        Err(e) => return out.fail(e),
+    };
     let Some(first) = targets.first() else {
         return;
     };
@@ -354,6 +358,7 @@ pub fn run(p: &Parsed, targets: &[Target], output: &str, env: &mut Env, out: &mu
         query,
         accept,
         resource_version,
+        deadline,
         on_event: GetEvents {
             printer,
             skip_first: !named.is_empty(),
@@ -385,6 +390,9 @@ pub(super) struct Follow<E: OnEvent> {
     /// The last resourceVersion seen (empty: start with the current objects as ADDED events).
     pub resource_version: String,
     pub on_event: E,
+    /// `--request-timeout`, on the cluster's clock: the watch request ends then, and with it the
+    /// command (exit 0, as upstream ignores how its watch ended).
+    pub deadline: Option<jiff::Timestamp>,
 }
 
 impl<E: OnEvent> Follow<E> {
@@ -409,7 +417,8 @@ impl<E: OnEvent> Follow<E> {
 impl<E: OnEvent> crate::Running for Follow<E> {
     fn poll(&mut self, transport: &mut dyn Transport) -> (Output, Option<i32>) {
         let mut out = Output::default();
-        self.on_event.on_poll(transport.now());
+        let now = transport.now();
+        self.on_event.on_poll(now);
         let resp = transport.call(self.request());
         if resp.status >= 400 {
             out.fail(server_error(&resp));
@@ -438,8 +447,56 @@ impl<E: OnEvent> crate::Running for Follow<E> {
                 }
             }
         }
-        (out, None)
+        let expired = self.deadline.is_some_and(|d| now >= d);
+        (out, expired.then_some(0))
     }
+}
+
+/// The global `--request-timeout` (`0` or absent: none; a bare number is seconds), as a deadline
+/// from `now`. An unparsable value is reported the way kubectl reports it.
+pub(super) fn request_deadline(
+    p: &Parsed,
+    now: jiff::Timestamp,
+) -> Result<Option<jiff::Timestamp>, String> {
+    let Some(raw) = p.get("request-timeout") else {
+        return Ok(None);
+    };
+    let seconds: f64 = match raw.parse::<i64>() {
+        Ok(n) => n as f64,
+        Err(_) => go_duration_seconds(raw).ok_or_else(|| {
+            "error: Invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)".to_string()
+        })?,
+    };
+    if seconds <= 0.0 {
+        return Ok(None);
+    }
+    Ok(Some(now + jiff::SignedDuration::from_secs_f64(seconds)))
+}
+
+/// A Go duration (`1m30s`, `500ms`) in seconds.
+fn go_duration_seconds(text: &str) -> Option<f64> {
+    let mut total = 0f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let value: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        total += value
+            * match &rest[..u] {
+                "ns" => 1e-9,
+                "us" | "µs" => 1e-6,
+                "ms" => 1e-3,
+                "s" => 1.0,
+                "m" => 60.0,
+                "h" => 3600.0,
+                _ => return None,
+            };
+        rest = &rest[u..];
+    }
+    Some(total)
 }
 
 /// `get -w`'s printing of events after the list.
