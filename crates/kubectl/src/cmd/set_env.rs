@@ -243,16 +243,15 @@ pub fn set_env(args: &[String], env: &mut Env, out: &mut Output) {
         v("output", Some('o')),
         v("dry-run", None),
         v("field-manager", None),
-        b("record", None),
         b("allow-missing-template-keys", None),
         v("template", None),
         b("show-managed-fields", None),
     ];
+    // Unlike `set image` and `set resources`, kubectl 1.33's `set env` has no --record flag.
     let Some(p) = parse_flags("set env", args, F, out) else {
         return;
     };
     set_namespace(&p, env);
-    let change_cause = record::change_cause("set env", args, F, &p, out);
     let (env_args, resources): (Vec<String>, Vec<String>) = p
         .args
         .iter()
@@ -377,9 +376,6 @@ pub fn set_env(args: &[String], env: &mut Env, out: &mut Output) {
         }
         if p.bool("list") {
             continue;
-        }
-        if let Some(cause) = &change_cause {
-            after["metadata"]["annotations"]["kubernetes.io/change-cause"] = json!(cause);
         }
         send_update(&p, env, out, &m, &before, &after, "env updated");
     }
@@ -508,7 +504,7 @@ pub fn set_resources(args: &[String], env: &mut Env, out: &mut Output) {
             continue;
         }
         if let Some(cause) = &change_cause {
-            after["metadata"]["annotations"]["kubernetes.io/change-cause"] = json!(cause);
+            after["metadata"]["annotations"][record::CHANGE_CAUSE] = json!(cause);
         }
         send_update(
             &p,
