@@ -651,4 +651,43 @@ mod tests {
         assert_eq!(go_duration(45.25), "45.25s");
         assert_eq!(go_duration(0.0), "0s");
     }
+
+    /// A server whose discovery lists no `metrics.k8s.io`.
+    struct NoMetrics;
+
+    impl crate::rest::Transport for NoMetrics {
+        fn call(&mut self, r: Request) -> crate::rest::Response {
+            let body = match r.path_only() {
+                "/api" => {
+                    json!({"items": [{"metadata": {"name": ""}, "versions": [{"version": "v1",
+                    "resources": [{"resource": "pods", "responseKind": {"kind": "Pod"}, "scope": "Namespaced"}]}]}]})
+                }
+                _ => json!({"items": []}),
+            };
+            crate::rest::Response::json(200, &body)
+        }
+    }
+
+    #[test]
+    fn without_the_metrics_api_top_says_so() {
+        let files = std::collections::BTreeMap::new();
+        let mut config = crate::KubeConfig::default();
+        let mut transport = NoMetrics;
+        let mut env = Env {
+            transport: &mut transport,
+            files: &files,
+            config: &mut config,
+            namespace: "default".into(),
+            explicit_namespace: false,
+            discovery: None,
+            stream: None,
+        };
+        for args in [["pods"], ["nodes"]] {
+            let mut out = Output::default();
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            run(&args, &mut env, &mut out);
+            assert_eq!(out.stderr, "error: Metrics API not available\n");
+            assert_eq!(out.exit_code, 1);
+        }
+    }
 }
