@@ -86,6 +86,7 @@ pub fn text(command: &str) -> Option<&'static str> {
         "uncordon" => include_str!("../../help/uncordon.txt"),
         "version" => include_str!("../../help/version.txt"),
         "wait" => include_str!("../../help/wait.txt"),
+        "events" => include_str!("../../help/events.txt"),
         _ => return None,
     })
 }
