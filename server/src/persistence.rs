@@ -62,8 +62,9 @@ impl Default for PersistenceConfig {
 struct Tracking {
     dirty: bool,
     last_access: Instant,
-    /// The [`fingerprint`] of the state at the last write; `None` before the first.
-    saved: Option<u64>,
+    /// The [`fingerprint`] of the state at the last write, and when it was taken; `None` before
+    /// the first.
+    saved: Option<(Fingerprint, Instant)>,
 }
 
 /// The terminal's state as stored: the whole [`shell::Shell`] (kubeconfig contexts, history,
@@ -201,7 +202,9 @@ impl Persistence {
                 );
             }
             // A replaced cluster must be written back even if nobody touches the session.
-            saved = problem.is_none().then(|| fingerprint(&state.1));
+            saved = problem
+                .is_none()
+                .then(|| (fingerprint(&state.1), Instant::now()));
             Arc::new(Session::with_state(id.to_string(), state.0, state.1))
         };
         let session = sessions.insert(session);
@@ -234,14 +237,20 @@ impl Persistence {
                 return;
             }
             Err(e) => {
-                tracing::error!(session = session.id, "snapshot not restored after the panic: {e}");
+                tracing::error!(
+                    session = session.id,
+                    "snapshot not restored after the panic: {e}"
+                );
                 return;
             }
         };
         let (state, problem) = match tokio::task::spawn_blocking(move || decode(&row)).await {
             Ok(((_, state), problem)) => (state, problem),
             Err(e) => {
-                tracing::error!(session = session.id, "snapshot not restored after the panic: {e}");
+                tracing::error!(
+                    session = session.id,
+                    "snapshot not restored after the panic: {e}"
+                );
                 return;
             }
         };
@@ -256,10 +265,13 @@ impl Persistence {
         session.restore_state(state);
         // What is in memory is what the database holds.
         if let Some(t) = self.tracking().get_mut(&session.id) {
-            t.saved = Some(print);
+            t.saved = Some((print, Instant::now()));
             t.dirty = false;
         }
-        tracing::info!(session = session.id, "restored from its last snapshot after the panic");
+        tracing::info!(
+            session = session.id,
+            "restored from its last snapshot after the panic"
+        );
     }
 
     /// Writes one session if it changed since its last write. Returns false if this replica no
@@ -288,7 +300,7 @@ impl Persistence {
         let (captured, print) = {
             let st = session.lock();
             let print = fingerprint(&st);
-            if !needed && saved == Some(print) {
+            if !needed && saved.is_some_and(|(s, at)| !print.worth_writing(&s, at.elapsed())) {
                 return true;
             }
             (Captured::of(&st), print)
@@ -304,7 +316,7 @@ impl Persistence {
         match self.db.save_session(&row).await {
             Ok(true) => {
                 if let Some(t) = self.tracking().get_mut(&session.id) {
-                    t.saved = Some(print);
+                    t.saved = Some((print, Instant::now()));
                 }
                 true
             }
@@ -393,20 +405,52 @@ impl Persistence {
     }
 }
 
-/// What changes when a session changes, cheaply: the cluster's resourceVersion and simulated
-/// time, the files, the terminal's history and namespace. It catches changes that did not come
-/// through a request [`track`] saw (the terminal's WebSocket, the cluster's own clock).
-fn fingerprint(st: &SessionState) -> u64 {
+/// How long a change that only moves a running clock or the terminal's history may wait to be
+/// written.
+const DRIFT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// What changes when a session changes, cheaply. It catches changes that did not come through a
+/// request [`track`] saw (the terminal's WebSocket, the cluster's own clock), in two parts:
+/// - `state`: the cluster's resourceVersion, the files, the kubeconfig, the clock mode (and a
+///   paused clock's time): written within a flush interval, like a tracked change;
+/// - `drift`: a running clock's time and the terminal's history, which every read-only command
+///   moves: written at most every [`DRIFT_INTERVAL`]. Writing a whole cluster after each
+///   `kubectl get` kept a busy server's cores encoding snapshots (the load test's 1,000
+///   terminals at a command a second), and a restored running clock catches up with wall time
+///   anyway, firing the same timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fingerprint {
+    state: u64,
+    drift: u64,
+}
+
+impl Fingerprint {
+    /// Whether a session with this fingerprint must be written, given the fingerprint `saved`
+    /// written `since` ago.
+    fn worth_writing(&self, saved: &Fingerprint, since: Duration) -> bool {
+        self.state != saved.state || (self.drift != saved.drift && since >= DRIFT_INTERVAL)
+    }
+}
+
+fn fingerprint(st: &SessionState) -> Fingerprint {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     st.cluster.store().resource_version().hash(&mut h);
-    st.cluster.now().as_nanosecond().hash(&mut h);
     st.files.hash(&mut h);
-    st.shell.history.len().hash(&mut h);
-    st.shell.history.last().hash(&mut h);
     st.shell.kubeconfig.hash(&mut h);
     st.clock_paused.hash(&mut h);
-    h.finish()
+    if st.clock_paused {
+        st.cluster.now().as_nanosecond().hash(&mut h);
+    }
+    let state = h.finish();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    st.cluster.now().as_nanosecond().hash(&mut h);
+    st.shell.history.len().hash(&mut h);
+    st.shell.history.last().hash(&mut h);
+    Fingerprint {
+        state,
+        drift: h.finish(),
+    }
 }
 
 /// A session's state taken under its lock, encoded after the lock is released.
@@ -604,6 +648,27 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_only_commands_wait_for_the_drift_interval_and_writes_do_not() {
+        let mut st = SessionState::fresh();
+        let saved = fingerprint(&st);
+        // A `kubectl get` moves the history and, as time passes, the running clock.
+        st.shell.history.push("kubectl get pods".into());
+        st.cluster.advance(jiff::SignedDuration::from_millis(1));
+        let read = fingerprint(&st);
+        assert_eq!(read.state, saved.state);
+        assert!(!read.worth_writing(&saved, Duration::from_secs(1)));
+        assert!(read.worth_writing(&saved, DRIFT_INTERVAL));
+        // A file or an object written is worth writing at once.
+        st.files.insert("pod.yaml".into(), "kind: Pod".into());
+        assert!(fingerprint(&st).worth_writing(&saved, Duration::ZERO));
+        // A paused clock's time is state (only a fast-forward moves it).
+        st.clock_paused = true;
+        let paused = fingerprint(&st);
+        st.cluster.advance(jiff::SignedDuration::from_secs(60));
+        assert!(fingerprint(&st).worth_writing(&paused, Duration::ZERO));
+    }
 
     #[test]
     fn a_corrupt_snapshot_gives_a_fresh_cluster_and_keeps_the_files() {
