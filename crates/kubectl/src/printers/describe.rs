@@ -296,8 +296,96 @@ pub fn containers(
                 }
             }
         }
+        probes(w, c);
+        if c["envFrom"].as_array().is_some_and(|a| !a.is_empty()) {
+            env_from(w, c);
+        }
         env_vars(w, c);
         mounts(w, c);
+    }
+}
+
+/// `describeContainerProbe`: `Liveness:`, `Readiness:` and `Startup:` lines.
+fn probes(w: &mut PrefixWriter, c: &Value) {
+    for (field, title) in [
+        ("livenessProbe", "Liveness"),
+        ("readinessProbe", "Readiness"),
+        ("startupProbe", "Startup"),
+    ] {
+        if c[field].is_object() {
+            w.write(2, &format!("{title}:\t{}\n", probe(&c[field])));
+        }
+    }
+}
+
+/// `DescribeProbe`: the handler and its timing, e.g.
+/// `http-get http://:8080/healthz delay=0s timeout=1s period=10s #success=1 #failure=3`.
+pub fn probe(p: &Value) -> String {
+    let n = |k: &str| p[k].as_i64().unwrap_or(0);
+    let attrs = format!(
+        "delay={}s timeout={}s period={}s #success={} #failure={}",
+        n("initialDelaySeconds"),
+        n("timeoutSeconds"),
+        n("periodSeconds"),
+        n("successThreshold"),
+        n("failureThreshold")
+    );
+    let port = |v: &Value| match v {
+        Value::Number(n) => n.to_string(),
+        other => s(other).to_string(),
+    };
+    if let Some(cmd) = p["exec"]["command"].as_array() {
+        let words: Vec<&str> = cmd.iter().map(s).collect();
+        format!("exec [{}] {attrs}", words.join(" "))
+    } else if p["httpGet"].is_object() {
+        let h = &p["httpGet"];
+        let scheme = s(&h["scheme"]).to_lowercase();
+        let port = port(&h["port"]);
+        let host = if port.is_empty() {
+            s(&h["host"]).to_string()
+        } else if s(&h["host"]).contains(':') {
+            format!("[{}]:{port}", s(&h["host"]))
+        } else {
+            format!("{}:{port}", s(&h["host"]))
+        };
+        let scheme = if scheme.is_empty() { String::new() } else { format!("{scheme}:") };
+        format!("http-get {scheme}//{host}{} {attrs}", s(&h["path"]))
+    } else if p["tcpSocket"].is_object() {
+        let t = &p["tcpSocket"];
+        format!("tcp-socket {}:{} {attrs}", s(&t["host"]), port(&t["port"]))
+    } else if p["grpc"].is_object() {
+        let g = &p["grpc"];
+        format!(
+            "grpc <pod>:{} {} {attrs}",
+            g["port"].as_i64().unwrap_or(0),
+            s(&g["service"])
+        )
+    } else {
+        format!("unknown {attrs}")
+    }
+}
+
+/// `describeContainerEnvFrom`: the ConfigMaps and Secrets whose keys become variables.
+fn env_from(w: &mut PrefixWriter, c: &Value) {
+    w.write(2, "Environment Variables from:\n");
+    for e in c["envFrom"].as_array().into_iter().flatten() {
+        let (from, r) = if e["configMapRef"].is_object() {
+            ("ConfigMap", &e["configMapRef"])
+        } else if e["secretRef"].is_object() {
+            ("Secret", &e["secretRef"])
+        } else {
+            ("", &Value::Null)
+        };
+        let optional = r["optional"].as_bool().unwrap_or(false);
+        let prefix = s(&e["prefix"]);
+        if prefix.is_empty() {
+            w.write(3, &format!("{}\t{from}\tOptional: {optional}\n", s(&r["name"])));
+        } else {
+            w.write(
+                3,
+                &format!("{}\t{from} with prefix '{prefix}'\tOptional: {optional}\n", s(&r["name"])),
+            );
+        }
     }
 }
 
