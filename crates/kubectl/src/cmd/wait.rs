@@ -227,10 +227,16 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     if timeout.is_negative() {
         timeout = SignedDuration::from_hours(168);
     }
-    if p.args.is_empty() {
+    let for_delete = matches!(condition, Condition::Delete);
+    let files = p.all("filename");
+    let waited = if !files.is_empty() {
+        from_files(&files, env, out, for_delete)
+    } else if p.args.is_empty() {
         return out.fail("error: resource(s) were provided, but no name was specified");
-    }
-    let Some(waited) = resolve(&p, env, out, matches!(condition, Condition::Delete)) else {
+    } else {
+        resolve(&p, env, out, for_delete)
+    };
+    let Some(waited) = waited else {
         return;
     };
     let mut waiting = Waiting {
@@ -321,6 +327,57 @@ fn resolve(p: &Parsed, env: &mut Env, out: &mut Output, for_delete: bool) -> Opt
                 }
             }
         }
+    }
+    if waited.is_empty() && !for_delete {
+        out.fail("error: no matching resources found");
+        return None;
+    }
+    Some(waited)
+}
+
+/// The objects of `-f` manifests, each looked up like a named argument.
+fn from_files(
+    files: &[String],
+    env: &mut Env,
+    out: &mut Output,
+    for_delete: bool,
+) -> Option<Vec<Waited>> {
+    let docs = super::resources::read_manifests(files, env, out)?;
+    let mut waited = Vec::new();
+    for (_, obj) in docs {
+        let Some(mapping) = super::resources::mapping_for(env, &obj) else {
+            out.fail(format!(
+                "error: resource mapping not found for name: \"{}\" namespace: \"{}\" from \"{}\": no matches for kind \"{}\" in version \"{}\"",
+                obj["metadata"]["name"].as_str().unwrap_or(""),
+                obj["metadata"]["namespace"].as_str().unwrap_or(""),
+                files.join(","),
+                obj["kind"].as_str().unwrap_or(""),
+                obj["apiVersion"].as_str().unwrap_or("")
+            ));
+            return None;
+        };
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let namespace = mapping.namespaced.then(|| {
+            obj["metadata"]["namespace"]
+                .as_str()
+                .map_or_else(|| env.namespace.clone(), str::to_string)
+        });
+        let resp = env.transport.call(
+            Request::get(mapping.object_path(namespace.as_deref(), &name))
+                .header("accept", "application/json"),
+        );
+        if resp.status == 404 && for_delete {
+            continue;
+        }
+        if resp.status >= 400 {
+            out.fail(server_error(&resp));
+            return None;
+        }
+        waited.push(Waited {
+            mapping,
+            namespace,
+            name,
+        });
     }
     if waited.is_empty() && !for_delete {
         out.fail("error: no matching resources found");
