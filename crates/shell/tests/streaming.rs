@@ -264,3 +264,36 @@ fn get_watch_ends_at_its_request_timeout_on_the_simulated_clock() {
         ("", "error: Invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)\n", 1)
     );
 }
+
+#[test]
+fn logs_follow_a_deployment_with_timestamps_and_a_container() {
+    let mut s = Session::new();
+    s.create(
+        "deployments",
+        "apps",
+        Some("default"),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "ticker"},
+               "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "ticker"}},
+                        "template": {"metadata": {"labels": {"app": "ticker"}},
+                                     "spec": {"containers": [{"name": "tick", "image": "busybox",
+                                         "command": ["sh", "-c", "while true; do echo tick; sleep 5; done"]}]}}}}),
+    );
+    s.rt.cluster.advance(SignedDuration::from_secs(30));
+    let step = s.start("kubectl logs -f deployment/ticker -c tick --timestamps --tail=0");
+    assert!(
+        matches!(step.state, State::Running(_)),
+        "{:?}",
+        step.output()
+    );
+    assert_eq!(step.output().0, "");
+    let (out, _) = advance(&mut s, 5).output();
+    // `2026-...T...Z tick`: RFC 3339 with nanoseconds, then the line.
+    let line = out.lines().next().unwrap_or_default().to_string();
+    let (stamp, text) = line.split_once(' ').unwrap();
+    assert_eq!(text, "tick", "{out}");
+    assert!(
+        stamp.ends_with('Z') && stamp.contains('T') && stamp.contains('.'),
+        "{stamp}"
+    );
+    assert_eq!(s.interrupt().state, State::Exited(130));
+}
