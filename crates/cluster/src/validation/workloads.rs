@@ -129,8 +129,17 @@ fn validate_template(
     check_selector: bool,
 ) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    let selector = &spec["selector"];
     let template_labels = &spec["template"]["metadata"]["labels"];
+    // A ReplicationController's selector is a plain label map (defaulted from the template's
+    // labels), not a LabelSelector.
+    let rc_selector;
+    let selector = if kind == "ReplicationController" {
+        let labels = if spec["selector"].is_object() { &spec["selector"] } else { template_labels };
+        rc_selector = serde_json::json!({ "matchLabels": labels });
+        &rc_selector
+    } else {
+        &spec["selector"]
+    };
     // Jobs get their selector from the server (manualSelector aside).
     let needs_selector = check_selector && kind != "Job";
     if needs_selector && selector.is_null() {
