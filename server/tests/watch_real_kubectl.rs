@@ -34,12 +34,22 @@ fn ages(text: &str) -> String {
 }
 
 fn watch_both(ns: &str, args: &[&str], change: impl Fn()) -> (String, String) {
+    watch_command_both("get", ns, args, change)
+}
+
+/// `kubectl <command> -n <ns> <args>` run by both until killed / interrupted.
+fn watch_command_both(
+    command: &str,
+    ns: &str,
+    args: &[&str],
+    change: impl Fn(),
+) -> (String, String) {
     let srv = server();
     // The real kubectl, streaming.
     let mut child = Command::new(kubectl().expect("kubectl 1.33"))
         .arg("--kubeconfig")
         .arg(&srv.kubeconfig)
-        .args(["get", "-n", ns])
+        .args([command, "-n", ns])
         .args(args)
         .env("HOME", &srv.dir)
         .env("KUBECACHEDIR", srv.dir.join("cache"))
@@ -50,7 +60,7 @@ fn watch_both(ns: &str, args: &[&str], change: impl Fn()) -> (String, String) {
         .expect("kubectl starts");
     // The emulation, started on the session's shell as if typed into the terminal.
     let session = srv.state.sessions.get(&srv.session_id).unwrap();
-    let line = format!("kubectl get -n {ns} {}", args.join(" "));
+    let line = format!("kubectl {command} -n {ns} {}", args.join(" "));
     let mut emulated = {
         let mut guard = session.lock();
         session.catch_up(&mut guard);
@@ -82,7 +92,7 @@ fn watch_both(ns: &str, args: &[&str], change: impl Fn()) -> (String, String) {
         let stop = st.shell.interrupt(&mut st.cluster, &mut st.files);
         assert_eq!(stop.state, shell::State::Exited(130));
     }
-    eprintln!("--- real kubectl get {}:\n{real}", args.join(" "));
+    eprintln!("--- real kubectl {command} {}:\n{real}", args.join(" "));
     (ages(&real), ages(&emulated))
 }
 
@@ -99,6 +109,29 @@ fn get_watch_prints_the_rows_the_real_kubectl_prints() {
     pods_created_started_and_deleted();
     a_rolling_update_in_wide_output();
     other_printers();
+    events_as_they_happen();
+}
+
+/// `kubectl events -w`: the events that exist, then new ones, one row each. LAST SEEN is measured
+/// on each client's clock, so runs of spaces count as one.
+fn events_as_they_happen() {
+    let ns = "t-events-watch";
+    assert_eq!(k(&["create", "namespace", ns]).code, 0);
+    assert_eq!(k(&["run", "early", "--image=nginx", "-n", ns]).code, 0);
+    std::thread::sleep(Duration::from_secs(5));
+    let (real, emulated) = watch_command_both("events", ns, &["-w"], || {
+        assert_eq!(k(&["run", "late", "--image=nginx", "-n", ns]).code, 0);
+    });
+    let collapse = |t: &str| -> String {
+        t.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") + "\n")
+            .collect()
+    };
+    assert!(
+        real.contains("Pod/early") && real.contains("Pod/late"),
+        "{real}"
+    );
+    assert_eq!(collapse(&emulated), collapse(&real));
 }
 
 /// The printers besides the table: custom columns, YAML documents, and `--output-watch-events`.
