@@ -121,37 +121,6 @@ fn logging_rank(pod: &Value) -> (u8, u8, u8, i64, String) {
     (assigned, phase, u8::from(!ready), -restarts, created)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn running_ready_older_pods_come_first() {
-        let pod = |name: &str, phase: &str, ready: &str, created: &str| {
-            json!({"metadata": {"name": name, "creationTimestamp": created},
-                   "spec": {"nodeName": "minikube"},
-                   "status": {"phase": phase, "conditions": [{"type": "Ready", "status": ready}]}})
-        };
-        let mut pods = vec![
-            pod("pending", "Pending", "False", "2024-01-01T00:00:00Z"),
-            pod("new", "Running", "True", "2024-01-03T00:00:00Z"),
-            pod("old", "Running", "True", "2024-01-02T00:00:00Z"),
-            pod("unready", "Running", "False", "2024-01-01T00:00:00Z"),
-        ];
-        pods.sort_by_key(logging_rank);
-        let names: Vec<&str> = pods
-            .iter()
-            .map(|p| p["metadata"]["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["old", "new", "unready", "pending"]);
-        assert_eq!(
-            match_labels(&json!({"tier": "a", "app": "web"})),
-            "app=web,tier=a"
-        );
-    }
-}
-
 /// `kubectl logs -f` after the log so far: the lines the container writes next, until it stops
 /// running (the server ends a followed log then) or Ctrl-C.
 ///
@@ -255,5 +224,36 @@ impl crate::Running for LogFollow {
         }
         let running = same_instance && state.is_some_and(|(running, _)| running);
         (out, (!running).then_some(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn running_ready_older_pods_come_first() {
+        let pod = |name: &str, phase: &str, ready: &str, created: &str| {
+            json!({"metadata": {"name": name, "creationTimestamp": created},
+                   "spec": {"nodeName": "minikube"},
+                   "status": {"phase": phase, "conditions": [{"type": "Ready", "status": ready}]}})
+        };
+        let mut pods = vec![
+            pod("pending", "Pending", "False", "2024-01-01T00:00:00Z"),
+            pod("new", "Running", "True", "2024-01-03T00:00:00Z"),
+            pod("old", "Running", "True", "2024-01-02T00:00:00Z"),
+            pod("unready", "Running", "False", "2024-01-01T00:00:00Z"),
+        ];
+        pods.sort_by_key(logging_rank);
+        let names: Vec<&str> = pods
+            .iter()
+            .map(|p| p["metadata"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["old", "new", "unready", "pending"]);
+        assert_eq!(
+            match_labels(&json!({"tier": "a", "app": "web"})),
+            "app=web,tier=a"
+        );
     }
 }

@@ -364,10 +364,10 @@ pub fn run(p: &Parsed, targets: &[Target], output: &str, env: &mut Env, out: &mu
             skip_first: !named.is_empty(),
         },
     };
-    match env.stream.as_mut() {
-        Some(slot) => **slot = Some(Box::new(watch)),
-        // Nobody polls: the cluster cannot change before the command would be stopped.
-        None => {}
+    // When nobody polls, the cluster cannot change before the command would be stopped: the
+    // listing is all there is to print.
+    if let Some(slot) = env.stream.as_mut() {
+        **slot = Some(Box::new(watch));
     }
 }
 
