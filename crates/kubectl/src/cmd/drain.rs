@@ -218,14 +218,12 @@ fn verdict(
     let local = pod["spec"]["volumes"]
         .as_array()
         .is_some_and(|vs| vs.iter().any(|v| v.get("emptyDir").is_some()));
-    if local && !finished(pod) {
-        if !policy.delete_emptydir_data {
-            return Verdict::Error(
-                "Pods with local storage (use --delete-emptydir-data to override)".into(),
-            );
-        }
-        // Its "deleting Pods with local storage" warning is replaced by the next filter's
-        // verdict (upstream keeps only the last filter's status).
+    // With --delete-emptydir-data such a pod passes; its "deleting Pods with local storage"
+    // warning is replaced by the next filter's verdict (upstream keeps only the last status).
+    if local && !finished(pod) && !policy.delete_emptydir_data {
+        return Verdict::Error(
+            "Pods with local storage (use --delete-emptydir-data to override)".into(),
+        );
     }
     // Pods no controller would recreate.
     if finished(pod) || controller_of(pod).is_some() {

@@ -200,7 +200,7 @@ fn render(doc: &Value, gvr: &Gvr, fields: &[String], recursive: bool) -> Rendere
     let schema = keys.into_iter().map(|k| &schemas[k]).find(|s| {
         s["x-kubernetes-group-version-kind"]
             .as_array()
-            .is_some_and(|l| l.iter().any(|g| *g == gvk))
+            .is_some_and(|l| l.contains(&gvk))
     });
     let Some(schema) = schema else {
         return Err((

@@ -2,6 +2,8 @@
 //! out as kubectl 1.33's `metricsutil.TopCmdPrinter` does (every cell, the last one included, ends
 //! with a tab, so the last column is padded too).
 
+use std::cmp::Reverse;
+
 use serde_json::Value;
 
 use super::resources::set_namespace;
@@ -294,8 +296,8 @@ fn print_pods(
     // Go's sort.Sort is an insertion sort (stable) on the short lists seen here; the list comes
     // sorted by namespace and name from the server.
     match sort_by {
-        "cpu" => pods.sort_by(|a, b| b.cpu_milli.cmp(&a.cpu_milli)),
-        "memory" => pods.sort_by(|a, b| b.memory_bytes.cmp(&a.memory_bytes)),
+        "cpu" => pods.sort_by_key(|p| Reverse(p.cpu_milli)),
+        "memory" => pods.sort_by_key(|p| Reverse(p.memory_bytes)),
         _ => pods.sort_by(|a, b| {
             let ns = if with_namespace {
                 a.namespace.cmp(&b.namespace)
@@ -313,8 +315,8 @@ fn print_pods(
         };
         if containers {
             match sort_by {
-                "cpu" => pod.containers.sort_by(|a, b| b.1.cmp(&a.1)),
-                "memory" => pod.containers.sort_by(|a, b| b.2.cmp(&a.2)),
+                "cpu" => pod.containers.sort_by_key(|c| Reverse(c.1)),
+                "memory" => pod.containers.sort_by_key(|c| Reverse(c.2)),
                 _ => pod.containers.sort_by(|a, b| a.0.cmp(&b.0)),
             }
             for (name, cpu, mem) in &pod.containers {
@@ -451,8 +453,8 @@ fn print_nodes(
         })
         .collect();
     match sort_by {
-        "cpu" => rows.sort_by(|a, b| b.1.cmp(&a.1)),
-        "memory" => rows.sort_by(|a, b| b.2.cmp(&a.2)),
+        "cpu" => rows.sort_by_key(|r| Reverse(r.1)),
+        "memory" => rows.sort_by_key(|r| Reverse(r.2)),
         _ => rows.sort_by(|a, b| a.0.cmp(&b.0)),
     }
     let mut text = String::new();
