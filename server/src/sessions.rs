@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use cluster::{Cluster, ClusterConfig};
 
@@ -278,6 +279,53 @@ pub fn shell_line(session: &Session, line: &str) -> Result<shell::Output, Panick
     let out = session.run(|st| st.shell.run_line(line, &mut st.cluster, &mut st.files));
     session.changed.notify_waiters();
     out
+}
+
+/// Longest a line run through `POST /shell` may keep running (`kubectl wait`, `rollout status`,
+/// `get -w`, `sleep`) before it is interrupted as Ctrl-C would (exit 130).
+pub const MAX_SHELL_LINE: Duration = Duration::from_secs(120);
+
+/// How often a line waiting on the cluster looks again when no change wakes it.
+const CHANGE_TICK: Duration = Duration::from_millis(250);
+
+/// Runs one line of the session's shell to its end as the terminal would: a line that keeps
+/// running waits, in real time while the session's clock runs, until it ends or
+/// [`MAX_SHELL_LINE`] passes. The session is locked only while the shell works, never while
+/// waiting. A line that would open the editor (`kubectl edit`) is cancelled, as nothing can edit.
+pub async fn shell_line_to_end(session: &Session, line: &str) -> Result<shell::Output, Panicked> {
+    let mut out = shell::Output::default();
+    let deadline = tokio::time::Instant::now() + MAX_SHELL_LINE;
+    let mut step = session.run(|st| st.shell.start(line, &mut st.cluster, &mut st.files))?;
+    session.changed.notify_waiters();
+    loop {
+        let (stdout, stderr) = step.output();
+        out.stdout.push_str(&stdout);
+        out.stderr.push_str(&stderr);
+        let wake = match step.state {
+            shell::State::Exited(code) => {
+                out.exit_code = code;
+                return Ok(out);
+            }
+            shell::State::Running(wake) => wake,
+        };
+        let now = tokio::time::Instant::now();
+        if step.edit.is_some() || now >= deadline {
+            step = session.run(|st| st.shell.interrupt(&mut st.cluster, &mut st.files))?;
+            session.changed.notify_waiters();
+            continue;
+        }
+        let tick = match wake {
+            shell::Wake::At(t) => tokio::time::Instant::from_std(t).saturating_duration_since(now),
+            shell::Wake::OnChange => CHANGE_TICK,
+        };
+        let changed = session.changed.notified();
+        tokio::select! {
+            _ = changed, if wake == shell::Wake::OnChange => {}
+            _ = tokio::time::sleep(tick.min(deadline - now)) => {}
+        }
+        step = session.run(|st| st.shell.poll(&mut st.cluster, &mut st.files))?;
+        session.changed.notify_waiters();
+    }
 }
 
 /// Runs one line of the session's shell; a panic of the simulation reads as the terminal shows it.

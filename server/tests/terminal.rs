@@ -373,3 +373,36 @@ async fn post_shell_returns_what_the_terminal_shows() {
     assert_eq!(v, json!({"stdout": out, "stderr": err, "exit_code": code}));
     assert_eq!(code, 1);
 }
+
+/// `POST /shell` with a line that waits on the cluster (`kubectl wait`) or on time (`sleep`) gives
+/// its whole output once it ends, as the terminal would, while the session's clock runs.
+#[tokio::test]
+async fn post_shell_waits_for_a_line_that_keeps_running() {
+    use tower::ServiceExt;
+    let s = serve().await;
+    let (id, token, _ws) = s.terminal().await;
+    let post = |line: &str| {
+        let req = axum::http::Request::post(format!("/api/sessions/{id}/shell"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(json!({"line": line}).to_string()))
+            .unwrap();
+        let app = app(s.state.clone());
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+            serde_json::from_slice::<Value>(&body).unwrap()
+        }
+    };
+    let started = std::time::Instant::now();
+    let v = post("echo start; sleep 0.3; echo end").await;
+    assert_eq!(v, json!({"stdout": "start\nend\n", "stderr": "", "exit_code": 0}));
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let v = post("kubectl run web --image=nginx:1.25").await;
+    assert_eq!(v["exit_code"], 0, "{v}");
+    let v = post("kubectl wait --for=condition=Ready pod/web --timeout=60s").await;
+    assert_eq!(
+        v,
+        json!({"stdout": "pod/web condition met\n", "stderr": "", "exit_code": 0})
+    );
+}

@@ -116,7 +116,7 @@ async fn shell_line(
     Json(req): Json<ShellRequest>,
 ) -> Result<Response, ApiError> {
     let session = authorize(&state, &id, &headers)?;
-    let (status, out) = match crate::sessions::shell_line(&session, &req.line) {
+    let (status, out) = match crate::sessions::shell_line_to_end(&session, &req.line).await {
         Ok(out) => (StatusCode::OK, out),
         // The line failed inside the simulation: the terminal's message, as a server error.
         Err(_) => (
