@@ -45,8 +45,6 @@ pub fn run(command: &str, args: &[String], env: &mut Env, out: &mut Output) {
         "drain" => super::drain::drain(args, env, out),
         "options" => super::completion::options(args, env, out),
         "completion" => super::completion::completion(args, env, out),
-        "options" => super::completion::options(args, env, out),
-        "completion" => super::completion::completion(args, env, out),
         other => out.fail(format!(
             "error: \"kubectl {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session (download the kubeconfig)"
         )),
@@ -224,6 +222,12 @@ fn apply(args: &[String], env: &mut Env, out: &mut Output) {
             continue;
         }
         let current = live.body_json().unwrap_or_default();
+        if current["metadata"]["annotations"][LAST_APPLIED].is_null() && dry != "client" {
+            out.stderr.push_str(&format!(
+                "Warning: resource {}/{name} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.\n",
+                m.qualified_plural()
+            ));
+        }
         let original: Value = current["metadata"]["annotations"][LAST_APPLIED]
             .as_str()
             .and_then(|s| serde_json::from_str(s).ok())
