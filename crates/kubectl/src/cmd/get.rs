@@ -398,7 +398,11 @@ fn sort_rows(table: &mut Value, expr: &str) -> Result<(), String> {
             .map(|v| (*v).clone())
     };
     let mut keyed: Vec<(Option<Value>, Value)> = rows.drain(..).map(|r| (key(&r), r)).collect();
-    keyed.sort_by(|a, b| compare_sort_keys(&a.0, &b.0));
+    // kubectl's TableSorter goes through Go's `sort.Sort`, which is not stable: rows with equal
+    // keys (events without a lastTimestamp) come out in the order its algorithm leaves them.
+    crate::printers::gosort::sort(&mut keyed, |a, b| {
+        compare_sort_keys(&a.0, &b.0) == std::cmp::Ordering::Less
+    });
     rows.extend(keyed.into_iter().map(|(_, r)| r));
     Ok(())
 }
