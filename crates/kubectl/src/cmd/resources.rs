@@ -365,6 +365,7 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
         v("cert", None),
         v("key", None),
         v("tcp", None),
+        v("external-name", None),
         v("node-port", None),
         v("verb", None),
         v("resource", None),
@@ -511,8 +512,9 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
         }
         "service" | "svc" => super::create_more::service(&p, env, out),
         "" => out.stdout.push_str(super::help::text("create").unwrap_or("")),
-        other => out.fail(format!(
-            "error: \"kubectl create {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session"
+        _ => out.fail(format!(
+            "error: Unexpected args: [{}]\nSee 'kubectl create -h' for help and examples",
+            p.args.join(" ")
         )),
     }
 }

@@ -309,14 +309,17 @@ pub fn service(p: &Parsed, env: &mut Env, out: &mut Output) {
     let service_type = match kind {
         "clusterip" => "ClusterIP",
         "nodeport" => "NodePort",
+        "loadbalancer" => "LoadBalancer",
+        "externalname" => "ExternalName",
         "" => {
             out.stdout
                 .push_str(super::help::text("create service").unwrap_or(""));
             return;
         }
-        other => {
+        _ => {
+            let words = p.args[1..].join(" ");
             out.fail(format!(
-                "error: \"kubectl create service {other}\" is not emulated in this terminal yet; the real kubectl can run it against this session"
+                "error: unknown command \"{words}\"\nSee 'kubectl create service -h' for help and examples"
             ));
             return;
         }
@@ -333,12 +336,24 @@ pub fn service(p: &Parsed, env: &mut Env, out: &mut Output) {
         .flat_map(|t| t.split(',').map(str::to_string).collect::<Vec<_>>())
         .collect();
     let node_port: Option<i64> = p.get("node-port").and_then(|n| n.parse().ok());
+    let external_name = p.get("external-name").unwrap_or("");
+    if service_type == "ExternalName" && external_name.is_empty() {
+        out.fail("error: required flag(s) \"external-name\" not set");
+        return;
+    }
     match service_object(&name, service_type, &tcp, node_port) {
-        Ok(obj) => {
-            let failure = if service_type == "NodePort" {
-                "failed to create NodePort service: "
-            } else {
-                "failed to create ClusterIP service: "
+        Ok(mut obj) => {
+            if service_type == "ExternalName" {
+                obj["spec"]["externalName"] = json!(external_name);
+                if tcp.is_empty() {
+                    obj["spec"].as_object_mut().expect("spec").remove("ports");
+                }
+            }
+            let failure = match service_type {
+                "NodePort" => "failed to create NodePort service: ",
+                "LoadBalancer" => "failed to create LoadBalancer service: ",
+                "ExternalName" => "failed to create ExternalName service: ",
+                _ => "failed to create ClusterIP service: ",
             };
             create_generated(p, env, out, obj, Some(failure))
         }
