@@ -401,7 +401,10 @@ fn merge_map_lists(
     // order and it comes first there.
     let position = |v: &Value| server.iter().position(|s| same(s, v));
     let mut out = Vec::with_capacity(patch_items.len() + server_only.len());
-    let (mut left, mut right) = (server_only.into_iter().peekable(), patch_items.into_iter().peekable());
+    let (mut left, mut right) = (
+        server_only.into_iter().peekable(),
+        patch_items.into_iter().peekable(),
+    );
     loop {
         let take_left = match (left.peek(), right.peek()) {
             (None, None) => break,
@@ -428,8 +431,7 @@ fn json_equal(a: &Value, b: &Value) -> bool {
         }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
-                && x
-                    .iter()
+                && x.iter()
                     .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
         }
         _ => a == b,
@@ -450,7 +452,8 @@ mod tests {
     fn nothing_changed_is_an_empty_patch_despite_server_defaults() {
         let config = deployment(json!([{"name": "web", "image": "nginx:1.25"}]));
         let mut live = config.clone();
-        live["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = json!("IfNotPresent");
+        live["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] =
+            json!("IfNotPresent");
         live["spec"]["strategy"] = json!({"type": "RollingUpdate"});
         live["status"] = json!({"replicas": 2});
         assert_eq!(three_way_patch(&config, &config, &live), json!({}));
@@ -474,8 +477,10 @@ mod tests {
 
     #[test]
     fn list_entries_are_added_changed_and_deleted_by_merge_key() {
-        let original = deployment(json!([{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:1",
-            "env": [{"name": "ONE", "value": "1"}, {"name": "TWO", "value": "2"}]}]));
+        let original = deployment(
+            json!([{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:1",
+            "env": [{"name": "ONE", "value": "1"}, {"name": "TWO", "value": "2"}]}]),
+        );
         let modified = deployment(json!([{"name": "b", "image": "y:2",
             "env": [{"name": "ONE", "value": "1"}]}, {"name": "c", "image": "z:1"}]));
         let patch = three_way_patch(&original, &modified, &original);
@@ -525,8 +530,10 @@ mod tests {
 
     #[test]
     fn scalar_merge_lists_use_delete_from_primitive_list() {
-        let original = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"finalizers": ["a", "b"]}});
-        let modified = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"finalizers": ["a"]}});
+        let original =
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"finalizers": ["a", "b"]}});
+        let modified =
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"finalizers": ["a"]}});
         assert_eq!(
             three_way_patch(&original, &modified, &original),
             json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["b"],

@@ -6,9 +6,9 @@ pub mod autoscale;
 pub mod completion;
 pub mod create_more;
 pub mod describe;
-pub mod events;
 pub mod diff;
 pub mod drain;
+pub mod events;
 pub mod exec;
 pub mod explain;
 pub mod expose;
@@ -21,11 +21,11 @@ pub mod record;
 pub mod replace;
 pub mod resources;
 pub mod rollout;
-pub mod wait;
-pub mod watch;
 pub mod set_env;
 pub mod taint;
 pub mod top;
+pub mod wait;
+pub mod watch;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -236,9 +236,9 @@ pub fn dispatch_streaming(
     match command {
         "get" => get::run(&rest, &mut env, &mut out),
         "describe" => describe::run(&rest, &mut env, &mut out),
+        "exec" => exec::run(&rest, &mut env, &mut out),
         "wait" => wait::run(&rest, &mut env, &mut out),
         "events" => events::run(&rest, &mut env, &mut out),
-        "exec" => exec::run(&rest, &mut env, &mut out),
         "version" | "api-resources" | "api-versions" | "config" | "cluster-info" => {
             misc::run(command, &rest, &mut env, &mut out)
         }
