@@ -211,7 +211,16 @@ fn patch_type(request: &Request) -> Result<PatchType, Status> {
     })
 }
 
+/// An apply patch's body: YAML, or JSON (which YAML reads too).
+fn apply_body(request: &Request) -> Result<Value, Status> {
+    serde_yaml_ng::from_slice(&request.body)
+        .map_err(|e| Status::bad_request(format!("error decoding YAML: {e}")))
+}
+
 fn patch_body(request: &Request) -> Result<Value, Status> {
+    if patch_type(request)? == PatchType::Apply {
+        return apply_body(request);
+    }
     serde_json::from_slice(&request.body)
         .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))
 }
@@ -306,6 +315,13 @@ pub fn resource(
             let body = decode_body(request)?;
             let s = cluster.update_scale(&user, rt, ns, name, &body, &write_options(request)?)?;
             Ok(Response::json(200, &s))
+        }
+        ("PATCH", Some(name), None) if patch_type(request)? == PatchType::Apply => {
+            let applied = apply_body(request)?;
+            let force = request.query_value("force").as_deref() == Some("true");
+            let opts = write_options(request)?;
+            let (created, w) = cluster.apply_with(&user, rt, ns, name, &applied, force, &opts)?;
+            Ok(written(cluster, request, rt, if created { 201 } else { 200 }, w))
         }
         ("PATCH", Some(name), None) => {
             let (pt, body) = (patch_type(request)?, patch_body(request)?);

@@ -24,6 +24,7 @@
 //! (`DeleteOptions { grace_period_seconds: Some(0), .. }`), or by removing it from the store and
 //! then calling [`Cluster::collect_garbage`].
 
+mod apply;
 mod delete;
 mod pods;
 mod read;

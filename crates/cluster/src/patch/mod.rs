@@ -1,4 +1,4 @@
-//! The three patch formats of `PATCH` requests (server-side apply is not served yet).
+//! The patch formats of `PATCH` requests; server-side apply's field ownership is in [`apply`].
 //!
 //! - `application/json-patch+json` (RFC 6902), applied by the `json-patch` crate; `kubectl rollout
 //!   undo` and `kubectl patch --type=json` send it.
@@ -10,6 +10,7 @@
 //!   `$retainKeys`, `$setElementOrder/...` and `$deleteFromPrimitiveList/...` directives.
 //!   `kubectl apply`, `set image`, `rollout restart` and `edit` send it. See [`strategic`].
 
+pub mod apply;
 pub mod strategic;
 
 use serde_json::Value;
@@ -24,8 +25,8 @@ pub enum PatchType {
     Json,
     Merge,
     StrategicMerge,
-    /// Server-side apply (`application/apply-patch+yaml`). Refused for now with the real 415-style
-    /// message of a server that does not support it.
+    /// Server-side apply (`application/apply-patch+yaml`), served by `Cluster::apply_with`
+    /// (it upserts and tracks field ownership, so it is not a plain document transformation).
     Apply,
 }
 
@@ -68,9 +69,8 @@ pub fn apply(
         PatchType::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| Status::bad_request(e.to_string()))?;
-            json_patch::patch(&mut doc, &ops).map_err(|e| {
-                Status::new(422, "Invalid", e.to_string())
-            })?;
+            json_patch::patch(&mut doc, &ops)
+                .map_err(|e| Status::new(422, "Invalid", e.to_string()))?;
         }
         PatchType::Merge => {
             if !patch.is_object() {
@@ -85,11 +85,10 @@ pub fn apply(
             strategic::merge(&mut doc, patch, schema)?;
         }
         PatchType::Apply => {
-            return Err(Status::new(
-                415,
-                "UnsupportedMediaType",
-                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
-            ))
+            // The main resource is applied by `Cluster::apply_with`; the status and scale
+            // subresources are applied as a strategic merge of the applied fields.
+            let schema = schema_override.or_else(|| schema::for_resource(rt));
+            strategic::merge(&mut doc, patch, schema)?;
         }
     }
     Ok(doc)
