@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 
-use cluster::api::{User, WriteOptions};
+use cluster::api::{DeleteOptions, Propagation, User, WriteOptions};
 use cluster::minikube::Shape;
 use cluster::network::Origin;
 use cluster::patch::PatchType;
@@ -328,6 +328,46 @@ fn snapshot(c: &Cluster, ns: &str, extra: &mut Map<String, Value>) -> Value {
     if !jobs.is_empty() {
         out.insert("jobs".into(), Value::Object(jobs));
     }
+    let mut sets = Map::new();
+    for d in list("DaemonSet") {
+        let st = &d["status"];
+        let n = |k: &str| st[k].as_i64().unwrap_or(0);
+        sets.insert(
+            d["metadata"]["name"].as_str().unwrap().into(),
+            json!({
+                "desired": n("desiredNumberScheduled"),
+                "current": n("currentNumberScheduled"),
+                "ready": n("numberReady"),
+                "upToDate": n("updatedNumberScheduled"),
+                "available": n("numberAvailable"),
+            }),
+        );
+    }
+    if !sets.is_empty() {
+        out.insert("daemonsets".into(), Value::Object(sets));
+    }
+    let mut crons = Map::new();
+    for j in list("CronJob") {
+        let active: Vec<Value> = j["status"]["active"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r["name"].clone())
+            .collect();
+        crons.insert(
+            j["metadata"]["name"].as_str().unwrap().into(),
+            json!({
+                "suspend": j["spec"]["suspend"],
+                "active": active,
+                "lastScheduleTime": j["status"]["lastScheduleTime"],
+                "lastSuccessfulTime": j["status"]["lastSuccessfulTime"],
+            }),
+        );
+    }
+    if !crons.is_empty() {
+        out.insert("cronjobs".into(), Value::Object(crons));
+    }
     let mut events: Vec<(String, String)> = list("Event")
         .iter()
         .map(|e| {
@@ -487,12 +527,21 @@ fn run(name: &str) {
                     None => arg["name"].as_str().unwrap().to_string(),
                 };
                 let rt = rt_named(kind);
+                let delete = DeleteOptions {
+                    propagation_policy: arg["propagationPolicy"].as_str().map(|p| match p {
+                        "Foreground" => Propagation::Foreground,
+                        "Orphan" => Propagation::Orphan,
+                        _ => Propagation::Background,
+                    }),
+                    grace_period_seconds: arg["gracePeriodSeconds"].as_i64(),
+                    ..Default::default()
+                };
                 c.delete_with(
                     &admin,
                     rt,
                     rt.namespaced().then_some(ns.as_str()),
                     &name,
-                    &Default::default(),
+                    &delete,
                 )
                 .unwrap();
             }
@@ -506,7 +555,7 @@ fn run(name: &str) {
                 c.patch_with(
                     &admin,
                     rt,
-                    Some(&ns),
+                    rt.namespaced().then_some(ns.as_str()),
                     arg["name"].as_str().unwrap(),
                     t,
                     &arg["patch"],
@@ -560,6 +609,16 @@ fn run(name: &str) {
             "snapshot" => {
                 if input["showNodes"] == true {
                     extra.insert("nodes".into(), nodes(&c));
+                }
+                if input["showNamespace"] == true {
+                    // `kubectl get namespace <ns>`: its phase, or gone.
+                    let phase = c
+                        .store()
+                        .list("Namespace", None)
+                        .find(|n| n.name() == ns)
+                        .map(|n| n.to_value()["status"]["phase"].clone())
+                        .unwrap_or_else(|| json!("NotFound"));
+                    extra.insert("namespace".into(), phase);
                 }
                 snapshots.push(snapshot(&c, &ns, &mut extra))
             }
@@ -631,4 +690,21 @@ scenarios! {
     hpa_without_cpu_requests,
     pending_cpu_fixed_by_lower_request,
     node_stops_and_comes_back,
+    daemonset_one_pod_per_node,
+    cronjob_every_minute,
+    job_backoff_limit_exceeded,
+    job_parallel_completions,
+    namespace_deleted_with_contents,
+    pod_graceful_termination,
+    deployment_orphan_delete,
+    deployment_foreground_delete,
+    finalizer_holds_pod,
+    scheduler_node_selector_and_affinity,
+    scheduler_pod_anti_affinity,
+    scheduler_cordoned_node,
+    pvc_dynamically_provisioned,
+    ingress_routes_by_host_and_path,
+    startup_probe_delays_liveness,
+    readiness_exec_probe,
+    sidecar_with_downward_api,
 }

@@ -1,6 +1,8 @@
 //! The DaemonSet controller: one pod per eligible node. Pods are pinned with a node affinity on
 //! `metadata.name` and placed by the scheduler, as in Kubernetes 1.33; they tolerate the
-//! node-condition taints automatically but not the control-plane taint.
+//! node-condition taints automatically but not the control-plane taint. Pods carry the
+//! template's `controller-revision-hash`; a RollingUpdate replaces out-of-date pods node by node,
+//! at most `maxUnavailable` (default 1) unavailable at a time; OnDelete waits for the user.
 
 use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{
@@ -8,7 +10,10 @@ use k8s_openapi::api::core::v1::{
     Toleration,
 };
 
+use super::deployment::util::pod_template_hash;
+use super::statefulset::REVISION_LABEL;
 use super::{create_pod, delete_pod, is_available, is_ready, owned};
+use crate::events::{EventKind, Source};
 use crate::object::Object;
 use crate::scheduler::plugins;
 use crate::store::Key;
@@ -110,7 +115,29 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         .filter_map(|o| o.as_pod().cloned())
         .filter(super::is_active)
         .collect();
+    let template = ds
+        .spec
+        .as_ref()
+        .map(|s| s.template.clone())
+        .unwrap_or_default();
+    let hash = pod_template_hash(
+        &template,
+        ds.status.as_ref().and_then(|s| s.collision_count),
+    );
+    let generation = ds.metadata.generation.unwrap_or(1).to_string();
+    let labels = [
+        (REVISION_LABEL, hash.as_str()),
+        ("pod-template-generation", generation.as_str()),
+    ];
+    let is_updated = |p: &Pod| {
+        p.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(REVISION_LABEL))
+            == Some(&hash)
+    };
     let mut desired = 0;
+    let mut eligible_nodes = Vec::new();
     for node in &nodes {
         let name = node.metadata.name.clone().unwrap_or_default();
         let candidate = pod_for(&ds, &name);
@@ -122,12 +149,13 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             .collect();
         if eligible {
             desired += 1;
+            eligible_nodes.push(name.clone());
             if here.is_empty() {
                 let template = k8s_openapi::api::core::v1::PodTemplateSpec {
                     metadata: Some(candidate.metadata.clone()),
                     spec: candidate.spec.clone(),
                 };
-                create_pod(cluster, &obj, &template, None, &[], SOURCE);
+                create_pod(cluster, &obj, &template, None, &labels, SOURCE);
             }
         } else {
             for p in here {
@@ -142,6 +170,23 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             }
         }
     }
+    let min_ready = ds
+        .spec
+        .as_ref()
+        .and_then(|s| s.min_ready_seconds)
+        .unwrap_or(0);
+    let now = cluster.now();
+    if let Some(max_unavailable) = rolling_max_unavailable(&ds, desired) {
+        rolling_update(
+            cluster,
+            &obj,
+            &pods,
+            &eligible_nodes,
+            |p: &Pod| is_updated(p),
+            |p: &Pod| is_available(p, min_ready, now),
+            max_unavailable,
+        );
+    }
     let pods: Vec<Pod> = owned(cluster, &uid, "Pod")
         .iter()
         .filter_map(|o| o.as_pod().cloned())
@@ -151,12 +196,6 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         .iter()
         .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some())
         .count() as i32;
-    let min_ready = ds
-        .spec
-        .as_ref()
-        .and_then(|s| s.min_ready_seconds)
-        .unwrap_or(0);
-    let now = cluster.now();
     let ready = pods.iter().filter(|p| is_ready(p)).count() as i32;
     let available = pods
         .iter()
@@ -169,7 +208,12 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         number_ready: ready,
         number_available: (available > 0).then_some(available),
         number_unavailable: (desired - available > 0).then_some(desired - available),
-        updated_number_scheduled: Some(scheduled),
+        updated_number_scheduled: Some(
+            pods.iter()
+                .filter(|p| is_updated(p))
+                .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some())
+                .count() as i32,
+        ),
         observed_generation: ds.metadata.generation,
         collision_count: None,
         conditions: None,
@@ -178,5 +222,77 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         let mut d = ds.clone();
         d.status = Some(status);
         cluster.store_mut().put(Object::DaemonSet(d));
+    }
+}
+
+/// `maxUnavailable` of a RollingUpdate DaemonSet (an int, or a percentage of the nodes that
+/// should run a pod, rounded up as `GetScaledValueFromIntOrPercent(.., true)` does); `None`
+/// under OnDelete.
+fn rolling_max_unavailable(ds: &DaemonSet, desired: i32) -> Option<i32> {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let strategy = ds
+        .spec
+        .as_ref()?
+        .update_strategy
+        .clone()
+        .unwrap_or_default();
+    if strategy.type_.as_deref() == Some("OnDelete") {
+        return None;
+    }
+    let max = strategy.rolling_update.and_then(|r| r.max_unavailable);
+    Some(match max {
+        None => 1,
+        Some(IntOrString::Int(n)) => n,
+        Some(IntOrString::String(s)) => {
+            let pct: i32 = s.trim_end_matches('%').parse().unwrap_or(0);
+            (desired * pct + 99) / 100
+        }
+    })
+}
+
+/// The DaemonSet rolling update (`rollingUpdate` with maxSurge 0): an out-of-date pod that is
+/// not available is deleted at once; available ones only while fewer than `max_unavailable`
+/// nodes lack an available pod. The node's new pod is created on a later sync.
+fn rolling_update(
+    cluster: &mut Cluster,
+    ds: &Object,
+    pods: &[Pod],
+    nodes: &[String],
+    is_updated: impl Fn(&Pod) -> bool,
+    is_available: impl Fn(&Pod) -> bool,
+    max_unavailable: i32,
+) {
+    let on = |node: &String| pods.iter().find(|p| target_node(p).as_ref() == Some(node));
+    let mut unavailable = nodes
+        .iter()
+        .filter(|n| !on(n).is_some_and(&is_available))
+        .count() as i32;
+    for node in nodes {
+        let Some(old) = on(node).filter(|p| !is_updated(p)) else {
+            continue;
+        };
+        if is_available(old) {
+            if unavailable >= max_unavailable {
+                continue;
+            }
+            unavailable += 1;
+        }
+        let name = old.metadata.name.clone().unwrap_or_default();
+        delete_pod(
+            cluster,
+            &Key {
+                kind: "Pod",
+                namespace: ds.namespace().unwrap_or_default().to_string(),
+                name: name.clone(),
+            },
+        );
+        cluster.record_event(
+            ds,
+            None,
+            Source::Controller(SOURCE),
+            EventKind::Normal,
+            "SuccessfulDelete",
+            &format!("Deleted pod: {name}"),
+        );
     }
 }
