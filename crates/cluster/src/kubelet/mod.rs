@@ -172,6 +172,18 @@ pub fn field_path(c: &ContainerRuntime) -> String {
     }
 }
 
+/// The finalizers that keep a stopped pod in the API. The garbage collector's own
+/// (`foregroundDeletion`, `orphan`) are dropped at once from a pod, which owns nothing.
+fn holding_finalizers(pod: &Pod) -> Vec<String> {
+    pod.metadata
+        .finalizers
+        .iter()
+        .flatten()
+        .filter(|f| !matches!(f.as_str(), "foregroundDeletion" | "orphan"))
+        .cloned()
+        .collect()
+}
+
 /// The kubelet's reconcile for one pod.
 pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
     let ks = pod_key_string(key);
@@ -206,7 +218,10 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
     }
     if !cluster.runtime.kubelet.pods.contains_key(&ks) {
         if pod.metadata.deletion_timestamp.is_some() {
-            cluster.store_mut().remove(key);
+            // Already stopped: only finalizers (which the kubelet leaves alone) keep it.
+            if holding_finalizers(pod).is_empty() {
+                cluster.store_mut().remove(key);
+            }
             return;
         }
         let rt = admit(cluster, pod, &node);
@@ -231,7 +246,18 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
     if pod.metadata.deletion_timestamp.is_some() {
         if stop_pod(cluster, pod, &obj, &mut rt, &mut note) {
             cluster.runtime.kubelet.pods.remove(&ks);
-            cluster.store_mut().remove(key);
+            // The kubelet's final DELETE with grace period 0: the API server removes the pod,
+            // or keeps it (stopped, deletionGracePeriodSeconds 0) until its finalizers go.
+            let finalizers = holding_finalizers(pod);
+            if !finalizers.is_empty() {
+                let mut stopped = pod.clone();
+                stopped.metadata.finalizers = Some(finalizers);
+                stopped.status = Some(status::pod_status(cluster, pod, &mut rt));
+                stopped.metadata.deletion_grace_period_seconds = Some(0);
+                cluster.store_mut().put(Object::Pod(stopped));
+            } else {
+                cluster.store_mut().remove(key);
+            }
             return;
         }
     } else if phase != "Succeeded" && phase != "Failed" {
