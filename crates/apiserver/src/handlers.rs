@@ -69,8 +69,14 @@ fn write_options(request: &Request) -> Result<WriteOptions, Status> {
     Ok(WriteOptions {
         dry_run: crate::dry_run(request),
         field_validation: validation,
-        field_manager: request.query_value("fieldManager"),
+        // Without a fieldManager the real server names the writer after its User-Agent's
+        // product (`kubectl/v1.33.1 (linux/amd64) ...` → `kubectl`).
+        field_manager: request.query_value("fieldManager").or_else(|| {
+            let agent = request.header_value("user-agent")?;
+            Some(agent.split('/').next()?.chars().take(128).collect())
+        }),
         duplicate_fields,
+        ..WriteOptions::default()
     })
 }
 
@@ -319,7 +325,9 @@ pub fn resource(
         ("PATCH", Some(name), None) if patch_type(request)? == PatchType::Apply => {
             let applied = apply_body(request)?;
             let force = request.query_value("force").as_deref() == Some("true");
-            let opts = write_options(request)?;
+            let mut opts = write_options(request)?;
+            // Apply needs an explicit manager: the User-Agent default does not count.
+            opts.field_manager = request.query_value("fieldManager");
             let (created, w) = cluster.apply_with(&user, rt, ns, name, &applied, force, &opts)?;
             Ok(written(cluster, request, rt, if created { 201 } else { 200 }, w))
         }

@@ -152,6 +152,9 @@ impl Cluster {
         self.authorize(user, "patch", rt, None, ns.as_deref(), Some(name))?;
         let live = self.get(rt, ns.as_deref(), name)?.to_value();
         let mut others = managers(&live);
+        if others.is_empty() {
+            others.extend(self.client_side_applier(rt, &live));
+        }
         let previous = others
             .iter()
             .position(|m| m.name() == manager && m.is_apply())
@@ -202,6 +205,23 @@ impl Cluster {
         merged["metadata"]["managedFields"] = encode_managers(others);
         let written = self.replace(rt, ns.as_deref(), name, merged, opts, false)?;
         Ok((false, written))
+    }
+
+    /// The owner of an object this simulation stored without managedFields (writes record them
+    /// only once server-side apply has been used on an object): when `kubectl apply` created
+    /// it, `kubectl-client-side-apply` owns the fields of its last-applied configuration, as
+    /// the real server would have recorded.
+    fn client_side_applier(&self, rt: &ResourceType, live: &Value) -> Option<Manager> {
+        let last = live["metadata"]["annotations"]
+            ["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()?;
+        let config: Value = serde_json::from_str(last).ok()?;
+        let mut entry = self.managed_entry("kubectl-client-side-apply", "Update", rt);
+        entry["time"] = live["metadata"]["creationTimestamp"].clone();
+        Some(Manager {
+            entry,
+            fields: ssa::field_set(&config, schema::for_resource(rt)),
+        })
     }
 
     /// The `Update` ownership of a non-apply write to an object that already has managedFields:
@@ -399,6 +419,46 @@ mod tests {
             managers,
             ["kubectl"],
             "the forced apply took the only field kubectl-scale owned"
+        );
+    }
+
+    #[test]
+    fn an_object_made_by_client_side_apply_is_owned_by_its_applier() {
+        let mut c = cluster();
+        let mut body = web(2, json!([]));
+        let config = serde_json::to_string(&body).unwrap();
+        body["metadata"]["annotations"] =
+            json!({"kubectl.kubernetes.io/last-applied-configuration": config});
+        c.create_with(
+            &User::admin(),
+            deployments(),
+            Some("default"),
+            body,
+            &by("kubectl-client-side-apply"),
+        )
+        .unwrap();
+        let err = apply(&mut c, &web(3, json!([])), "kubectl", false).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using apps/v1: .spec.replicas"
+        );
+        // kubectl scale through the scale subresource takes .spec.replicas from every owner.
+        let scale = json!({"spec": {"replicas": 7}});
+        let (_, _) = apply(&mut c, &web(2, json!([])), "kubectl", false).unwrap();
+        c.patch_scale(
+            &User::admin(),
+            deployments(),
+            Some("default"),
+            "web",
+            PatchType::Merge,
+            &scale,
+            &by("kubectl"),
+        )
+        .unwrap();
+        let err = apply(&mut c, &web(3, json!([])), "mine", false).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\" using apps/v1: .spec.replicas"
         );
     }
 

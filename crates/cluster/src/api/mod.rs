@@ -125,6 +125,8 @@ pub struct WriteOptions {
     pub dry_run: bool,
     pub field_validation: FieldValidation,
     pub field_manager: Option<String>,
+    /// The subresource written through (`scale`), recorded in managedFields `Update` entries.
+    pub subresource: Option<&'static str>,
     /// Paths of duplicate fields in the raw request body, found by the REST layer with
     /// [`crate::fieldvalidation::duplicate_fields`] (a parsed `Value` no longer has them).
     pub duplicate_fields: Vec<String>,

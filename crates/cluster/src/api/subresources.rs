@@ -136,7 +136,11 @@ impl Cluster {
         }
         let mut v = current.to_value();
         v["spec"]["replicas"] = replicas.clone();
-        let written = self.replace(rt, ns, name, v, opts, false)?;
+        let opts = WriteOptions {
+            subresource: Some("scale"),
+            ..opts.clone()
+        };
+        let written = self.replace(rt, ns, name, v, &opts, false)?;
         Ok(scale_of(&written.object))
     }
 

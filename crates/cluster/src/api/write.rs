@@ -301,7 +301,7 @@ impl Cluster {
             obj["status"] = old["status"].clone();
         }
         defaults::apply(rt.kind, &mut obj);
-        let subresource = status_only.then_some("status");
+        let subresource = opts.subresource.or(status_only.then_some("status"));
         self.record_update(rt, opts.field_manager.as_deref(), subresource, &old, &mut obj);
         self.admit_update(rt, ns, &mut obj, &old)?;
         let errors = validation::validate_update(rt, &obj, &old);

@@ -184,6 +184,10 @@ fn apply(args: &[String], env: &mut Env, out: &mut Output) {
         if m.namespaced {
             obj["metadata"]["namespace"] = json!(ns);
         }
+        if p.has("server-side") {
+            server_side_apply(&p, env, out, &m, &file, &ns, &name, &obj);
+            continue;
+        }
         // The annotation records the configuration without itself.
         let mut config = obj.clone();
         if !config["metadata"]["annotations"].is_object() {
@@ -264,6 +268,71 @@ fn apply(args: &[String], env: &mut Env, out: &mut Output) {
         );
     }
 }
+
+/// `kubectl apply --server-side`: one apply patch per object (the JSON encoding of the
+/// manifest, sent as `application/apply-patch+yaml`); the server merges it and tracks ownership.
+#[allow(clippy::too_many_arguments)]
+fn server_side_apply(
+    p: &Parsed,
+    env: &mut Env,
+    out: &mut Output,
+    m: &Mapping,
+    file: &str,
+    ns: &str,
+    name: &str,
+    obj: &Value,
+) {
+    let dry = p.get("dry-run").unwrap_or("none");
+    if dry == "client" {
+        out.fail("error: --dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)");
+        return;
+    }
+    let manager = p.get("field-manager").unwrap_or("kubectl");
+    let dry_q = if dry == "server" { "dryRun=All&" } else { "" };
+    let force = p.has("force-conflicts");
+    let path = format!(
+        "{}?{dry_q}fieldManager={manager}&fieldValidation=Strict&force={force}",
+        m.object_path(Some(ns), name)
+    );
+    let resp = env.transport.call(json_request(
+        "PATCH",
+        path,
+        "application/apply-patch+yaml",
+        obj,
+    ));
+    if resp.status == 409 {
+        out.fail(format!("error: {}
+{SSA_CONFLICT_HELP}", message(&resp)));
+        return;
+    }
+    if resp.status >= 400 {
+        out.fail(format!(
+            "Error from server ({}): error when applying patch:\n{}\nto:\nResource: \"{}\", GroupVersionKind: \"{}\"\nName: \"{name}\", Namespace: \"{ns}\"\nfor: \"{file}\": {}",
+            reason(&resp),
+            printers::json::to_compact(obj),
+            m.qualified_plural(),
+            m.api_version(),
+            message(&resp)
+        ));
+        return;
+    }
+    let suffix = if dry == "server" { " (server dry run)" } else { "" };
+    let applied = resp.body_json().unwrap_or_default();
+    print_result(p, out, m, name, &format!("serverside-applied{suffix}"), &applied);
+}
+
+/// What kubectl adds to a server-side apply conflict (apply.go).
+const SSA_CONFLICT_HELP: &str = "Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the `--force-conflicts` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts";
 
 fn reason(resp: &Response) -> String {
     resp.body_json()
