@@ -354,6 +354,8 @@ impl Cluster {
                 work.insert((Component::Endpoints, key.clone()));
             }
             "Node" => {
+                // The node lifecycle controller mirrors spec.unschedulable as a taint.
+                work.insert((Component::NodeLifecycle, key.clone()));
                 for p in &self.runtime.index.pending {
                     work.insert((Component::Scheduler, p.clone()));
                 }

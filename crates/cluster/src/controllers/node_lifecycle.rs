@@ -185,6 +185,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     let Some(node) = get_node(cluster, &key.name) else {
         return;
     };
+    let node = mirror_unschedulable(cluster, node);
     let now = cluster.now();
     let name = key.name.clone();
     match cluster.runtime.node_lifecycle.stopped.get(&name).copied() {
@@ -221,6 +222,34 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             }
         }
     }
+}
+
+/// `doNoScheduleTaintingPass` for `spec.unschedulable` (kubectl cordon): the node carries the
+/// `node.kubernetes.io/unschedulable:NoSchedule` taint exactly while it is cordoned.
+fn mirror_unschedulable(cluster: &mut Cluster, node: Node) -> Node {
+    const UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+    let spec = node.spec.clone().unwrap_or_default();
+    let cordoned = spec.unschedulable == Some(true);
+    let mut taints = spec.taints.clone().unwrap_or_default();
+    let tainted = taints
+        .iter()
+        .any(|t| t.key == UNSCHEDULABLE && t.effect == "NoSchedule");
+    if cordoned == tainted {
+        return node;
+    }
+    if cordoned {
+        taints.push(Taint {
+            key: UNSCHEDULABLE.into(),
+            effect: "NoSchedule".into(),
+            ..Taint::default()
+        });
+    } else {
+        taints.retain(|t| !(t.key == UNSCHEDULABLE && t.effect == "NoSchedule"));
+    }
+    let mut n = node;
+    n.spec.get_or_insert_with(Default::default).taints = (!taints.is_empty()).then_some(taints);
+    cluster.store_mut().put(Object::Node(n.clone()));
+    n
 }
 
 /// `tryUpdateNodeHealth` for a silent node, the NoSchedule/NoExecute tainting passes and
