@@ -37,6 +37,9 @@ pub fn status_response(status: &Status) -> Response {
     Response::json(status.code, &status.to_value())
 }
 
+/// What client-go sends for kubectl 1.33.1 (`<command>/<version> (<os>/<arch>) kubernetes/<commit>`).
+const KUBECTL_USER_AGENT: &str = "kubectl/v1.33.1 (linux/amd64) kubernetes/8adc0f0";
+
 /// kubectl's transport to a cluster in the same process.
 pub struct InProcess<'a> {
     pub cluster: &'a mut Cluster,
@@ -44,6 +47,13 @@ pub struct InProcess<'a> {
 
 impl Transport for InProcess<'_> {
     fn call(&mut self, request: Request) -> Response {
+        // The emulation identifies itself as the real kubectl does: the server names writers
+        // without a fieldManager after the User-Agent's product (managedFields' `kubectl`).
+        let request = if request.header_value("user-agent").is_none() {
+            request.header("user-agent", KUBECTL_USER_AGENT)
+        } else {
+            request
+        };
         handle(self.cluster, &request)
     }
 
