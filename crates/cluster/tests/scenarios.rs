@@ -119,11 +119,26 @@ fn pod_status(p: &Value) -> String {
 }
 
 fn summarize_pod(p: &Value) -> Value {
-    let cs = p["status"]["containerStatuses"]
+    let mut cs = p["status"]["containerStatuses"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let total = p["spec"]["containers"].as_array().map_or(0, Vec::len);
+    // Sidecars (restartable init containers) count in READY as kubectl's printPod counts them.
+    let sidecars: Vec<Value> = p["status"]["initContainerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| {
+            p["spec"]["initContainers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["name"] == s["name"] && c["restartPolicy"] == "Always")
+        })
+        .collect();
+    let total = p["spec"]["containers"].as_array().map_or(0, Vec::len) + sidecars.len();
+    cs.splice(0..0, sidecars);
     let ready = cs.iter().filter(|c| c["ready"] == true).count();
     let restarts: i64 = cs
         .iter()
@@ -598,8 +613,12 @@ fn run(name: &str) {
                     Err(e) => vec![format!("error: {}", e.message)],
                 };
                 let key = format!(
-                    "logs {}{}",
+                    "logs {}{}{}",
                     arg["selector"].as_str().unwrap(),
+                    arg["container"]
+                        .as_str()
+                        .map(|c| format!(" -c {c}"))
+                        .unwrap_or_default(),
                     if previous { " --previous" } else { "" }
                 );
                 extra.insert(key, json!(lines));

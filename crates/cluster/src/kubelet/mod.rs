@@ -907,8 +907,9 @@ fn stop_pod(
                     if stops { "Completed" } else { "Error" }.to_string(),
                 ));
             }
+            // It keeps running (not ready) until it exits: at once on SIGTERM, or killed
+            // (137) when the grace period ends.
             c.ready = false;
-            c.stage = Stage::Terminated;
             cluster.record_event(
                 obj,
                 Some(&fp),
@@ -922,6 +923,12 @@ fn stop_pod(
     }
     let until = rt.stopping_until.expect("set above");
     if now >= until {
+        for c in rt.containers.iter_mut() {
+            if c.stage == Stage::Running && c.current.as_ref().is_some_and(|i| i.finished.is_some())
+            {
+                c.stage = Stage::Terminated;
+            }
+        }
         return true;
     }
     note(until);
