@@ -726,4 +726,5 @@ scenarios! {
     startup_probe_delays_liveness,
     readiness_exec_probe,
     sidecar_with_downward_api,
+    daemonset_follows_nodes,
 }

@@ -192,6 +192,25 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         .filter_map(|o| o.as_pod().cloned())
         .filter(super::is_active)
         .collect();
+    // Counted per node of the node list, as `updateDaemonSetStatus` does: a pod bound to a
+    // node that is gone counts nowhere; one on a node that should not run it is misscheduled.
+    let bound = |p: &Pod| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
+    let misscheduled = pods
+        .iter()
+        .filter(|p| bound(p))
+        .filter(|p| {
+            target_node(p).is_some_and(|n| {
+                !eligible_nodes.contains(&n)
+                    && nodes
+                        .iter()
+                        .any(|node| node.metadata.name.as_ref() == Some(&n))
+            })
+        })
+        .count() as i32;
+    let pods: Vec<Pod> = pods
+        .into_iter()
+        .filter(|p| target_node(p).is_some_and(|n| eligible_nodes.contains(&n)))
+        .collect();
     let scheduled = pods
         .iter()
         .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some())
@@ -204,7 +223,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     let status = DaemonSetStatus {
         current_number_scheduled: scheduled,
         desired_number_scheduled: desired,
-        number_misscheduled: 0,
+        number_misscheduled: misscheduled,
         number_ready: ready,
         number_available: (available > 0).then_some(available),
         number_unavailable: (desired - available > 0).then_some(desired - available),

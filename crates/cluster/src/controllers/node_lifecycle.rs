@@ -36,7 +36,13 @@ pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct State {
     pub stopped: BTreeMap<String, Timestamp>,
+    /// Deleted nodes that still have pods bound to them, and since when they are gone.
+    #[serde(default)]
+    pub gone: BTreeMap<String, Timestamp>,
 }
+
+/// The pod garbage collector's quarantine before it deletes the pods of a vanished node.
+const ORPHAN_QUARANTINE_SECONDS: f64 = 40.0;
 
 fn node_key(name: &str) -> Key {
     Key {
@@ -183,8 +189,10 @@ impl Cluster {
 /// The node lifecycle and taint-eviction controllers' pass over one node.
 pub fn sync(cluster: &mut Cluster, key: &Key) {
     let Some(node) = get_node(cluster, &key.name) else {
+        gc_orphaned(cluster, key);
         return;
     };
+    cluster.runtime.node_lifecycle.gone.remove(&key.name);
     let node = mirror_unschedulable(cluster, node);
     let now = cluster.now();
     let name = key.name.clone();
@@ -222,6 +230,42 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             }
         }
     }
+}
+
+/// The pod garbage collector's `gcOrphaned`: the pods still bound to a deleted node are
+/// force-deleted (grace period 0) once the node has been gone for the quarantine; controllers
+/// then replace them elsewhere.
+fn gc_orphaned(cluster: &mut Cluster, key: &Key) {
+    let now = cluster.now();
+    let pods = pods_on(cluster, &key.name);
+    if pods.is_empty() {
+        cluster.runtime.node_lifecycle.gone.remove(&key.name);
+        return;
+    }
+    let since = *cluster
+        .runtime
+        .node_lifecycle
+        .gone
+        .entry(key.name.clone())
+        .or_insert(now);
+    let due = clock::after(since, ORPHAN_QUARANTINE_SECONDS);
+    if now < due {
+        cluster.wake_at(due, key.clone());
+        return;
+    }
+    let rt = crate::resources::by_kind("v1", "Pod").expect("pods are served");
+    for pod in pods {
+        let _ = cluster.delete_object(
+            rt,
+            pod.metadata.namespace.as_deref(),
+            pod.metadata.name.as_deref().unwrap_or_default(),
+            &crate::api::DeleteOptions {
+                grace_period_seconds: Some(0),
+                ..Default::default()
+            },
+        );
+    }
+    cluster.runtime.node_lifecycle.gone.remove(&key.name);
 }
 
 /// `doNoScheduleTaintingPass` for `spec.unschedulable` (kubectl cordon): the node carries the
