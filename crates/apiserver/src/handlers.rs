@@ -329,7 +329,13 @@ pub fn resource(
             // Apply needs an explicit manager: the User-Agent default does not count.
             opts.field_manager = request.query_value("fieldManager");
             let (created, w) = cluster.apply_with(&user, rt, ns, name, &applied, force, &opts)?;
-            Ok(written(cluster, request, rt, if created { 201 } else { 200 }, w))
+            Ok(written(
+                cluster,
+                request,
+                rt,
+                if created { 201 } else { 200 },
+                w,
+            ))
         }
         ("PATCH", Some(name), None) => {
             let (pt, body) = (patch_type(request)?, patch_body(request)?);

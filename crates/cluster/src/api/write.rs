@@ -302,7 +302,13 @@ impl Cluster {
         }
         defaults::apply(rt.kind, &mut obj);
         let subresource = opts.subresource.or(status_only.then_some("status"));
-        self.record_update(rt, opts.field_manager.as_deref(), subresource, &old, &mut obj);
+        self.record_update(
+            rt,
+            opts.field_manager.as_deref(),
+            subresource,
+            &old,
+            &mut obj,
+        );
         self.admit_update(rt, ns, &mut obj, &old)?;
         let errors = validation::validate_update(rt, &obj, &old);
         if !errors.is_empty() {

@@ -502,7 +502,9 @@ fn generic(p: &Parsed, targets: &[Target], env: &mut Env, out: &mut Output, outp
         }
         return;
     }
-    let show_managed = p.bool("show-managed-fields");
+    // Only the json and yaml printers leave managedFields out (JSONYamlPrintFlags); jsonpath
+    // and custom-columns see them.
+    let show_managed = p.bool("show-managed-fields") || !matches!(output, "yaml" | "json");
     let mut objects: Vec<Value> = items
         .iter()
         .map(|(o, _)| {

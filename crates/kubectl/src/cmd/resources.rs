@@ -301,8 +301,11 @@ fn server_side_apply(
         obj,
     ));
     if resp.status == 409 {
-        out.fail(format!("error: {}
-{SSA_CONFLICT_HELP}", message(&resp)));
+        out.fail(format!(
+            "error: {}
+{SSA_CONFLICT_HELP}",
+            message(&resp)
+        ));
         return;
     }
     if resp.status >= 400 {
@@ -316,13 +319,26 @@ fn server_side_apply(
         ));
         return;
     }
-    let suffix = if dry == "server" { " (server dry run)" } else { "" };
-    let applied = resp.body_json().unwrap_or_default();
-    print_result(p, out, m, name, &format!("serverside-applied{suffix}"), &applied);
+    let suffix = if dry == "server" {
+        " (server dry run)"
+    } else {
+        ""
+    };
+    let mut applied = resp.body_json().unwrap_or_default();
+    super::get::strip(&mut applied, false);
+    print_result(
+        p,
+        out,
+        m,
+        name,
+        &format!("serverside-applied{suffix}"),
+        &applied,
+    );
 }
 
 /// What kubectl adds to a server-side apply conflict (apply.go).
-const SSA_CONFLICT_HELP: &str = "Please review the fields above--they currently have other managers. Here
+const SSA_CONFLICT_HELP: &str =
+    "Please review the fields above--they currently have other managers. Here
 are the ways you can resolve this warning:
 * If you intend to manage all of these fields, please re-run the apply
   command with the `--force-conflicts` flag.
@@ -505,7 +521,13 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
             if env.explicit_namespace {
                 obj["metadata"]["namespace"] = json!(ns);
             }
-            super::create_more::create_generated(&p, env, out, obj, Some("failed to create deployment: "));
+            super::create_more::create_generated(
+                &p,
+                env,
+                out,
+                obj,
+                Some("failed to create deployment: "),
+            );
         }
         "configmap" | "cm" => {
             let mut data = Map::new();
@@ -514,13 +536,18 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
                 data.insert(k.to_string(), json!(v));
             }
             for f in p.all("from-file") {
-                let (k, path) = f.split_once('=').map(|(k, p)| (k.to_string(), p.to_string())).unwrap_or_else(|| (f.rsplit('/').next().unwrap_or(&f).to_string(), f.clone()));
+                let (k, path) = f
+                    .split_once('=')
+                    .map(|(k, p)| (k.to_string(), p.to_string()))
+                    .unwrap_or_else(|| (f.rsplit('/').next().unwrap_or(&f).to_string(), f.clone()));
                 match env.files.get(&path) {
                     Some(text) => {
                         data.insert(k, json!(text));
                     }
                     None => {
-                        out.fail(format!("error: error reading {path}: no such file or directory"));
+                        out.fail(format!(
+                            "error: error reading {path}: no such file or directory"
+                        ));
                         return;
                     }
                 }
@@ -532,7 +559,13 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
             if env.explicit_namespace {
                 obj["metadata"]["namespace"] = json!(ns);
             }
-            super::create_more::create_generated(&p, env, out, obj, Some("failed to create configmap: "));
+            super::create_more::create_generated(
+                &p,
+                env,
+                out,
+                obj,
+                Some("failed to create configmap: "),
+            );
         }
         "secret" => {
             use base64::Engine;
@@ -550,7 +583,9 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
                     p.get("type").unwrap_or("").to_string()
                 }
                 "docker-registry" => {
-                    let server = p.get("docker-server").unwrap_or("https://index.docker.io/v1/");
+                    let server = p
+                        .get("docker-server")
+                        .unwrap_or("https://index.docker.io/v1/");
                     let user = p.get("docker-username").unwrap_or("");
                     let pass = p.get("docker-password").unwrap_or("");
                     let mut entry = json!({"username": user, "password": pass, "auth": enc(&format!("{user}:{pass}"))});
@@ -558,11 +593,16 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
                         entry["email"] = json!(e);
                     }
                     let cfg = json!({"auths": {server: entry}});
-                    data.insert(".dockerconfigjson".into(), json!(enc(&printers::json::to_compact(&cfg))));
+                    data.insert(
+                        ".dockerconfigjson".into(),
+                        json!(enc(&printers::json::to_compact(&cfg))),
+                    );
                     "kubernetes.io/dockerconfigjson".into()
                 }
                 _ => {
-                    out.fail(format!("error: unknown command \"{kind}\" for \"kubectl create secret\""));
+                    out.fail(format!(
+                        "error: unknown command \"{kind}\" for \"kubectl create secret\""
+                    ));
                     return;
                 }
             };
@@ -573,14 +613,28 @@ fn create(args: &[String], env: &mut Env, out: &mut Output) {
             if !data.is_empty() {
                 obj["data"] = Value::Object(data);
             }
-            super::create_more::create_generated(&p, env, out, obj, Some("failed to create secret "));
+            super::create_more::create_generated(
+                &p,
+                env,
+                out,
+                obj,
+                Some("failed to create secret "),
+            );
         }
         "serviceaccount" | "sa" => {
             let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"creationTimestamp": null, "name": name}});
-            super::create_more::create_generated(&p, env, out, obj, Some("failed to create serviceaccount: "));
+            super::create_more::create_generated(
+                &p,
+                env,
+                out,
+                obj,
+                Some("failed to create serviceaccount: "),
+            );
         }
         "service" | "svc" => super::create_more::service(&p, env, out),
-        "" => out.stdout.push_str(super::help::text("create").unwrap_or("")),
+        "" => out
+            .stdout
+            .push_str(super::help::text("create").unwrap_or("")),
         _ => out.fail(format!(
             "error: Unexpected args: [{}]\nSee 'kubectl create -h' for help and examples",
             p.args.join(" ")
