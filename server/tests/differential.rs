@@ -186,6 +186,9 @@ fn normalise(text: &str, sessions: &[&Session]) -> String {
         regex::Regex::new(r"(?m)^((?:---|\+\+\+) /tmp/\S+)\t\d{4}-\d\d-\d\d [\d:.]+ [+-]\d{4}$")
             .unwrap();
     t = file_times.replace_all(&t, "$1\tTIME").into_owned();
+    // klog's line header (`W1122 00:12:38.819626    7235 diff.go:723]`): wall time and pid.
+    let klog = regex::Regex::new(r"(?m)^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ ").unwrap();
+    t = klog.replace_all(&t, "${1}MMDD TIME PID ").into_owned();
     let age = regex::Regex::new(r"\b\d+[smhdy](\d+[smhd])?\b").unwrap();
     events_table(&age.replace_all(&t, "AGE"))
 }

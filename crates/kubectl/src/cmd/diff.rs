@@ -148,6 +148,19 @@ fn live_and_merged(
             .header("content-type", "application/apply-patch+yaml");
         req.body = printers::json::to_compact(&obj).into_bytes();
         let resp = env.transport.call(req);
+        if resp.status == 409 {
+            // kubectl retries a conflicting dry run with the live resourceVersion as a lock, then
+            // once without it; a field-ownership conflict fails both ways, after this warning.
+            let warning = klog_warning(
+                env.transport.now(),
+                &format!(
+                    "Object ({}, Kind={}: {name}) keeps changing, diffing without lock",
+                    m.api_version(),
+                    m.kind
+                ),
+            );
+            return Err(format!("{warning}{}", server_error(&resp)));
+        }
         if resp.status >= 400 {
             return Err(server_error(&resp));
         }
@@ -205,6 +218,22 @@ fn live_and_merged(
         return Err(server_error(&resp));
     }
     Ok((file_name, live, resp.body_json().unwrap_or_default()))
+}
+
+/// A klog warning line as kubectl writes it (`W1122 00:12:38.819626    7235 diff.go:723] ...`);
+/// the process id is the emulation's fixed one.
+fn klog_warning(now: jiff::Timestamp, message: &str) -> String {
+    let t = now.to_zoned(jiff::tz::TimeZone::UTC);
+    format!(
+        "W{:02}{:02} {:02}:{:02}:{:02}.{:06} {:>7} diff.go:723] {message}\n",
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.subsec_nanosecond() / 1000,
+        1
+    )
 }
 
 /// Managed fields are left out unless `--show-managed-fields`.
@@ -352,6 +381,15 @@ mod tests {
             ..m
         };
         assert_eq!(object_file_name(&core, "", "shop"), "v1.Namespace..shop");
+    }
+
+    #[test]
+    fn klog_warnings_have_klogs_header() {
+        let now: jiff::Timestamp = "2026-11-22T00:12:38.819626Z".parse().unwrap();
+        assert_eq!(
+            klog_warning(now, "x"),
+            "W1122 00:12:38.819626       1 diff.go:723] x\n"
+        );
     }
 
     #[test]
