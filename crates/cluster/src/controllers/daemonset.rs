@@ -115,6 +115,20 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         .filter_map(|o| o.as_pod().cloned())
         .filter(super::is_active)
         .collect();
+    // A pod still shutting down keeps its node occupied (`getNodesToDaemonPods` skips only
+    // deleted pods that are terminal): its replacement waits until it is gone.
+    let stopping: Vec<String> = owned(cluster, &uid, "Pod")
+        .iter()
+        .filter_map(|o| o.as_pod())
+        .filter(|p| p.metadata.deletion_timestamp.is_some())
+        .filter(|p| {
+            !matches!(
+                p.status.as_ref().and_then(|s| s.phase.as_deref()),
+                Some("Succeeded" | "Failed")
+            )
+        })
+        .filter_map(target_node)
+        .collect();
     let template = ds
         .spec
         .as_ref()
@@ -150,7 +164,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         if eligible {
             desired += 1;
             eligible_nodes.push(name.clone());
-            if here.is_empty() {
+            if here.is_empty() && !stopping.contains(&name) {
                 let template = k8s_openapi::api::core::v1::PodTemplateSpec {
                     metadata: Some(candidate.metadata.clone()),
                     spec: candidate.spec.clone(),
@@ -190,7 +204,10 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     let pods: Vec<Pod> = owned(cluster, &uid, "Pod")
         .iter()
         .filter_map(|o| o.as_pod().cloned())
-        .filter(super::is_active)
+        .filter(|p| {
+            let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+            super::is_active(p) || !matches!(phase, Some("Succeeded" | "Failed"))
+        })
         .collect();
     // Counted per node of the node list, as `updateDaemonSetStatus` does: a pod bound to a
     // node that is gone counts nowhere; one on a node that should not run it is misscheduled.
