@@ -135,6 +135,7 @@ impl Cluster {
                 "error decoding YAML: json: cannot unmarshal array into Go value of type map[string]interface {}",
             ));
         }
+        super::write::check_type(rt, applied)?;
         let ns = scope_namespace(rt, namespace)?;
         let schema = schema::for_resource(rt);
         let fields = ssa::field_set(applied, schema);
@@ -459,6 +460,21 @@ mod tests {
         assert_eq!(
             err.message,
             "Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\" using apps/v1: .spec.replicas"
+        );
+    }
+
+    #[test]
+    fn the_applied_kind_must_match_the_url() {
+        let mut c = cluster();
+        let mut body = web(1, json!([]));
+        body["kind"] = json!("StatefulSet");
+        let err = apply(&mut c, &body, "kubectl", false).unwrap_err();
+        assert_eq!(err.code, 400);
+        assert!(
+            err.message
+                .contains("kind in the data (StatefulSet) does not match"),
+            "{}",
+            err.message
         );
     }
 

@@ -27,7 +27,7 @@ fn decode_error(rt: &ResourceType, e: impl std::fmt::Display) -> Status {
 }
 
 /// Checks the body's apiVersion and kind against the URL's resource, as the decoder does.
-fn check_type(rt: &ResourceType, body: &Value) -> Result<(), Status> {
+pub(super) fn check_type(rt: &ResourceType, body: &Value) -> Result<(), Status> {
     if let Some(av) = body["apiVersion"].as_str() {
         if av != rt.api_version() {
             return Err(Status::bad_request(format!(
