@@ -22,7 +22,8 @@ fn template() -> &'static Cluster {
         let mut c = Cluster::new(&ClusterConfig::default());
         let create = |c: &mut Cluster, group: &str, plural: &str, body: serde_json::Value| {
             let rt = cluster::resources::by_plural(group, plural).expect("served");
-            c.create(rt, Some("default"), body).expect("valid seed object");
+            c.create(rt, Some("default"), body)
+                .expect("valid seed object");
         };
         create(
             &mut c,
@@ -70,14 +71,29 @@ fn files() -> BTreeMap<String, String> {
 
 /// Every error the API answers is a `Status`, and none is a 500.
 fn check_api_answer(req: &Request, resp: &Response) {
-    assert_ne!(resp.status, 500, "{} {}: internal error: {}", req.method, req.path,
-        String::from_utf8_lossy(&resp.body));
+    assert_ne!(
+        resp.status,
+        500,
+        "{} {}: internal error: {}",
+        req.method,
+        req.path,
+        String::from_utf8_lossy(&resp.body)
+    );
     if resp.status >= 400 {
         let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_else(|e| {
-            panic!("{} {}: error {} is not JSON ({e}): {}", req.method, req.path, resp.status,
-                String::from_utf8_lossy(&resp.body))
+            panic!(
+                "{} {}: error {} is not JSON ({e}): {}",
+                req.method,
+                req.path,
+                resp.status,
+                String::from_utf8_lossy(&resp.body)
+            )
         });
-        assert_eq!(body["kind"], "Status", "{} {}: {body}", req.method, req.path);
+        assert_eq!(
+            body["kind"], "Status",
+            "{} {}: {body}",
+            req.method, req.path
+        );
     }
 }
 

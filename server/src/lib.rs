@@ -6,8 +6,8 @@ pub mod persistence;
 pub mod routes;
 pub mod security;
 pub mod sessions;
-pub mod tls;
 pub mod site;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

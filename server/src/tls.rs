@@ -25,11 +25,8 @@ pub struct Endpoint {
 /// `::1` and `hostnames`, and made again when the names change.
 pub fn certificate(dir: &Path, hostnames: &[String]) -> std::io::Result<(String, String)> {
     let tls = dir.join("tls");
-    let (cert_path, key_path, names_path) = (
-        tls.join("cert.pem"),
-        tls.join("key.pem"),
-        tls.join("names"),
-    );
+    let (cert_path, key_path, names_path) =
+        (tls.join("cert.pem"), tls.join("key.pem"), tls.join("names"));
     let mut names: Vec<String> = ["localhost", "127.0.0.1", "::1"]
         .into_iter()
         .map(String::from)

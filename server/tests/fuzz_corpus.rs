@@ -70,7 +70,9 @@ fn replay(name: &'static str, target: Target) -> usize {
                 done += 1;
             }
             Ok((file, Err(panic))) => panic!("{name}: {} panicked: {panic}", file.display()),
-            Err(_) => panic!("{name}: an input ran longer than {BOUND:?} (the one after {done} files)"),
+            Err(_) => {
+                panic!("{name}: an input ran longer than {BOUND:?} (the one after {done} files)")
+            }
         }
     }
     count

@@ -22,7 +22,14 @@ fn the_downloaded_kubeconfig_works_with_the_real_kubectl() {
     let dir = support::target_dir().join(format!("https-kubeconfig-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_wheelhouse"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--tls-addr", "127.0.0.1:0", "--data"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--tls-addr",
+            "127.0.0.1:0",
+            "--data",
+        ])
         .arg(dir.join("data"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -46,20 +53,37 @@ fn the_downloaded_kubeconfig_works_with_the_real_kubectl() {
     assert!(https, "an HTTPS listener is announced");
 
     let curl = |args: &[&str]| {
-        let out = Command::new("curl").args(["-sS", "--fail"]).args(args).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("curl")
+            .args(["-sS", "--fail"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let created: serde_json::Value =
         serde_json::from_str(&curl(&["-X", "POST", &format!("{http}/api/sessions")])).unwrap();
-    let (id, token) = (created["id"].as_str().unwrap(), created["token"].as_str().unwrap());
+    let (id, token) = (
+        created["id"].as_str().unwrap(),
+        created["token"].as_str().unwrap(),
+    );
     let kubeconfig = curl(&[
         "-H",
         &format!("Authorization: Bearer {token}"),
         &format!("{http}/api/sessions/{id}/kubeconfig"),
     ]);
-    assert!(kubeconfig.contains("server: \"https://127.0.0.1:"), "{kubeconfig}");
-    assert!(kubeconfig.contains("certificate-authority-data: "), "{kubeconfig}");
+    assert!(
+        kubeconfig.contains("server: \"https://127.0.0.1:"),
+        "{kubeconfig}"
+    );
+    assert!(
+        kubeconfig.contains("certificate-authority-data: "),
+        "{kubeconfig}"
+    );
     let path = dir.join("kubeconfig");
     std::fs::write(&path, &kubeconfig).unwrap();
 
@@ -80,7 +104,11 @@ fn the_downloaded_kubeconfig_works_with_the_real_kubectl() {
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("node/minikube\n"), "{out}");
     let (code, out, err) = kubectl(&["run", "web", "--image=nginx:1.25"]);
-    assert_eq!((code, out.as_str()), (Some(0), "pod/web created\n"), "{err}");
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "pod/web created\n"),
+        "{err}"
+    );
     // The terminal's kubectl sees what the real one made.
     let shell = curl(&[
         "-X",

@@ -692,7 +692,14 @@ fn top_reports_simulated_usage() {
 #[test]
 fn exec_runs_commands_in_the_simulated_container() {
     let ns = namespace("t-exec");
-    let r = k(&["create", "configmap", "app-config", "--from-literal=color=blue", "-n", &ns]);
+    let r = k(&[
+        "create",
+        "configmap",
+        "app-config",
+        "--from-literal=color=blue",
+        "-n",
+        &ns,
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let manifest = write_file(
         "exec/web.yaml",
@@ -700,19 +707,48 @@ fn exec_runs_commands_in_the_simulated_container() {
     );
     let r = k(&["apply", "-f", &manifest, "-n", &ns]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = k(&["wait", "--for=condition=Ready", "pod/web", "--timeout=60s", "-n", &ns]);
+    let r = k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/web",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 
     let r = k(&["exec", "web", "-n", &ns, "--", "printenv", "COLOR"]);
-    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "blue\n", ""));
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "blue\n", "")
+    );
     let r = k(&["exec", "web", "-n", &ns, "--", "cat", "/etc/config/color"]);
     assert_eq!((r.code, r.stdout.as_str()), (0, "blue"), "{}", r.stderr);
     let r = k(&["exec", "web", "-n", &ns, "--", "env"]);
-    assert!(r.stdout.starts_with("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nHOSTNAME=web\n"), "{}", r.stdout);
-    assert!(r.stdout.contains("\nKUBERNETES_SERVICE_HOST=10.96.0.1\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with(
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nHOSTNAME=web\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\nKUBERNETES_SERVICE_HOST=10.96.0.1\n"),
+        "{}",
+        r.stdout
+    );
 
     // The command's exit code becomes kubectl's, with kubectl's own line on stderr.
-    let r = k(&["exec", "web", "-n", &ns, "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    let r = k(&[
+        "exec",
+        "web",
+        "-n",
+        &ns,
+        "--",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 3",
+    ]);
     assert_eq!(
         (r.code, r.stdout.as_str(), r.stderr.as_str()),
         (3, "out\n", "err\ncommand terminated with exit code 3\n")
@@ -724,20 +760,36 @@ fn exec_runs_commands_in_the_simulated_container() {
         &[],
         Some("hostname\necho $COLOR > /tmp/c\ncat /tmp/c\n"),
     );
-    assert_eq!((r.code, r.stdout.as_str()), (0, "web\nblue\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "web\nblue\n"),
+        "{}",
+        r.stderr
+    );
 
     // -t without a terminal: kubectl's notice, then the command runs.
-    let r = kubectl_with(&["exec", "-it", "web", "-n", &ns, "--", "hostname"], &[], Some(""));
+    let r = kubectl_with(
+        &["exec", "-it", "web", "-n", &ns, "--", "hostname"],
+        &[],
+        Some(""),
+    );
     assert_eq!(
         (r.code, r.stdout.as_str(), r.stderr.as_str()),
-        (0, "web\n", "Unable to use a TTY - input is not a terminal or the right kind of file\n")
+        (
+            0,
+            "web\n",
+            "Unable to use a TTY - input is not a terminal or the right kind of file\n"
+        )
     );
 
     // Refusals: from the API server, from the container runtime, and kubectl's own.
     let r = k(&["exec", "web", "-c", "nope", "-n", &ns, "--", "env"]);
     assert_eq!(
         (r.code, r.stderr.as_str()),
-        (1, "Error from server (BadRequest): container nope is not valid for pod web\n")
+        (
+            1,
+            "Error from server (BadRequest): container nope is not valid for pod web\n"
+        )
     );
     let r = k(&["exec", "web", "-n", &ns, "--", "ps"]);
     assert_eq!(r.code, 126, "{}", r.stderr);
@@ -748,12 +800,18 @@ fn exec_runs_commands_in_the_simulated_container() {
     let r = k(&["exec", "web", "-n", &ns]);
     assert_eq!(
         (r.code, r.stderr.as_str()),
-        (1, "error: you must specify at least one command for the container\n")
+        (
+            1,
+            "error: you must specify at least one command for the container\n"
+        )
     );
     let r = k(&["exec", "ghost", "-n", &ns, "--", "env"]);
     assert_eq!(
         (r.code, r.stderr.as_str()),
-        (1, "Error from server (NotFound): pods \"ghost\" not found\n")
+        (
+            1,
+            "Error from server (NotFound): pods \"ghost\" not found\n"
+        )
     );
     // A container that is not running: the kubelet's plain-text refusal, which kubectl reports
     // after its SPDY retry of the failed WebSocket upgrade.
@@ -762,7 +820,10 @@ fn exec_runs_commands_in_the_simulated_container() {
     let r = k(&["exec", "bad", "-n", &ns, "--", "env"]);
     assert_eq!(
         (r.code, r.stderr.as_str()),
-        (1, "error: unable to upgrade connection: container not found (\"bad\")\n")
+        (
+            1,
+            "error: unable to upgrade connection: container not found (\"bad\")\n"
+        )
     );
 }
 
@@ -822,9 +883,26 @@ sys.exit(os.waitstatus_to_exitcode(status))
 #[test]
 fn exec_it_gives_an_interactive_shell_in_a_terminal() {
     let ns = namespace("t-exec-it");
-    let r = k(&["run", "box", "--image=busybox:1.36", "--env=COLOR=blue", "-n", &ns, "--", "sleep", "3600"]);
+    let r = k(&[
+        "run",
+        "box",
+        "--image=busybox:1.36",
+        "--env=COLOR=blue",
+        "-n",
+        &ns,
+        "--",
+        "sleep",
+        "3600",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = k(&["wait", "--for=condition=Ready", "pod/box", "--timeout=60s", "-n", &ns]);
+    let r = k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/box",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let (screen, code) = kubectl_in_pty(
         &["exec", "-it", "box", "-n", &ns, "--", "sh"],
@@ -1032,7 +1110,11 @@ fn apply_patch_matches_the_real_kubectl_three_way_patch() {
         let f = write_file(&format!("threeway/{i}.yaml"), v1);
         let r = k(&["apply", "-f", &f, "-n", &ns]);
         assert_eq!(r.code, 0, "{what}: {}", r.stderr);
-        let kind = if v1.contains("kind: Deployment") { "deployment/web" } else { "configmap/settings" };
+        let kind = if v1.contains("kind: Deployment") {
+            "deployment/web"
+        } else {
+            "configmap/settings"
+        };
         let live = k(&["get", kind, "-n", &ns, "-o", "json"]);
         let current: serde_json::Value = serde_json::from_str(&live.stdout).unwrap();
         let original: serde_json::Value = serde_json::from_str(
@@ -1044,7 +1126,8 @@ fn apply_patch_matches_the_real_kubectl_three_way_patch() {
         std::fs::write(&f, v2).unwrap();
         let r = k(&["apply", "-f", &f, "-n", &ns, "-v=9"]);
         assert_eq!(r.code, 0, "{what}: {}", r.stderr);
-        let sent = sent_patch(&r.stderr).unwrap_or_else(|| panic!("{what}: no PATCH body in\n{}", r.stderr));
+        let sent = sent_patch(&r.stderr)
+            .unwrap_or_else(|| panic!("{what}: no PATCH body in\n{}", r.stderr));
         // The emulation's modified configuration, as `kubectl apply` builds it.
         let mut config = kubectl::manifest::parse_documents(v2).unwrap().remove(0);
         config["metadata"]["namespace"] = serde_json::json!(ns);
@@ -1069,7 +1152,10 @@ fn apply_patch_matches_the_real_kubectl_three_way_patch() {
 fn sent_patch(log: &str) -> Option<serde_json::Value> {
     let quoted = log
         .lines()
-        .filter_map(|l| l.split_once("\"Request Body\" body=").map(|(_, b)| b.trim()))
+        .filter_map(|l| {
+            l.split_once("\"Request Body\" body=")
+                .map(|(_, b)| b.trim())
+        })
         .rfind(|b| *b != "\"\"")?;
     let text: String = serde_json::from_str(quoted).ok()?;
     serde_json::from_str(&text).ok()

@@ -105,7 +105,10 @@ fn a_conflict_after_kubectl_scale_and_force_conflicts() {
     assert_eq!(r.stdout, "");
     // The server names kubectl scale's write after the binary kubectl runs as (here
     // `kubectl.1.33` or `kubectl`): normalised so the golden holds for both.
-    support::golden("ssa-conflict", &r.stderr.replace("\"kubectl.1.33\"", "\"kubectl\""));
+    support::golden(
+        "ssa-conflict",
+        &r.stderr.replace("\"kubectl.1.33\"", "\"kubectl\""),
+    );
     assert_eq!(jsonpath(&ns, "{.spec.replicas}"), "5");
     let r = k(&[
         "apply",

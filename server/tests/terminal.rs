@@ -390,13 +390,18 @@ async fn post_shell_waits_for_a_line_that_keeps_running() {
         let app = app(s.state.clone());
         async move {
             let resp = app.oneshot(req).await.unwrap();
-            let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                .await
+                .unwrap();
             serde_json::from_slice::<Value>(&body).unwrap()
         }
     };
     let started = std::time::Instant::now();
     let v = post("echo start; sleep 0.3; echo end").await;
-    assert_eq!(v, json!({"stdout": "start\nend\n", "stderr": "", "exit_code": 0}));
+    assert_eq!(
+        v,
+        json!({"stdout": "start\nend\n", "stderr": "", "exit_code": 0})
+    );
     assert!(started.elapsed() >= Duration::from_millis(300));
     let v = post("kubectl run web --image=nginx:1.25").await;
     assert_eq!(v["exit_code"], 0, "{v}");

@@ -6,8 +6,8 @@
 //! OpenAPI documents the REST layer serves.
 
 pub use apidefs::{
-    definition, definitions, for_gvk, has_type, items, patch_merge_key, patch_strategies,
-    property, resolve,
+    definition, definitions, for_gvk, has_type, items, patch_merge_key, patch_strategies, property,
+    resolve,
 };
 use serde_json::Value;
 

@@ -476,11 +476,7 @@ fn minikube(sh: &Shell, rest: &[String], prefix: &str, rt: &mut dyn Runtime) -> 
             ],
         ),
         ["service"] => {
-            let names = object_names(
-                rt,
-                "services",
-                &sh.namespace(),
-            );
+            let names = object_names(rt, "services", &sh.namespace());
             let mut v = matching(prefix, names.iter().map(String::as_str));
             v.extend(matching(prefix, ["--url", "list"]));
             v

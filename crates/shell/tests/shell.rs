@@ -697,7 +697,10 @@ fn kubectl_config_errors_match_the_real_kubectl() {
     let mut s = Session::new();
     let out = s.run("kubectl config get-contexts nope");
     assert_eq!(out.exit_code, 1);
-    assert_eq!(out.stdout, "CURRENT   NAME   CLUSTER   AUTHINFO   NAMESPACE\n");
+    assert_eq!(
+        out.stdout,
+        "CURRENT   NAME   CLUSTER   AUTHINFO   NAMESPACE\n"
+    );
     assert_eq!(out.stderr, "error: context nope not found\n");
     ok(&s.run("kubectl config set-context staging --cluster=minikube"));
     assert_eq!(
@@ -716,5 +719,8 @@ fn kubectl_config_errors_match_the_real_kubectl() {
     let out = s.run("kubectl config delete-context minikube");
     assert_eq!(out.stderr, "warning: this removed your active context, use \"kubectl config use-context\" to select a different one\n");
     let out = s.run("kubectl config view --minify");
-    assert_eq!((out.exit_code, out.stderr.as_str()), (1, "error: cannot locate context minikube\n"));
+    assert_eq!(
+        (out.exit_code, out.stderr.as_str()),
+        (1, "error: cannot locate context minikube\n")
+    );
 }

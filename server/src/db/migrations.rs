@@ -6,12 +6,13 @@
 //! handle identically.
 
 /// `(version, statements)`; never edit a released migration, add a new one.
-pub const MIGRATIONS: &[(i64, &[&str])] = &[(
-    1,
-    &[
-        // A learner's (or an instructor's presenter) session. The token is kept because the server
-        // hands it out again in kubeconfigs; the database is inside the trust boundary.
-        "CREATE TABLE IF NOT EXISTS sessions (
+pub const MIGRATIONS: &[(i64, &[&str])] = &[
+    (
+        1,
+        &[
+            // A learner's (or an instructor's presenter) session. The token is kept because the server
+            // hands it out again in kubeconfigs; the database is inside the trust boundary.
+            "CREATE TABLE IF NOT EXISTS sessions (
             id TEXT PRIMARY KEY,
             token TEXT NOT NULL,
             created_at BIGINT NOT NULL,
@@ -23,8 +24,8 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[(
             owner TEXT,
             lease_until BIGINT NOT NULL DEFAULT 0
         )",
-        "CREATE INDEX IF NOT EXISTS sessions_owner ON sessions (owner)",
-        "CREATE TABLE IF NOT EXISTS classrooms (
+            "CREATE INDEX IF NOT EXISTS sessions_owner ON sessions (owner)",
+            "CREATE TABLE IF NOT EXISTS classrooms (
             id TEXT PRIMARY KEY,
             title TEXT NOT NULL,
             lessons TEXT NOT NULL DEFAULT '[]',
@@ -37,30 +38,31 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[(
             presenter_session TEXT,
             created_at BIGINT NOT NULL
         )",
-        // The roster: who joined which class, under which display name, with which session.
-        "CREATE TABLE IF NOT EXISTS roster (
+            // The roster: who joined which class, under which display name, with which session.
+            "CREATE TABLE IF NOT EXISTS roster (
             classroom_id TEXT NOT NULL REFERENCES classrooms (id),
             session_id TEXT NOT NULL,
             name TEXT NOT NULL,
             joined_at BIGINT NOT NULL,
             PRIMARY KEY (classroom_id, session_id)
         )",
-        // Every graded check of a session's exercise, as the check endpoint answered it: the
-        // dashboard's attempts, "stuck" and most common failing check come from here.
-        "CREATE TABLE IF NOT EXISTS check_results (
+            // Every graded check of a session's exercise, as the check endpoint answered it: the
+            // dashboard's attempts, "stuck" and most common failing check come from here.
+            "CREATE TABLE IF NOT EXISTS check_results (
             session_id TEXT NOT NULL,
             exercise TEXT NOT NULL,
             passed BIGINT NOT NULL,
             failing TEXT NOT NULL DEFAULT '[]',
             at BIGINT NOT NULL
         )",
-        "CREATE INDEX IF NOT EXISTS check_results_session ON check_results (session_id)",
-    ],
-),
-(
-    2,
-    &[
-        // The session's simulated clock (paused or following wall time), as JSON.
-        "ALTER TABLE sessions ADD COLUMN clock TEXT NOT NULL DEFAULT '{}'",
-    ],
-)];
+            "CREATE INDEX IF NOT EXISTS check_results_session ON check_results (session_id)",
+        ],
+    ),
+    (
+        2,
+        &[
+            // The session's simulated clock (paused or following wall time), as JSON.
+            "ALTER TABLE sessions ADD COLUMN clock TEXT NOT NULL DEFAULT '{}'",
+        ],
+    ),
+];

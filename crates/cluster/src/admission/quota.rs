@@ -376,7 +376,8 @@ mod tests {
             "deployments.apps \"many\" is forbidden: exceeded quota: session-object-limit, requested: count/pods=1000000000, used: count/pods=7, limited: count/pods=20000"
         );
         // Scaling an existing one up that far is refused the same way, and nothing changes.
-        c.create(deploys, Some("default"), deployment("web", 2)).unwrap();
+        c.create(deploys, Some("default"), deployment("web", 2))
+            .unwrap();
         let err = c
             .patch_scale(
                 &crate::api::User::admin(),
@@ -388,7 +389,11 @@ mod tests {
                 &crate::api::WriteOptions::default(),
             )
             .unwrap_err();
-        assert!(err.message.contains("exceeded quota: session-object-limit"), "{}", err.message);
+        assert!(
+            err.message.contains("exceeded quota: session-object-limit"),
+            "{}",
+            err.message
+        );
         let web = c.get(deploys, Some("default"), "web").unwrap().to_value();
         assert_eq!(web["spec"]["replicas"], 2);
         // At the cap itself is allowed.
@@ -398,8 +403,12 @@ mod tests {
                 "spec": {"parallelism": parallelism, "template": {"spec": {"restartPolicy": "Never",
                     "containers": [{"name": "x", "image": "busybox"}]}}}})
         };
-        assert!(c.create(jobs, Some("default"), job(MAX_OBJECTS as i64 + 1)).is_err());
+        assert!(c
+            .create(jobs, Some("default"), job(MAX_OBJECTS as i64 + 1))
+            .is_err());
         c.stop_control_plane(true);
-        assert!(c.create(jobs, Some("default"), job(MAX_OBJECTS as i64)).is_ok());
+        assert!(c
+            .create(jobs, Some("default"), job(MAX_OBJECTS as i64))
+            .is_ok());
     }
 }

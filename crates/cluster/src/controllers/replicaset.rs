@@ -253,14 +253,22 @@ mod tests {
         let mut c = Cluster::new(&ClusterConfig::default());
         let quota = json!({"apiVersion": "v1", "kind": "ResourceQuota",
             "metadata": {"name": "pods"}, "spec": {"hard": {"pods": "3"}}});
-        c.create(by_plural("", "resourcequotas").unwrap(), Some("default"), quota)
-            .unwrap();
+        c.create(
+            by_plural("", "resourcequotas").unwrap(),
+            Some("default"),
+            quota,
+        )
+        .unwrap();
         let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
             "spec": {"replicas": 5, "selector": {"matchLabels": {"app": "web"}},
                 "template": {"metadata": {"labels": {"app": "web"}},
                     "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}});
-        c.create(by_plural("apps", "replicasets").unwrap(), Some("default"), rs)
-            .unwrap();
+        c.create(
+            by_plural("apps", "replicasets").unwrap(),
+            Some("default"),
+            rs,
+        )
+        .unwrap();
         assert_eq!(c.store().list("Pod", Some("default")).count(), 3);
         // A refusal per sync the pods' changes cause, not two per settle round (hundreds).
         let first = failed_creates(&c);
@@ -270,7 +278,10 @@ mod tests {
         let settled = failed_creates(&c);
         c.advance(jiff::SignedDuration::from_secs(600));
         let retries = failed_creates(&c) - settled;
-        assert!((55..=65).contains(&retries), "{retries} retries in 10 minutes");
+        assert!(
+            (55..=65).contains(&retries),
+            "{retries} retries in 10 minutes"
+        );
         assert_eq!(c.store().list("Pod", Some("default")).count(), 3);
     }
 }

@@ -134,7 +134,11 @@ fn validate_template(
     // labels), not a LabelSelector.
     let rc_selector;
     let selector = if kind == "ReplicationController" {
-        let labels = if spec["selector"].is_object() { &spec["selector"] } else { template_labels };
+        let labels = if spec["selector"].is_object() {
+            &spec["selector"]
+        } else {
+            template_labels
+        };
         rc_selector = serde_json::json!({ "matchLabels": labels });
         &rc_selector
     } else {

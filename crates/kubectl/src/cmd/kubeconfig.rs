@@ -187,7 +187,10 @@ fn view(p: &crate::flags::Parsed, config: &crate::KubeConfig, out: &mut Output) 
         c
     };
     if minify && contexts.is_empty() {
-        out.fail(format!("error: cannot locate context {}", config.current_context));
+        out.fail(format!(
+            "error: cannot locate context {}",
+            config.current_context
+        ));
         return;
     }
     let context_json = |c: &NamedContext| {

@@ -348,7 +348,11 @@ pub fn probe(p: &Value) -> String {
         } else {
             format!("{}:{port}", s(&h["host"]))
         };
-        let scheme = if scheme.is_empty() { String::new() } else { format!("{scheme}:") };
+        let scheme = if scheme.is_empty() {
+            String::new()
+        } else {
+            format!("{scheme}:")
+        };
         format!("http-get {scheme}//{host}{} {attrs}", s(&h["path"]))
     } else if p["tcpSocket"].is_object() {
         let t = &p["tcpSocket"];
@@ -379,11 +383,17 @@ fn env_from(w: &mut PrefixWriter, c: &Value) {
         let optional = r["optional"].as_bool().unwrap_or(false);
         let prefix = s(&e["prefix"]);
         if prefix.is_empty() {
-            w.write(3, &format!("{}\t{from}\tOptional: {optional}\n", s(&r["name"])));
+            w.write(
+                3,
+                &format!("{}\t{from}\tOptional: {optional}\n", s(&r["name"])),
+            );
         } else {
             w.write(
                 3,
-                &format!("{}\t{from} with prefix '{prefix}'\tOptional: {optional}\n", s(&r["name"])),
+                &format!(
+                    "{}\t{from} with prefix '{prefix}'\tOptional: {optional}\n",
+                    s(&r["name"])
+                ),
             );
         }
     }

@@ -77,7 +77,10 @@ impl ImageOs {
                 (_, Some(App::HpaExample)) => (
                     Os::Debian,
                     &["apache2", "apachectl", "php"],
-                    vec![("PHP_VERSION", "5.6.14"), ("APACHE_CONFDIR", "/etc/apache2")],
+                    vec![
+                        ("PHP_VERSION", "5.6.14"),
+                        ("APACHE_CONFDIR", "/etc/apache2"),
+                    ],
                 ),
                 (_, Some(App::Httpd)) => (
                     Os::Debian,
