@@ -75,6 +75,10 @@ pub const WATCH_LOG_CAPACITY: usize = 4096;
 pub struct Store {
     #[serde(with = "crate::snapshot::objects")]
     objects: OrdMap<Key, Arc<Object>>,
+    /// Not part of snapshots: a restored store starts with an empty log, as a restarted API
+    /// server's watch cache does (clients resuming from an older resourceVersion get 410 and
+    /// list again). Keeping it out makes a busy session's snapshot a fraction of its size.
+    #[serde(skip_serializing)]
     log: Vector<WatchEvent>,
     resource_version: u64,
     /// Keys written since the control plane last looked (see [`Store::take_changed`]): how the
@@ -91,6 +95,8 @@ pub struct Store {
 struct StoreRepr {
     #[serde(with = "crate::snapshot::objects")]
     objects: OrdMap<Key, Arc<Object>>,
+    /// Snapshots written before the log was left out still carry one; it is read and kept.
+    #[serde(default)]
     log: Vector<WatchEvent>,
     resource_version: u64,
     changed: Vec<Key>,
