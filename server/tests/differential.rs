@@ -13,7 +13,7 @@
 //! uploaded to session B's workspace.
 //!
 //! The pass count is recorded in `tests/differential/RESULTS.md`; the test fails when agreement
-//! drops below it. `UPDATE_DIFFERENTIAL=1` rewrites the record; a report of every disagreement is
+//! drops more than a few timing-dependent lines below it. `UPDATE_DIFFERENTIAL=1` rewrites the record; a report of every disagreement is
 //! written to `target/differential-report.txt`. `DIFFERENTIAL_FILTER=text` runs only matching lines.
 
 mod support;
@@ -388,8 +388,14 @@ fn emulation_agrees_with_real_kubectl() {
         )
         .unwrap();
     } else {
+        // A few lines depend on timing or on generated names: the clock runs in real time between
+        // the real kubectl's run and the emulation's (a pod may finish Terminating in between),
+        // and `--sort-by=.metadata.name` over random pod suffixes orders some name pairs
+        // differently (see the note on issue 5). They may disagree on one run and not the next,
+        // so a regression is more than FLAKY_LINES below the record.
+        const FLAKY_LINES: usize = 4;
         assert!(
-            passed >= recorded,
+            passed + FLAKY_LINES >= recorded,
             "agreement regressed: {passed}/{total} lines agree, {recorded} recorded (see target/differential-report.txt)"
         );
     }
