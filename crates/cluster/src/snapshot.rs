@@ -228,7 +228,10 @@ mod tests {
         assert!(c.store().events_since(0).is_some());
         assert!(restored.store().events_since(0).is_none());
         let now = restored.store().resource_version();
-        assert_eq!(restored.store().events_since(now).map(|e| e.count()), Some(0));
+        assert_eq!(
+            restored.store().events_since(now).map(|e| e.count()),
+            Some(0)
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@
 use serde_json::{json, Value};
 use similar::TextDiff;
 
-use super::resources::{json_request, mapping_for, read_manifests, set_namespace};
+use super::resources::{
+    json_request, mapping_for, mapping_not_found, place, read_manifests, set_namespace,
+};
 use super::{parse_flags, Env};
 use crate::discovery::Mapping;
 use crate::flags::{b, v, Flag};
@@ -54,12 +56,7 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     let mut pairs: Vec<(String, String, String)> = Vec::new();
     for (file, obj) in docs {
         let Some(m) = mapping_for(env, &obj) else {
-            fail(out, &format!(
-                "error: resource mapping not found for name: \"{}\" namespace: \"\" from \"{file}\": no matches for kind \"{}\" in version \"{}\"\nensure CRDs are installed first",
-                obj["metadata"]["name"].as_str().unwrap_or(""),
-                obj["kind"].as_str().unwrap_or(""),
-                obj["apiVersion"].as_str().unwrap_or("")
-            ));
+            fail(out, &mapping_not_found(&file, &obj));
             return;
         };
         match live_and_merged(&p, env, &m, obj) {
@@ -114,14 +111,7 @@ fn live_and_merged(
     m: &Mapping,
     mut obj: Value,
 ) -> Result<(String, Option<Value>, Value), String> {
-    let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
-    let ns = obj["metadata"]["namespace"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| env.namespace.clone());
-    if m.namespaced {
-        obj["metadata"]["namespace"] = json!(ns);
-    }
+    let (name, ns) = place(env, m, &mut obj);
     let file_ns = if m.namespaced { ns.as_str() } else { "" };
     let file_name = object_file_name(m, file_ns, &name);
     let path = m.object_path(Some(&ns), &name);

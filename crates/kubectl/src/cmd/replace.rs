@@ -3,7 +3,10 @@
 
 use serde_json::{json, Value};
 
-use super::resources::{json_request, mapping_for, print_result, read_manifests, set_namespace};
+use super::resources::{
+    json_request, mapping_for, mapping_not_found, place, print_result, read_manifests,
+    set_namespace,
+};
 use super::{parse_flags, Env};
 use crate::flags::{b, v, Flag};
 use crate::rest::{Request, Response};
@@ -55,22 +58,10 @@ pub fn run(args: &[String], env: &mut Env, out: &mut Output) {
     let mut forced: Vec<ForcedObject> = Vec::new();
     for (file, mut obj) in docs {
         let Some(m) = mapping_for(env, &obj) else {
-            out.fail(format!(
-                "error: resource mapping not found for name: \"{}\" namespace: \"\" from \"{file}\": no matches for kind \"{}\" in version \"{}\"\nensure CRDs are installed first",
-                obj["metadata"]["name"].as_str().unwrap_or(""),
-                obj["kind"].as_str().unwrap_or(""),
-                obj["apiVersion"].as_str().unwrap_or("")
-            ));
+            out.fail(mapping_not_found(&file, &obj));
             continue;
         };
-        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
-        let ns = obj["metadata"]["namespace"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| env.namespace.clone());
-        if m.namespaced {
-            obj["metadata"]["namespace"] = json!(ns);
-        }
+        let (name, ns) = place(env, &m, &mut obj);
         let path = m.object_path(Some(&ns), &name);
         if dry == "client" {
             print_result(&p, out, &m, &name, &format!("replaced{suffix}"), &obj);

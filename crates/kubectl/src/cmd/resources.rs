@@ -130,6 +130,30 @@ pub(super) fn mapping_for(env: &mut Env, obj: &Value) -> Option<Mapping> {
     env.discovery().for_kind(av, kind).cloned()
 }
 
+/// kubectl's error for a manifest whose apiVersion and kind the server does not serve.
+pub(super) fn mapping_not_found(file: &str, obj: &Value) -> String {
+    format!(
+        "error: resource mapping not found for name: \"{}\" namespace: \"\" from \"{file}\": no matches for kind \"{}\" in version \"{}\"\nensure CRDs are installed first",
+        obj["metadata"]["name"].as_str().unwrap_or(""),
+        obj["kind"].as_str().unwrap_or(""),
+        obj["apiVersion"].as_str().unwrap_or("")
+    )
+}
+
+/// A manifest's name and namespace (the file's, else the command's), with the namespace written
+/// into a namespaced object as kubectl's builder does.
+pub(super) fn place(env: &Env, m: &Mapping, obj: &mut Value) -> (String, String) {
+    let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+    let ns = obj["metadata"]["namespace"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| env.namespace.clone());
+    if m.namespaced {
+        obj["metadata"]["namespace"] = json!(ns);
+    }
+    (name, ns)
+}
+
 fn apply(args: &[String], env: &mut Env, out: &mut Output) {
     const F: &[Flag] = &[
         v("filename", Some('f')),
@@ -168,22 +192,10 @@ fn apply(args: &[String], env: &mut Env, out: &mut Output) {
     };
     for (file, mut obj) in docs {
         let Some(m) = mapping_for(env, &obj) else {
-            out.fail(format!(
-                "error: resource mapping not found for name: \"{}\" namespace: \"\" from \"{file}\": no matches for kind \"{}\" in version \"{}\"\nensure CRDs are installed first",
-                obj["metadata"]["name"].as_str().unwrap_or(""),
-                obj["kind"].as_str().unwrap_or(""),
-                obj["apiVersion"].as_str().unwrap_or("")
-            ));
+            out.fail(mapping_not_found(&file, &obj));
             continue;
         };
-        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
-        let ns = obj["metadata"]["namespace"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| env.namespace.clone());
-        if m.namespaced {
-            obj["metadata"]["namespace"] = json!(ns);
-        }
+        let (name, ns) = place(env, &m, &mut obj);
         if p.has("server-side") {
             server_side_apply(&p, env, out, &m, &file, &ns, &name, &obj);
             continue;
@@ -1336,22 +1348,10 @@ fn create_from_files(args: &[String], env: &mut Env, out: &mut Output) {
     };
     for (file, mut obj) in docs {
         let Some(m) = mapping_for(env, &obj) else {
-            out.fail(format!(
-                "error: resource mapping not found for name: \"{}\" namespace: \"\" from \"{file}\": no matches for kind \"{}\" in version \"{}\"\nensure CRDs are installed first",
-                obj["metadata"]["name"].as_str().unwrap_or(""),
-                obj["kind"].as_str().unwrap_or(""),
-                obj["apiVersion"].as_str().unwrap_or("")
-            ));
+            out.fail(mapping_not_found(&file, &obj));
             continue;
         };
-        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
-        let ns = obj["metadata"]["namespace"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| env.namespace.clone());
-        if m.namespaced {
-            obj["metadata"]["namespace"] = json!(ns);
-        }
+        let (name, ns) = place(env, &m, &mut obj);
         if p.get("dry-run") == Some("client") {
             print_result(&p, out, &m, &name, "created (dry run)", &obj);
             continue;
