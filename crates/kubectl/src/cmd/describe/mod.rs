@@ -483,6 +483,33 @@ fn template_without_hash(rs: &Value) -> Value {
     t
 }
 
+/// `getPodStatusForController`: the `Pods Status:` line, counting by phase the pods the
+/// controller owns among those its selector matches.
+pub(super) fn pods_status(
+    env: &mut Env,
+    w: &mut PrefixWriter,
+    ns: &str,
+    selector: &str,
+    owner: &Value,
+) {
+    let pods = list(env, &format!("/api/v1/namespaces/{ns}/pods"), selector);
+    let count = |phase: &str| {
+        pods.iter()
+            .filter(|p| owned_by(p, owner) && s(&p["status"]["phase"]) == phase)
+            .count()
+    };
+    w.write(
+        0,
+        &format!(
+            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
+            count("Running"),
+            count("Pending"),
+            count("Succeeded"),
+            count("Failed")
+        ),
+    );
+}
+
 fn owned_by(obj: &Value, owner: &Value) -> bool {
     obj["metadata"]["ownerReferences"]
         .as_array()
@@ -626,23 +653,7 @@ fn replica_set(env: &mut Env, w: &mut PrefixWriter, rs: &Value) {
             spec["replicas"].as_i64().unwrap_or(1)
         ),
     );
-    // `getPodStatusForController`: phases of the pods this replica set controls.
-    let pods = list(env, &format!("/api/v1/namespaces/{ns}/pods"), &selector);
-    let count = |phase: &str| {
-        pods.iter()
-            .filter(|p| owned_by(p, rs) && s(&p["status"]["phase"]) == phase)
-            .count()
-    };
-    w.write(
-        0,
-        &format!(
-            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
-            count("Running"),
-            count("Pending"),
-            count("Succeeded"),
-            count("Failed")
-        ),
-    );
+    pods_status(env, w, &ns, &selector, rs);
     layout::pod_template(w, &spec["template"]);
     if let Some(conditions) = rs["status"]["conditions"]
         .as_array()
@@ -1561,22 +1572,7 @@ fn daemon_set(env: &mut Env, w: &mut PrefixWriter, ds: &Value) {
             n("numberMisscheduled")
         ),
     );
-    let pods = list(env, &format!("/api/v1/namespaces/{ns}/pods"), &selector);
-    let count = |phase: &str| {
-        pods.iter()
-            .filter(|p| owned_by(p, ds) && s(&p["status"]["phase"]) == phase)
-            .count()
-    };
-    w.write(
-        0,
-        &format!(
-            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
-            count("Running"),
-            count("Pending"),
-            count("Succeeded"),
-            count("Failed")
-        ),
-    );
+    pods_status(env, w, &ns, &selector, ds);
     layout::pod_template(w, &spec["template"]);
 }
 
@@ -1637,22 +1633,7 @@ fn stateful_set(env: &mut Env, w: &mut PrefixWriter, ss: &Value) {
             );
         }
     }
-    let pods = list(env, &format!("/api/v1/namespaces/{ns}/pods"), &selector);
-    let count = |phase: &str| {
-        pods.iter()
-            .filter(|p| owned_by(p, ss) && s(&p["status"]["phase"]) == phase)
-            .count()
-    };
-    w.write(
-        0,
-        &format!(
-            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
-            count("Running"),
-            count("Pending"),
-            count("Succeeded"),
-            count("Failed")
-        ),
-    );
+    pods_status(env, w, &ns, &selector, ss);
     layout::pod_template(w, &spec["template"]);
     let claims = spec["volumeClaimTemplates"]
         .as_array()

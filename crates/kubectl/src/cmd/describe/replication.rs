@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{labels_and_annotations, list, owned_by, s, sorted_pairs};
+use super::{labels_and_annotations, pods_status, s, sorted_pairs};
 use crate::cmd::Env;
 use crate::printers::describe::{self as layout, PrefixWriter};
 
@@ -35,22 +35,7 @@ pub fn replication_controller(env: &mut Env, w: &mut PrefixWriter, rc: &Value) {
             spec["replicas"].as_i64().unwrap_or(1)
         ),
     );
-    let pods = list(env, &format!("/api/v1/namespaces/{ns}/pods"), &selector);
-    let count = |phase: &str| {
-        pods.iter()
-            .filter(|p| owned_by(p, rc) && s(&p["status"]["phase"]) == phase)
-            .count()
-    };
-    w.write(
-        0,
-        &format!(
-            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
-            count("Running"),
-            count("Pending"),
-            count("Succeeded"),
-            count("Failed")
-        ),
-    );
+    pods_status(env, w, &ns, &selector, rc);
     layout::pod_template(w, &spec["template"]);
     if let Some(conditions) = status["conditions"].as_array().filter(|a| !a.is_empty()) {
         w.write(0, "Conditions:\n  Type\tStatus\tReason\n");
