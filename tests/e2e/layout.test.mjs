@@ -256,7 +256,8 @@ test('the server\'s validation errors are shown at their line in the editor', as
   assert.match(markers[0].message, /strict decoding error: unknown field "spec.replica"/);
   assert.deepEqual([markers[0].line, markers[0].column], [6, 3], 'on the `replica:` key');
   // Shown inline: an error squiggle, and its message on hover.
-  assert.ok(await page.locator('#editor-host .squiggly-error').count() > 0);
+  // Monaco paints decorations on its next frame.
+  await page.waitForSelector('#editor-host .squiggly-error', { timeout: 10_000 });
   await page.hover('#editor-host .view-lines span:text-is("replica")');
   await page.waitForSelector('.monaco-hover-content:has-text("unknown field")', { timeout: 10_000 });
   await page.waitForTimeout(300); // the hover fades in
@@ -274,6 +275,6 @@ test('the server\'s validation errors are shown at their line in the editor', as
   await writeInEditor(page, BAD_DEPLOYMENT.replace('replica:', 'replicas:'));
   await page.click('#apply');
   await page.waitForFunction(() => window.wheelhouse.editor.serverMarkers().length === 0);
-  assert.match(await page.getByRole('status', { name: 'Apply result' }).innerText(), /deployment.apps\/typo created/);
+  await page.getByRole('status', { name: 'Apply result' }).filter({ hasText: 'deployment.apps/typo created' }).waitFor({ timeout: 10_000 });
   await page.close();
 });

@@ -37,7 +37,8 @@ test('the editor underlines what the Kubernetes schema does not allow', async ()
   );
   const all = await markers(page);
   assert.ok(all.some((m) => m.includes('Value is not accepted')), all.join('\n'));
-  assert.ok(await page.locator('#editor-host .squiggly-warning, #editor-host .squiggly-error').count() > 0, 'mistakes are underlined inline');
+  // Mistakes are underlined inline (Monaco paints decorations on its next frame).
+  await page.waitForSelector('#editor-host .squiggly-warning, #editor-host .squiggly-error', { timeout: 10_000 });
   // Hovering a mistake explains it.
   await page.hover('#editor-host .view-lines span:text-is("foo")');
   await page.waitForSelector('.monaco-hover-content:has-text("Property foo is not allowed")', { timeout: 10_000 });
@@ -171,6 +172,8 @@ test('a learner does a whole exercise: start, check, hint, work, pass; progress 
     { timeout: 10_000 },
   );
   assert.match(await exercise.locator('h3').innerText(), /✓/);
+  // The revealed hints come back by their own request, which may finish after the progress one.
+  await exercise.locator('.hints li').first().waitFor({ timeout: 10_000 });
   assert.equal(await exercise.locator('.hints li').count(), 1, 'revealed hints stay revealed');
   await context.close();
 });
