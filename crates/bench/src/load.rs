@@ -1,6 +1,7 @@
 //! The WebSocket load test, driven from this process against a running server on loopback:
-//! N idle sessions, then M terminals each running `kubectl get pods` once a second; reports the
-//! p50/p99 command latency (line sent → `exit` received) and the server's resident memory.
+//! N idle sessions, then M terminals each running `kubectl get pods` once a second (each at its
+//! own moment of the second, or all at once with `--aligned`); reports the p50/p99 command
+//! latency (line sent → `exit` received). The server's memory is read from outside (`ps -o rss`).
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,9 @@ struct Options {
     sessions: usize,
     sockets: usize,
     seconds: u64,
+    /// All terminals send at the same instant of every second (the worst case) instead of
+    /// spread evenly over it (people typing).
+    aligned: bool,
 }
 
 fn parse(args: &[String]) -> Options {
@@ -21,6 +25,7 @@ fn parse(args: &[String]) -> Options {
         sessions: 10_000,
         sockets: 1_000,
         seconds: 30,
+        aligned: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -33,6 +38,7 @@ fn parse(args: &[String]) -> Options {
             "--sessions" => o.sessions = num(),
             "--sockets" => o.sockets = num(),
             "--seconds" => o.seconds = num() as u64,
+            "--aligned" => o.aligned = true,
             url if o.base.is_empty() && url.starts_with("http://") => {
                 o.base = url.trim_end_matches('/').to_string()
             }
@@ -47,7 +53,7 @@ fn parse(args: &[String]) -> Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: wheelhouse-bench load http://HOST:PORT [--sessions N] [--sockets N] [--seconds N]"
+        "usage: wheelhouse-bench load http://HOST:PORT [--sessions N] [--sockets N] [--seconds N] [--aligned]"
     );
     std::process::exit(2)
 }
@@ -99,9 +105,19 @@ async fn run(o: Options) {
     );
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Duration>();
-    let deadline = Instant::now() + Duration::from_secs(o.seconds);
+    // Terminals connect first; the commands start a second later. Each terminal has its own
+    // phase within the second, spread evenly, as a thousand people typing would (`--aligned`
+    // sends them all at once instead).
+    let start = tokio::time::Instant::now() + Duration::from_secs(1);
+    let deadline = Instant::now() + Duration::from_secs(o.seconds + 1);
+    let n = o.sockets.min(sessions.len()).max(1);
     let mut tasks = Vec::new();
-    for (id, token) in sessions.iter().take(o.sockets).cloned() {
+    for (i, (id, token)) in sessions.iter().take(o.sockets).cloned().enumerate() {
+        let phase = if o.aligned {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(i as f64 / n as f64)
+        };
         let url = format!("ws://{addr}/api/sessions/{id}/terminal");
         let tx = tx.clone();
         tasks.push(tokio::spawn(async move {
@@ -115,7 +131,9 @@ async fn run(o: Options) {
             let Ok((mut ws, _)) = tokio_tungstenite::connect_async(req).await else {
                 return false;
             };
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut tick = tokio::time::interval_at(start + phase, Duration::from_secs(1));
+            // A command that overran its second does not make the next ones come in a burst.
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             while Instant::now() < deadline {
                 tick.tick().await;
                 let sent = Instant::now();

@@ -23,7 +23,7 @@ fn main() {
         Some("load") => load::main(&args[1..]),
         Some("soak") => soak::main(&args[1..]),
         Some(other) => {
-            eprintln!("usage: wheelhouse-bench [load URL [--sessions N] [--sockets N] [--seconds N] | soak [--minutes N] [--sessions N] [--threads N]]; unknown {other:?}");
+            eprintln!("usage: wheelhouse-bench [load URL [--sessions N] [--sockets N] [--seconds N] [--aligned] | soak [--minutes N] [--sessions N] [--threads N]]; unknown {other:?}");
             std::process::exit(2);
         }
         None => in_process(),
