@@ -157,6 +157,18 @@ impl Store {
         self.objects.iter()
     }
 
+    /// The objects as a persistent map (snapshots compare it with a base's, see `snapshot.rs`).
+    pub(crate) fn objects(&self) -> &OrdMap<Key, Arc<Object>> {
+        &self.objects
+    }
+
+    /// Puts `objects` in place of the stored ones, leaving the resourceVersion and the watch log
+    /// as they are (snapshots over a base, see `snapshot.rs`).
+    pub(crate) fn set_objects(&mut self, objects: OrdMap<Key, Arc<Object>>) {
+        self.objects = objects;
+        self.events = self.list("Event", None).count();
+    }
+
     pub fn len(&self) -> usize {
         self.objects.len()
     }
