@@ -182,7 +182,15 @@ async fn idle_sessions_leave_memory_and_come_back(backend: Backend) {
     state.shutdown().await;
 }
 
-async fn a_corrupt_snapshot_restarts_the_cluster_only(backend: Backend) {
+/// What [`a_damaged_snapshot_restarts_the_cluster_only`] breaks.
+enum Damage {
+    /// The session's own snapshot bytes.
+    Snapshot,
+    /// The base cluster its snapshot was taken over.
+    Base,
+}
+
+async fn a_damaged_snapshot_restarts_the_cluster_only(backend: Backend, damage: Damage) {
     let dir = TempDir::new("wh-corrupt");
     let cfg = config(dir.path(), &backend, "one");
     let state = server::AppState::open(cfg.clone()).await.unwrap();
@@ -197,12 +205,19 @@ async fn a_corrupt_snapshot_restarts_the_cluster_only(backend: Backend) {
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("wheelhouse.db").display()));
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    let done = sqlx::query("UPDATE sessions SET cluster = $1 WHERE id = $2")
-        .bind(b"\x78\x9c garbage".to_vec())
-        .bind(&id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let done = match damage {
+        Damage::Snapshot => sqlx::query("UPDATE sessions SET cluster = $1 WHERE id = $2")
+            .bind(b"\x78\x9c garbage".to_vec())
+            .bind(&id),
+        // Snapshots are taken over the default cluster, stored once as a base.
+        Damage::Base => sqlx::query(
+            "DELETE FROM cluster_bases WHERE id = (SELECT cluster_base FROM sessions WHERE id = $1)",
+        )
+        .bind(&id),
+    }
+    .execute(&pool)
+    .await
+    .unwrap();
     assert_eq!(done.rows_affected(), 1);
     pool.close().await;
 
@@ -290,7 +305,12 @@ async fn sqlite_idle_sessions_leave_memory_and_come_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_a_corrupt_snapshot_restarts_the_cluster_only() {
-    a_corrupt_snapshot_restarts_the_cluster_only(Backend::Sqlite).await;
+    a_damaged_snapshot_restarts_the_cluster_only(Backend::Sqlite, Damage::Snapshot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_lost_base_cluster_restarts_the_cluster_only() {
+    a_damaged_snapshot_restarts_the_cluster_only(Backend::Sqlite, Damage::Base).await;
 }
 
 /// The same scenarios on one throwaway PostgreSQL server, one database each.
@@ -300,8 +320,16 @@ async fn postgres_suite() {
     restart_keeps_everything(Backend::Postgres(pg.create_database("restart"))).await;
     unflushed_stop_loses_at_most_one_interval(Backend::Postgres(pg.create_database("crash"))).await;
     idle_sessions_leave_memory_and_come_back(Backend::Postgres(pg.create_database("evict"))).await;
-    a_corrupt_snapshot_restarts_the_cluster_only(Backend::Postgres(pg.create_database("corrupt")))
-        .await;
+    a_damaged_snapshot_restarts_the_cluster_only(
+        Backend::Postgres(pg.create_database("corrupt")),
+        Damage::Snapshot,
+    )
+    .await;
+    a_damaged_snapshot_restarts_the_cluster_only(
+        Backend::Postgres(pg.create_database("lostbase")),
+        Damage::Base,
+    )
+    .await;
 }
 
 /// Snapshot sizes, printed for the record and bounded so a regression shows.
@@ -347,6 +375,9 @@ async fn snapshots_are_compact() {
         busy.cluster_json, busy.cluster_compressed
     );
     assert!(fresh.cluster_compressed * 3 < fresh.cluster_json);
+    // A fresh session's snapshot leaves out what it shares with the default cluster (about 95 KB
+    // of JSON whole).
+    assert!(fresh.cluster_json < 30_000, "{fresh:?}");
     assert!(busy.cluster_compressed * 5 < busy.cluster_json);
     state.shutdown().await;
 }

@@ -65,4 +65,18 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
             "ALTER TABLE sessions ADD COLUMN clock TEXT NOT NULL DEFAULT '{}'",
         ],
     ),
+    (
+        3,
+        &[
+            // Clusters that session snapshots are taken over (each server's default cluster, as
+            // a compressed whole snapshot): a session's snapshot then holds only what differs.
+            "CREATE TABLE IF NOT EXISTS cluster_bases (
+            id TEXT PRIMARY KEY,
+            cluster {blob} NOT NULL,
+            created_at BIGINT NOT NULL
+        )",
+            // The base a session's cluster snapshot was taken over; NULL for a whole snapshot.
+            "ALTER TABLE sessions ADD COLUMN cluster_base TEXT",
+        ],
+    ),
 ];

@@ -59,6 +59,8 @@ pub struct SessionRow {
     pub progress: String,
     /// The simulated clock's state (whether it is paused), as JSON.
     pub clock: String,
+    /// The `cluster_bases` row `cluster` was taken over, if it is not a whole snapshot.
+    pub cluster_base: Option<String>,
     /// The replica that holds the session in memory, if any, and until when its lease runs.
     pub owner: Option<String>,
     pub lease_until: i64,
@@ -103,7 +105,7 @@ pub enum Claim {
 }
 
 const SESSION_COLUMNS: &str =
-    "id, token, created_at, updated_at, cluster, files, shell, progress, owner, lease_until, clock";
+    "id, token, created_at, updated_at, cluster, files, shell, progress, owner, lease_until, clock, cluster_base";
 const CLASSROOM_COLUMNS: &str = "id, title, lessons, join_code, instructor_token, size_limit, locked, ended, pushed, presenter_session, created_at";
 
 impl Db {
@@ -206,10 +208,10 @@ impl Db {
     /// copy instead of overwriting newer state (the lease is the fence).
     pub async fn save_session(&self, row: &SessionRow) -> Result<bool, DbError> {
         let done = sqlx::query(
-            "INSERT INTO sessions (id, token, created_at, updated_at, cluster, files, shell, progress, owner, lease_until, clock)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            "INSERT INTO sessions (id, token, created_at, updated_at, cluster, files, shell, progress, owner, lease_until, clock, cluster_base)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO UPDATE SET
-                updated_at = excluded.updated_at, cluster = excluded.cluster, files = excluded.files,
+                updated_at = excluded.updated_at, cluster = excluded.cluster, cluster_base = excluded.cluster_base, files = excluded.files,
                 shell = excluded.shell, progress = excluded.progress, clock = excluded.clock,
                 owner = excluded.owner, lease_until = excluded.lease_until
              WHERE sessions.owner IS NULL OR sessions.owner = excluded.owner",
@@ -225,6 +227,7 @@ impl Db {
         .bind(row.owner.clone())
         .bind(row.lease_until)
         .bind(&row.clock)
+        .bind(row.cluster_base.clone())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -249,7 +252,32 @@ impl Db {
             owner: r.get(8),
             lease_until: r.get(9),
             clock: r.get(10),
+            cluster_base: r.get(11),
         }))
+    }
+
+    /// Stores a base cluster (a compressed whole snapshot) under `id`, unless it is there.
+    pub async fn save_cluster_base(&self, id: &str, cluster: &[u8]) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO cluster_bases (id, cluster, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(cluster.to_vec())
+        .bind(unix_now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A base cluster stored by [`Db::save_cluster_base`].
+    pub async fn cluster_base(&self, id: &str) -> Result<Option<Vec<u8>>, DbError> {
+        Ok(
+            sqlx::query_scalar("SELECT cluster FROM cluster_bases WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Progress of many sessions at once (for dashboards), without loading their clusters.
