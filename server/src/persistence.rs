@@ -20,7 +20,7 @@
 //! - **Idle eviction.** Sessions untouched for `idle_evict` are written, released and dropped from
 //!   memory.
 //! - **Ownership.** Each replica has an id; a session in memory is owned by one replica, recorded in
-//!   the database with a lease the flusher renews. A replica takes a session over only when no one
+//!   the database with a lease the flusher renews (one `replicas` row per replica). A replica takes a session over only when no one
 //!   owns it or the owner's lease has lapsed (the owner died), and a replica that lost a session
 //!   cannot overwrite it (saves are fenced on the owner column).
 
@@ -449,7 +449,12 @@ impl Persistence {
 
     /// One round of the flusher: write what changed, evict what is idle, renew leases.
     pub async fn flush(&self, sessions: &SessionRegistry) {
-        for session in sessions.all() {
+        for (i, session) in sessions.all().into_iter().enumerate() {
+            // Looking at a session that has not changed never awaits: with tens of thousands
+            // of them, give the terminals' tasks a turn now and then.
+            if i % 256 == 255 {
+                tokio::task::yield_now().await;
+            }
             if !self.flush_one(sessions, &session).await {
                 continue;
             }

@@ -77,6 +77,13 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
         )",
             // The base a session's cluster snapshot was taken over; NULL for a whole snapshot.
             "ALTER TABLE sessions ADD COLUMN cluster_base TEXT",
+            // Each replica's lease, renewed every flush: it extends the leases of all the sessions
+            // the replica owns at the cost of one row (renewing every session row rewrote each
+            // one, snapshot included, every second).
+            "CREATE TABLE IF NOT EXISTS replicas (
+            id TEXT PRIMARY KEY,
+            lease_until BIGINT NOT NULL
+        )",
         ],
     ),
 ];

@@ -291,7 +291,8 @@ impl Db {
     }
 
     /// Takes ownership of a session for `replica` until `lease_until`, unless another replica
-    /// holds a lease that has not yet run out at `now`.
+    /// holds a lease that has not yet run out at `now`. A session's lease is its own (set when
+    /// it is claimed or written) or, while that replica renews it, its owner's.
     pub async fn claim_session(
         &self,
         id: &str,
@@ -301,7 +302,8 @@ impl Db {
     ) -> Result<Claim, DbError> {
         let done = sqlx::query(
             "UPDATE sessions SET owner = $2, lease_until = $3
-             WHERE id = $1 AND (owner IS NULL OR owner = $2 OR lease_until < $4)",
+             WHERE id = $1 AND (owner IS NULL OR owner = $2 OR (lease_until < $4
+                AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = sessions.owner AND r.lease_until >= $4)))",
         )
         .bind(id)
         .bind(replica)
@@ -312,10 +314,13 @@ impl Db {
         if done.rows_affected() == 1 {
             return Ok(Claim::Owned);
         }
-        let row = sqlx::query("SELECT owner, lease_until FROM sessions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT s.owner, CASE WHEN r.lease_until > s.lease_until THEN r.lease_until ELSE s.lease_until END
+             FROM sessions s LEFT JOIN replicas r ON r.id = s.owner WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(match row {
             None => Claim::Missing,
             Some(r) => Claim::Busy {
@@ -325,13 +330,16 @@ impl Db {
         })
     }
 
-    /// Extends every lease `replica` holds.
+    /// Extends every lease `replica` holds (its own row in `replicas`).
     pub async fn renew_leases(&self, replica: &str, lease_until: i64) -> Result<(), DbError> {
-        sqlx::query("UPDATE sessions SET lease_until = $1 WHERE owner = $2")
-            .bind(lease_until)
-            .bind(replica)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO replicas (id, lease_until) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until",
+        )
+        .bind(replica)
+        .bind(lease_until)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -623,8 +631,17 @@ mod tests {
                 lease_until: 100
             }
         );
+        // The owner's renewals (one row for all its sessions) keep it live past its own lease.
+        db.renew_leases("a", 200).await.unwrap();
         assert_eq!(
             db.claim_session("s1", "b", 150, 180).await.unwrap(),
+            Claim::Busy {
+                owner: "a".into(),
+                lease_until: 200
+            }
+        );
+        assert_eq!(
+            db.claim_session("s1", "b", 250, 280).await.unwrap(),
             Claim::Owned
         );
         // The old owner's write is fenced off.
