@@ -12,7 +12,7 @@ use kubectl::rest::{Request, Response};
 use serde_json::{json, Value};
 
 use crate::path::ApiPath;
-use crate::{decode_body, table, watch};
+use crate::{decode_body, table, watch, Reply};
 
 /// The user a request acts as: the session's admin, or whom `Impersonate-User` /
 /// `Impersonate-Group` name (kubectl `--as`, `--as-group`). Impersonating needs the
@@ -126,11 +126,10 @@ fn delete_options(request: &Request) -> Result<DeleteOptions, Status> {
 }
 
 /// `Warning: 299 - "..."` headers, one per warning, as the API server sends them.
-fn with_warnings(mut r: Response, warnings: &[String]) -> Response {
+fn with_warnings(mut r: Reply, warnings: &[String]) -> Reply {
     for w in warnings {
         let quoted = serde_json::to_string(w).expect("strings serialise");
-        r.headers
-            .push(("warning".into(), format!("299 - {quoted}")));
+        r.push_header("warning", format!("299 - {quoted}"));
     }
     r
 }
@@ -141,13 +140,13 @@ fn object_response(
     rt: &'static ResourceType,
     code: u16,
     object: &Arc<Object>,
-) -> Response {
+) -> Reply {
     if table::wants_table(request.header_value("accept")) {
         let include = table::IncludeObject::parse(request.query_value("includeObject").as_deref());
         let rv = object.meta().resource_version.clone().unwrap_or_default();
-        return Response::json(
+        return Reply::json(
             code,
-            &table::table(
+            table::table(
                 rt,
                 std::slice::from_ref(object),
                 include,
@@ -156,7 +155,7 @@ fn object_response(
             ),
         );
     }
-    Response::json(code, &object.to_value())
+    Reply::json(code, object.to_value())
 }
 
 fn written(
@@ -165,7 +164,7 @@ fn written(
     rt: &'static ResourceType,
     code: u16,
     w: Written,
-) -> Response {
+) -> Reply {
     with_warnings(
         object_response(cluster, request, rt, code, &w.object),
         &w.warnings,
@@ -178,7 +177,7 @@ fn list(
     request: &Request,
     rt: &'static ResourceType,
     ns: Option<&str>,
-) -> Result<Response, Status> {
+) -> Result<Reply, Status> {
     let result = cluster.list_with(user, rt, ns, &list_options(request))?;
     let rv = result.resource_version.to_string();
     let mut metadata = json!({"resourceVersion": rv});
@@ -192,12 +191,12 @@ fn list(
         let include = table::IncludeObject::parse(request.query_value("includeObject").as_deref());
         let mut t = table::table(rt, &result.items, include, &rv, cluster.now());
         t["metadata"] = metadata;
-        return Ok(Response::json(200, &t));
+        return Ok(Reply::json(200, t));
     }
     let items: Vec<Value> = result.items.iter().map(|o| o.to_value()).collect();
-    Ok(Response::json(
+    Ok(Reply::json(
         200,
-        &json!({
+        json!({
             "apiVersion": rt.api_version(),
             "kind": format!("{}List", rt.kind),
             "metadata": metadata,
@@ -237,7 +236,7 @@ fn review(
     user: &User,
     rt: &'static ResourceType,
     request: &Request,
-) -> Result<Response, Status> {
+) -> Result<Reply, Status> {
     let body = decode_body(request)?;
     let answer = match rt.kind {
         "SelfSubjectRulesReview" => cluster.rules_review(user, &body),
@@ -249,7 +248,7 @@ fn review(
     if answer.get("metadata").is_none() {
         answer["metadata"] = json!({});
     }
-    Ok(Response::json(201, &answer))
+    Ok(Reply::json(201, answer))
 }
 
 /// One request on a resource URL.
@@ -258,7 +257,7 @@ pub fn resource(
     request: &Request,
     rt: &'static ResourceType,
     p: &ApiPath,
-) -> Result<Response, Status> {
+) -> Result<Reply, Status> {
     let user = requesting_user(cluster, request)?;
     let ns = p.namespace.as_deref();
     let name = p.name.as_deref();
@@ -284,7 +283,8 @@ pub fn resource(
                     status: 200,
                     headers: vec![("content-type".into(), "application/json".into())],
                     body,
-                });
+                }
+                .into());
             }
             list(cluster, &user, request, rt, ns)
         }
@@ -292,15 +292,16 @@ pub fn resource(
             let o = cluster.get_with(&user, rt, ns, name)?;
             Ok(object_response(cluster, request, rt, 200, &o))
         }
-        ("GET", Some(name), Some("scale")) => Ok(Response::json(
-            200,
-            &cluster.get_scale(&user, rt, ns, name)?,
-        )),
+        ("GET", Some(name), Some("scale")) => {
+            Ok(Reply::json(200, cluster.get_scale(&user, rt, ns, name)?))
+        }
         ("GET", Some(name), Some("log")) if rt.kind == "Pod" => {
             crate::logs::log(cluster, &user, request, ns.unwrap_or("default"), name)
+                .map(Reply::from)
         }
         ("GET" | "POST", Some(name), Some("exec")) if rt.kind == "Pod" => {
             crate::exec::handle(cluster, &user, request, ns.unwrap_or("default"), name)
+                .map(Reply::from)
         }
         ("POST", None, None) => {
             let body = decode_body(request)?;
@@ -320,7 +321,7 @@ pub fn resource(
         ("PUT", Some(name), Some("scale")) => {
             let body = decode_body(request)?;
             let s = cluster.update_scale(&user, rt, ns, name, &body, &write_options(request)?)?;
-            Ok(Response::json(200, &s))
+            Ok(Reply::json(200, s))
         }
         ("PATCH", Some(name), None) if patch_type(request)? == PatchType::Apply => {
             let applied = apply_body(request)?;
@@ -352,16 +353,16 @@ pub fn resource(
             let (pt, body) = (patch_type(request)?, patch_body(request)?);
             let s =
                 cluster.patch_scale(&user, rt, ns, name, pt, &body, &write_options(request)?)?;
-            Ok(Response::json(200, &s))
+            Ok(Reply::json(200, s))
         }
         ("POST", Some(name), Some("eviction")) if rt.kind == "Pod" => {
             let body = decode_body(request)?;
             let status = cluster.evict_pod(&user, ns.unwrap_or("default"), name, &body)?;
-            Ok(Response::json(201, &status))
+            Ok(Reply::json(201, status))
         }
         ("DELETE", Some(name), None) => {
             let d = cluster.delete_with(&user, rt, ns, name, &delete_options(request)?)?;
-            Ok(Response::json(200, &d.response_body()))
+            Ok(Reply::json(200, d.response_body()))
         }
         ("DELETE", None, None) => {
             let deleted = cluster.delete_collection(
@@ -372,9 +373,9 @@ pub fn resource(
                 &delete_options(request)?,
             )?;
             let items: Vec<Value> = deleted.iter().map(|d| d.object().to_value()).collect();
-            Ok(Response::json(
+            Ok(Reply::json(
                 200,
-                &json!({
+                json!({
                     "apiVersion": rt.api_version(),
                     "kind": format!("{}List", rt.kind),
                     "metadata": {"resourceVersion": cluster.store().resource_version().to_string()},

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod path;
 pub mod protobuf;
+pub mod reply;
 pub mod table;
 pub mod watch;
 
@@ -23,12 +24,18 @@ use kubectl::rest::{Request, Response, Transport};
 use serde_json::Value;
 
 use path::ApiPath;
+pub use reply::Reply;
 
 /// Answers one non-streaming API request.
 pub fn handle(cluster: &mut Cluster, request: &Request) -> Response {
+    reply(cluster, request).into_response()
+}
+
+/// Answers one non-streaming API request, leaving a JSON body unencoded (see [`Reply`]).
+pub fn reply(cluster: &mut Cluster, request: &Request) -> Reply {
     match route(cluster, request) {
         Ok(r) => r,
-        Err(status) => status_response(&status),
+        Err(status) => status_response(&status).into(),
     }
 }
 
@@ -45,16 +52,24 @@ pub struct InProcess<'a> {
     pub cluster: &'a mut Cluster,
 }
 
+/// The emulation identifies itself as the real kubectl does: the server names writers without a
+/// fieldManager after the User-Agent's product (managedFields' `kubectl`).
+fn with_user_agent(request: Request) -> Request {
+    if request.header_value("user-agent").is_none() {
+        request.header("user-agent", KUBECTL_USER_AGENT)
+    } else {
+        request
+    }
+}
+
 impl Transport for InProcess<'_> {
     fn call(&mut self, request: Request) -> Response {
-        // The emulation identifies itself as the real kubectl does: the server names writers
-        // without a fieldManager after the User-Agent's product (managedFields' `kubectl`).
-        let request = if request.header_value("user-agent").is_none() {
-            request.header("user-agent", KUBECTL_USER_AGENT)
-        } else {
-            request
-        };
-        handle(self.cluster, &request)
+        handle(self.cluster, &with_user_agent(request))
+    }
+
+    /// The server's JSON documents are handed over without being encoded and parsed again.
+    fn call_json(&mut self, request: Request) -> (Response, Option<Value>) {
+        reply(self.cluster, &with_user_agent(request)).into_parts()
     }
 
     /// kubectl's own clock is the simulated one, so ages it computes match the server's.
@@ -73,18 +88,19 @@ pub fn not_found_path() -> Status {
 }
 
 /// Whether a path is one the API server itself answers, as opposed to an unknown URL.
-fn route(cluster: &mut Cluster, request: &Request) -> Result<Response, Status> {
+fn route(cluster: &mut Cluster, request: &Request) -> Result<Reply, Status> {
     let path = request.path_only().trim_end_matches('/');
     let accept = request.header_value("accept");
     match path {
-        "/version" => return Ok(Response::json(200, &discovery::version())),
+        "/version" => return Ok(Reply::json(200, discovery::version())),
         "/api" | "/apis" => {
             if discovery::wants_aggregated(accept) {
                 return Ok(Response {
                     status: 200,
                     headers: vec![("content-type".into(), discovery::AGGREGATED_V2.into())],
                     body: discovery::aggregated_bytes(path == "/api").to_vec(),
-                });
+                }
+                .into());
             }
             let doc = if path == "/api" {
                 let host = request.header_value("host").unwrap_or("127.0.0.1:8080");
@@ -92,9 +108,9 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Response, Status> {
             } else {
                 discovery::api_group_list()
             };
-            return Ok(Response::json(200, &doc));
+            return Ok(Reply::json(200, doc));
         }
-        "/openapi/v3" => return Ok(Response::json(200, &openapi::index())),
+        "/openapi/v3" => return Ok(Reply::json(200, openapi::index())),
         _ => {}
     }
     if let Some((g, v)) = openapi::parse_path(path) {
@@ -103,25 +119,26 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Response, Status> {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],
             body: bytes.to_vec(),
-        });
+        }
+        .into());
     }
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     if let ["apis", discovery::METRICS_GROUP, discovery::METRICS_VERSION, rest @ ..] =
         segs.as_slice()
     {
         if !rest.is_empty() {
-            return metrics::handle(cluster, request, rest);
+            return metrics::handle(cluster, request, rest).map(Reply::from);
         }
     }
     match segs.as_slice() {
         ["api", v] => {
             return discovery::api_resource_list("", v)
-                .map(|d| Response::json(200, &d))
+                .map(|d| Reply::json(200, d))
                 .ok_or_else(not_found_path)
         }
         ["apis", g, v] => {
             return discovery::api_resource_list(g, v)
-                .map(|d| Response::json(200, &d))
+                .map(|d| Reply::json(200, d))
                 .ok_or_else(not_found_path)
         }
         _ => {}

@@ -114,6 +114,16 @@ impl Response {
 pub trait Transport {
     fn call(&mut self, request: Request) -> Response;
 
+    /// The same exchange, for a caller that reads the body as JSON: the response and its body
+    /// parsed. A transport in the API server's process hands over the document the server built
+    /// instead of encoding it and parsing it again: a success's `body` may then be empty, so a
+    /// caller of this reads the returned value (an error keeps its body, for [`crate::server_error`]).
+    fn call_json(&mut self, request: Request) -> (Response, Option<serde_json::Value>) {
+        let response = self.call(request);
+        let value = response.body_json();
+        (response, value)
+    }
+
     /// The client's clock, for ages kubectl computes itself (describe, NAME/AGE without a
     /// Table). In-process transports answer with the simulated cluster's time.
     fn now(&mut self) -> jiff::Timestamp {

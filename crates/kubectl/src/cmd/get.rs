@@ -183,6 +183,46 @@ fn request_path(t: &Target, p: &Parsed, env: &Env, table_object: bool) -> String
     }
 }
 
+/// GETs `path`, and for a list the pages after it (kubectl asks for `--chunk-size` items at a
+/// time and follows `metadata.continue`), with each page's `field` (`rows` of a Table, `items` of
+/// a list) appended to the first page's. Stops at the first failing page, which is returned.
+fn fetch_all(
+    env: &mut Env,
+    path: &str,
+    accept: &str,
+    field: &str,
+) -> (crate::rest::Response, Option<Value>) {
+    let (resp, mut body) = env
+        .transport
+        .call_json(Request::get(path).header("accept", accept));
+    if resp.status >= 400 {
+        return (resp, body);
+    }
+    loop {
+        let Some(doc) = body.as_mut() else {
+            return (resp, body);
+        };
+        let token = match doc["metadata"]["continue"].as_str() {
+            Some(t) if !t.is_empty() => t.to_string(),
+            _ => return (resp, body),
+        };
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let next = format!("{path}{sep}continue={}", percent_encode(&token));
+        let (page_resp, page) = env
+            .transport
+            .call_json(Request::get(next).header("accept", accept));
+        if page_resp.status >= 400 {
+            return (page_resp, page);
+        }
+        let mut page = page.unwrap_or_default();
+        let more = page[field].as_array_mut().map(std::mem::take);
+        if let (Some(all), Some(more)) = (doc[field].as_array_mut(), more) {
+            all.extend(more);
+        }
+        doc["metadata"] = page["metadata"].take();
+    }
+}
+
 fn not_found_message(t: &Target) -> String {
     format!(
         "Error from server (NotFound): {} \"{}\" not found",
@@ -220,9 +260,7 @@ fn human(
     for t in targets {
         all_namespaced &= t.mapping.namespaced;
         let path = request_path(t, p, env, sort_by.is_some());
-        let resp = env
-            .transport
-            .call(Request::get(path).header("accept", TABLE_ACCEPT));
+        let (resp, body) = fetch_all(env, &path, TABLE_ACCEPT, "rows");
         if resp.status == 404 && t.name.is_some() {
             if !p.bool("ignore-not-found") {
                 errors.push(not_found_message(t));
@@ -233,7 +271,7 @@ fn human(
             errors.push(server_error(&resp));
             continue;
         }
-        let Some(mut table) = resp.body_json() else {
+        let Some(mut table) = body else {
             continue;
         };
         if table["kind"] != "Table" {
@@ -263,8 +301,11 @@ fn human(
             last_columns = Value::Null;
         }
         let with_ns = all_ns && t.mapping.namespaced;
-        let rows = table["rows"].as_array().cloned().unwrap_or_default();
-        let columns = table["columnDefinitions"].clone();
+        let rows = match table["rows"].take() {
+            Value::Array(rows) => rows,
+            _ => Vec::new(),
+        };
+        let columns = table["columnDefinitions"].take();
         let mut headers_now = !no_headers;
         if printed_headers && columns == last_columns {
             headers_now = false;
@@ -470,9 +511,7 @@ fn generic(p: &Parsed, targets: &[Target], env: &mut Env, out: &mut Output, outp
     let mut errors = Vec::new();
     for t in targets {
         let path = request_path(t, p, env, false);
-        let resp = env
-            .transport
-            .call(Request::get(path).header("accept", "application/json"));
+        let (resp, body) = fetch_all(env, &path, "application/json", "items");
         if resp.status == 404 && t.name.is_some() {
             if !p.bool("ignore-not-found") {
                 errors.push(not_found_message(t));
@@ -483,7 +522,7 @@ fn generic(p: &Parsed, targets: &[Target], env: &mut Env, out: &mut Output, outp
             errors.push(server_error(&resp));
             continue;
         }
-        let Some(body) = resp.body_json() else {
+        let Some(body) = body else {
             continue;
         };
         if t.name.is_some() {

@@ -222,9 +222,13 @@ fn apply(args: &[String], env: &mut Env, out: &mut Output) {
                     "{}?fieldManager=kubectl-client-side-apply&fieldValidation=Strict{dry_q}",
                     m.collection_path(Some(&ns))
                 );
-                let resp =
-                    env.transport
-                        .call(json_request("POST", path, "application/json", &modified));
+                // Only the status is read: the created object need not be encoded.
+                let (resp, _) = env.transport.call_json(json_request(
+                    "POST",
+                    path,
+                    "application/json",
+                    &modified,
+                ));
                 if resp.status >= 400 {
                     out.fail(format!(
                         "Error from server ({}): error when creating \"{file}\": {}",
@@ -259,7 +263,7 @@ fn apply(args: &[String], env: &mut Env, out: &mut Output) {
                 "{}?fieldManager=kubectl-client-side-apply&fieldValidation=Strict{dry_q}",
                 m.object_path(Some(&ns), &name)
             );
-            let resp = env.transport.call(json_request(
+            let (resp, _) = env.transport.call_json(json_request(
                 "PATCH",
                 path,
                 "application/strategic-merge-patch+json",
