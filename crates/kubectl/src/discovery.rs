@@ -1,7 +1,7 @@
 //! Resource types as kubectl learns them: aggregated discovery of `/api` and `/apis`, and the
 //! rules that turn what was typed (`po`, `pods`, `Pod`, `deploy.apps`) into a REST mapping.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -70,6 +70,9 @@ impl Mapping {
     }
 }
 
+/// The aggregated discovery documents of `/api` and `/apis`, as served.
+type Documents = [Vec<u8>; 2];
+
 /// Everything discovery returned, in discovery order.
 #[derive(Clone, Debug, Default)]
 pub struct Discovery {
@@ -79,10 +82,43 @@ pub struct Discovery {
 impl Discovery {
     /// GETs `/api` and `/apis` (aggregated), as kubectl does when its cache is cold.
     pub fn fetch(transport: &mut dyn Transport) -> Discovery {
-        let mut mappings = Vec::new();
-        for path in ["/api", "/apis"] {
+        Discovery::parse(&Discovery::get_documents(transport))
+    }
+
+    /// [`Discovery::fetch`], shared: every session's API server serves the same documents
+    /// until its served types change, so the documents last parsed in this process are kept
+    /// with what they gave, and a fetch that reads the same bytes again gets that (comparing
+    /// the bytes costs far less than parsing them).
+    pub fn fetch_shared(transport: &mut dyn Transport) -> Arc<Discovery> {
+        static LAST: Mutex<Option<(Documents, Arc<Discovery>)>> = Mutex::new(None);
+        let docs = Discovery::get_documents(transport);
+        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((seen, parsed)) = last.as_ref() {
+            if *seen == docs {
+                return parsed.clone();
+            }
+        }
+        let parsed = Arc::new(Discovery::parse(&docs));
+        *last = Some((docs, parsed.clone()));
+        parsed
+    }
+
+    /// The bodies of `/api` and `/apis` (empty for a failed request).
+    fn get_documents(transport: &mut dyn Transport) -> Documents {
+        ["/api", "/apis"].map(|path| {
             let resp = transport.call(Request::get(path).header("accept", AGGREGATED_ACCEPT));
-            let Some(doc) = resp.body_json() else {
+            if resp.status == 200 {
+                resp.body
+            } else {
+                Vec::new()
+            }
+        })
+    }
+
+    fn parse(docs: &Documents) -> Discovery {
+        let mut mappings = Vec::new();
+        for body in docs {
+            let Ok(doc) = serde_json::from_slice::<Value>(body) else {
                 continue;
             };
             for group in doc["items"].as_array().into_iter().flatten() {

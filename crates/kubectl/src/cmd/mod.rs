@@ -54,7 +54,7 @@ impl Env<'_> {
     /// Discovery: from the caller's cache when it has one, else fetched once per command.
     pub fn discovery(&mut self) -> Arc<Discovery> {
         self.discovery
-            .get_or_insert_with(|| Arc::new(Discovery::fetch(self.transport)))
+            .get_or_insert_with(|| Discovery::fetch_shared(self.transport))
             .clone()
     }
 }
