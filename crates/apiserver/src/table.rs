@@ -53,6 +53,17 @@ fn row_object(mut value: Value, include: IncludeObject) -> Value {
     }
 }
 
+/// What a row is printed from: the object as JSON, or for a pod whose row does not carry the
+/// whole object, only what its cells and metadata need (a pod's spec is half of its JSON).
+fn row_source(object: &Object, include: IncludeObject) -> Value {
+    match object {
+        Object::Pod(pod) if include != IncludeObject::Object => {
+            kubectl::printers::table::pod_row_source(pod)
+        }
+        _ => object.to_value(),
+    }
+}
+
 /// The Table of some objects of one type. Columns and cells come from the printers that the
 /// terminal's kubectl uses too ([`kubectl::printers::table`]); this adds what the API server
 /// adds: the list metadata and each row's object as the request asked.
@@ -63,7 +74,7 @@ pub fn table(
     resource_version: &str,
     now: Timestamp,
 ) -> Value {
-    let values: Vec<Value> = objects.iter().map(|o| o.to_value()).collect();
+    let values: Vec<Value> = objects.iter().map(|o| row_source(o, include)).collect();
     let mut t = kubectl::printers::table::table(rt.kind, &values, now);
     t["metadata"] = json!({"resourceVersion": resource_version});
     if let Some(rows) = t["rows"].as_array_mut() {

@@ -1003,6 +1003,74 @@ fn last_terminated(status: &Value) -> Option<Timestamp> {
         .and_then(parse)
 }
 
+/// What [`row`] and [`pod_cells`] read of a Pod, as JSON: its metadata whole (the row's object
+/// carries it), and of its spec and status only what the cells are made of. Converting a typed
+/// object to JSON is most of the cost of a Table, and most of a pod's JSON (volumes,
+/// tolerations, container details, the conditions' timestamps) is never printed; the API server
+/// builds a pod's row from this instead of the whole pod. Whatever `pod_cells` starts to read
+/// must be added here (the tests compare the two on pods in every state the printer tells apart).
+pub fn pod_row_source(pod: &k8s_openapi::api::core::v1::Pod) -> Value {
+    let mut v = json!({ "metadata": serde_json::to_value(&pod.metadata).unwrap_or_default() });
+    if let Some(spec) = &pod.spec {
+        let mut slim = json!({
+            "containers": spec.containers.iter().map(|c| json!({"name": c.name})).collect::<Vec<_>>(),
+        });
+        if let Some(init) = &spec.init_containers {
+            slim["initContainers"] = init
+                .iter()
+                .map(|c| json!({"name": c.name, "restartPolicy": c.restart_policy}))
+                .collect();
+        }
+        if let Some(node) = &spec.node_name {
+            slim["nodeName"] = json!(node);
+        }
+        if let Some(gates) = &spec.readiness_gates {
+            slim["readinessGates"] = serde_json::to_value(gates).unwrap_or_default();
+        }
+        v["spec"] = slim;
+    }
+    if let Some(status) = &pod.status {
+        v["status"] = pod_status_source(status);
+    }
+    v
+}
+
+fn pod_status_source(status: &k8s_openapi::api::core::v1::PodStatus) -> Value {
+    let containers = |statuses: &Option<Vec<k8s_openapi::api::core::v1::ContainerStatus>>| {
+        statuses.as_ref().map(|all| {
+            all.iter()
+                .map(|c| {
+                    json!({
+                        "name": c.name, "ready": c.ready, "started": c.started,
+                        "restartCount": c.restart_count,
+                        "state": serde_json::to_value(&c.state).unwrap_or_default(),
+                        "lastState": serde_json::to_value(&c.last_state).unwrap_or_default(),
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let conditions = status.conditions.as_ref().map(|all| {
+        all.iter()
+            .map(|c| json!({"type": c.type_, "status": c.status, "reason": c.reason}))
+            .collect::<Vec<_>>()
+    });
+    let mut v = json!({
+        "phase": status.phase,
+        "reason": status.reason,
+        "nominatedNodeName": status.nominated_node_name,
+        "podIPs": serde_json::to_value(&status.pod_ips).unwrap_or_default(),
+        "conditions": conditions,
+        "initContainerStatuses": containers(&status.init_container_statuses),
+        "containerStatuses": containers(&status.container_statuses),
+    });
+    // Absent, as in the pod's own JSON, rather than null.
+    if let Some(m) = v.as_object_mut() {
+        m.retain(|_, x| !x.is_null());
+    }
+    v
+}
+
 /// `printPod`: READY, STATUS and RESTARTS from the container statuses, exactly as upstream
 /// derives them (init containers first, then app containers from last to first).
 fn pod_cells(pod: &Value, now: Timestamp) -> Vec<Value> {

@@ -221,3 +221,76 @@ fn events_name_the_involved_object() {
         ]
     );
 }
+
+/// The API server prints a pod's row from [`pod_row_source`]: every cell (and the row's
+/// conditions) must be what the whole pod gives, for pods in every state the printer tells apart.
+#[test]
+fn a_pods_row_source_prints_as_the_whole_pod() {
+    use k8s_openapi::api::core::v1::Pod;
+    let container = |name: &str| {
+        json!({"name": name, "image": "nginx:1.27", "resources": {},
+        "volumeMounts": [{"name": "kube-api-access", "mountPath": "/var/run/secrets"}]})
+    };
+    let status = |name: &str, ready: bool, restarts: i32, state: Value, last: Value| {
+        json!({
+            "name": name, "image": "nginx:1.27", "imageID": "", "ready": ready, "started": ready,
+            "restartCount": restarts, "state": state, "lastState": last,
+        })
+    };
+    let base = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "default", "creationTimestamp": "2026-01-01T00:00:00Z",
+                     "labels": {"app": "web"}, "uid": "u1", "resourceVersion": "7"},
+        "spec": {
+            "nodeName": "minikube",
+            "containers": [container("a"), container("b")],
+            "initContainers": [
+                {"name": "init", "image": "busybox"},
+                {"name": "sidecar", "image": "busybox", "restartPolicy": "Always"},
+            ],
+            "readinessGates": [{"conditionType": "example.com/ready"}],
+            "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}],
+            "volumes": [{"name": "kube-api-access", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}],
+        },
+    });
+    let states = [
+        json!({"phase": "Pending"}),
+        json!({"phase": "Pending", "initContainerStatuses": [
+            status("init", false, 0, json!({"waiting": {"reason": "PodInitializing"}}), json!({})),
+            status("sidecar", false, 0, json!({"waiting": {}}), json!({}))]}),
+        json!({"phase": "Running", "podIP": "10.244.0.9", "podIPs": [{"ip": "10.244.0.9"}],
+            "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "True"},
+                           {"type": "example.com/ready", "status": "True"}],
+            "initContainerStatuses": [
+                status("init", false, 0, json!({"terminated": {"exitCode": 0, "reason": "Completed"}}), json!({})),
+                status("sidecar", true, 2, json!({"running": {"startedAt": "2026-01-01T00:00:05Z"}}),
+                       json!({"terminated": {"exitCode": 1, "finishedAt": "2026-01-01T00:58:00Z"}}))],
+            "containerStatuses": [
+                status("a", true, 3, json!({"running": {}}), json!({"terminated": {"exitCode": 137, "finishedAt": "2026-01-01T00:59:48Z"}})),
+                status("b", false, 0, json!({"waiting": {"reason": "CrashLoopBackOff"}}), json!({}))]}),
+        json!({"phase": "Succeeded", "conditions": [{"type": "Initialized", "status": "True"}],
+            "containerStatuses": [
+                status("a", false, 0, json!({"terminated": {"exitCode": 0, "reason": "Completed"}}), json!({})),
+                status("b", false, 0, json!({"terminated": {"exitCode": 0, "signal": 9}}), json!({}))]}),
+        json!({"phase": "Failed", "reason": "Evicted", "nominatedNodeName": "other"}),
+        json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "SchedulingGated"}]}),
+    ];
+    for (i, st) in states.iter().enumerate() {
+        for deleting in [false, true] {
+            let mut whole = base.clone();
+            whole["status"] = st.clone();
+            if deleting {
+                whole["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:59:59Z");
+            }
+            let typed: Pod = serde_json::from_value(whole.clone()).unwrap();
+            let whole = serde_json::to_value(&typed).unwrap();
+            let source = pod_row_source(&typed);
+            assert_eq!(
+                row("Pod", &source, now()),
+                row("Pod", &whole, now()),
+                "state {i}, deleting {deleting}"
+            );
+            assert_eq!(source["metadata"], whole["metadata"]);
+        }
+    }
+}
