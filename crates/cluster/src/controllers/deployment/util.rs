@@ -38,11 +38,14 @@ pub fn pod_template_hash(template: &PodTemplateSpec, collision_count: Option<i32
     safe_encode(&h.to_string())
 }
 
-/// Templates equal apart from the pod-template-hash label (`EqualIgnoreHash`).
+/// Templates equal apart from the pod-template-hash label (`EqualIgnoreHash`). The typed
+/// values are compared (as their JSON would be, field by field): the specs as they are, and
+/// only the small metadata copied to drop the label; every Deployment sync asks this of each of
+/// its ReplicaSets.
 pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
     let strip = |t: &PodTemplateSpec| {
-        let mut t = t.clone();
-        if let Some(m) = t.metadata.as_mut() {
+        let mut m = t.metadata.clone();
+        if let Some(m) = m.as_mut() {
             if let Some(l) = m.labels.as_mut() {
                 l.remove(POD_TEMPLATE_HASH);
             }
@@ -50,9 +53,9 @@ pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
                 m.labels = None;
             }
         }
-        serde_json::to_value(t).unwrap_or_default()
+        m
     };
-    strip(a) == strip(b)
+    a.spec == b.spec && strip(a) == strip(b)
 }
 
 pub fn replicas(d: &Deployment) -> i32 {
@@ -166,5 +169,33 @@ mod tests {
             "{h}"
         );
         assert_ne!(h, pod_template_hash(&PodTemplateSpec::default(), Some(1)));
+    }
+
+    #[test]
+    fn templates_equal_ignoring_only_the_hash_label() {
+        let template = |labels: serde_json::Value, image: &str| -> PodTemplateSpec {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "web", "image": image}]},
+            }))
+            .unwrap()
+        };
+        let plain = template(serde_json::json!({"app": "web"}), "nginx:1.27");
+        let hashed = template(
+            serde_json::json!({"app": "web", POD_TEMPLATE_HASH: "766486c5b6"}),
+            "nginx:1.27",
+        );
+        assert!(equal_ignore_hash(&plain, &hashed));
+        assert!(equal_ignore_hash(&hashed, &plain));
+        // Only the hash label goes: other labels, and the spec, still count.
+        let other_label = template(serde_json::json!({"app": "api"}), "nginx:1.27");
+        assert!(!equal_ignore_hash(&plain, &other_label));
+        let other_image = template(serde_json::json!({"app": "web"}), "nginx:1.28");
+        assert!(!equal_ignore_hash(&hashed, &other_image));
+        // A template whose only label was the hash equals one without labels.
+        let only_hash = template(serde_json::json!({POD_TEMPLATE_HASH: "x"}), "nginx:1.27");
+        let mut no_labels = only_hash.clone();
+        no_labels.metadata.as_mut().unwrap().labels = None;
+        assert!(equal_ignore_hash(&only_hash, &no_labels));
     }
 }
