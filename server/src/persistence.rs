@@ -323,9 +323,17 @@ impl Persistence {
     /// never written yet, or whose snapshot cannot be read, keeps the stand-in (a fresh cluster
     /// with the learner's files and progress). Does nothing for a session that did not panic.
     pub async fn recover(&self, session: &Arc<Session>) {
-        if !session.take_needs_restore() {
+        // One restoration at a time; whoever waited finds it done. The mark stays up until the
+        // state is back, so requests keep waiting here rather than use the stand-in.
+        let _restoring = session.restoring.lock().await;
+        if !session.needs_restore() {
             return;
         }
+        self.bring_back(session).await;
+        session.take_needs_restore();
+    }
+
+    async fn bring_back(&self, session: &Arc<Session>) {
         let row = match self.db.load_session(&session.id).await {
             Ok(Some(row)) => row,
             Ok(None) => {
@@ -738,6 +746,12 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
                 )
                     .into_response();
             }
+        }
+    }
+    // A session still coming back from a panic is waited for.
+    for id in &ids {
+        if let Some(session) = state.sessions.get(id).filter(|s| s.needs_restore()) {
+            p.recover(&session).await;
         }
     }
     let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);

@@ -34,6 +34,9 @@ pub struct Session {
     /// Set when the simulation panicked: the state is a stand-in until persistence brings the
     /// last snapshot back (`Persistence::recover`).
     needs_restore: AtomicBool,
+    /// Held while the last snapshot is brought back after a panic: requests that arrive
+    /// meanwhile wait for it instead of running on the stand-in.
+    pub restoring: tokio::sync::Mutex<()>,
     /// Test builds only: make the next [`Session::run`] panic after it ran (see
     /// [`Session::inject_panic`]).
     #[cfg(feature = "fault-injection")]
@@ -361,6 +364,7 @@ impl Session {
             changed: tokio::sync::Notify::new(),
             clock_offset_ms: std::sync::atomic::AtomicI64::new(lead),
             needs_restore: AtomicBool::new(false),
+            restoring: tokio::sync::Mutex::new(()),
             #[cfg(feature = "fault-injection")]
             inject_panic: AtomicBool::new(false),
             #[cfg(feature = "fault-injection")]

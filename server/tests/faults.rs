@@ -492,3 +492,62 @@ async fn graceful_shutdown_writes_every_session() {
     }
     state.shutdown().await;
 }
+
+/// A request that reaches a session while its last snapshot is being brought back waits for it,
+/// rather than running on the stand-in cluster put in place at the panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_during_a_restore_wait_for_it() {
+    let dir = TempDir::new("wh-fault-wait");
+    let (state, app) = manual_flush_server(&dir).await;
+    let persistence = state.persistence.clone().unwrap();
+    let (id, token) = new_session(&app).await;
+    let (_, err, code) = shell(&app, &id, &token, "kubectl create configmap saved").await;
+    assert_eq!(code, 0, "{err}");
+    persistence.flush(&state.sessions).await;
+    let session = state.sessions.get(&id).unwrap();
+
+    // Hold the restoration back, then make a request panic: it answers only after the restore.
+    let held = session.restoring.lock().await;
+    session.inject_panic();
+    let panicking = {
+        let (app, id, token) = (app.clone(), id.clone(), token.clone());
+        tokio::spawn(async move {
+            call(
+                &app,
+                Method::POST,
+                &format!("/api/sessions/{id}/shell"),
+                Some(&token),
+                Some(json!({"line": "kubectl create configmap doomed"})),
+            )
+            .await
+        })
+    };
+    while !session.needs_restore() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A second request arrives while the session is on its stand-in.
+    let reader = {
+        let (app, id, token) = (app.clone(), id.clone(), token.clone());
+        tokio::spawn(async move { configmaps(&app, &id, &token).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !reader.is_finished(),
+        "the second request waits for the restore"
+    );
+    drop(held);
+    assert_eq!(
+        reader.await.unwrap(),
+        "configmap/kube-root-ca.crt\nconfigmap/saved\n",
+        "it sees the restored cluster, not the stand-in"
+    );
+    let r = panicking.await.unwrap();
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        r.text.contains("the simulated cluster failed"),
+        "{}",
+        r.text
+    );
+    assert!(!session.needs_restore());
+    state.shutdown().await;
+}

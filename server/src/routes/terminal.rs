@@ -120,6 +120,7 @@ async fn upgrade(
             let mut t = Terminal {
                 socket,
                 session,
+                persistence: state.persistence.clone(),
                 running: None,
                 type_ahead: VecDeque::new(),
             };
@@ -153,6 +154,8 @@ enum ClientMessage {
 struct Terminal {
     socket: WebSocket,
     session: Arc<Session>,
+    /// Brings the session back from its last snapshot after a panic (none without a database).
+    persistence: Option<Arc<crate::persistence::Persistence>>,
     /// How the running line wants to be woken, if one runs.
     running: Option<Wake>,
     type_ahead: VecDeque<String>,
@@ -265,6 +268,14 @@ impl Terminal {
             .take(&self.session.id, std::time::Instant::now())
         {
             tokio::time::sleep(Duration::from_secs(after)).await;
+        }
+        // A session still coming back from a panic is waited for, not run on its stand-in.
+        if let Some(p) = self
+            .persistence
+            .as_ref()
+            .filter(|_| self.session.needs_restore())
+        {
+            p.recover(&self.session).await;
         }
         let step = self.with_state(|st| st.shell.start(&line, &mut st.cluster, &mut st.files));
         self.deliver(step).await
