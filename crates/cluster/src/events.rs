@@ -189,7 +189,7 @@ impl Cluster {
                 host: host.map(str::to_string),
             });
         }
-        self.store_mut().put(Object::Event(ev));
+        self.store_mut().put(Object::from(ev));
         let key = Key {
             kind: "Event",
             namespace,
@@ -234,7 +234,7 @@ impl Cluster {
             .store()
             .list("Event", Some(involved.namespace().unwrap_or("default")))
             .filter_map(|o| match o.as_ref() {
-                Object::Event(e) if e.involved_object.uid.as_deref() == uid => Some(e.clone()),
+                Object::Event(e) if e.involved_object.uid.as_deref() == uid => Some((**e).clone()),
                 _ => None,
             })
             .collect();

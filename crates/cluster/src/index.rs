@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
 use crate::object::Object;
 use crate::quantity;
@@ -24,6 +25,52 @@ pub struct PodEntry {
     pub pending: bool,
     pub cpu_millis: i64,
     pub memory_bytes: i64,
+}
+
+impl PodEntry {
+    pub fn of(p: &Pod) -> PodEntry {
+        let node = bound_node(p).map(str::to_string);
+        let (counted, pending) = counted_and_pending(p);
+        let (cpu, mem) = pod_requests(p);
+        PodEntry {
+            labels: p.metadata.labels.clone().unwrap_or_default(),
+            counted,
+            pending,
+            node,
+            cpu_millis: cpu,
+            memory_bytes: mem,
+        }
+    }
+
+    /// Whether this entry is what [`PodEntry::of`] would make of `p`, without making it: most
+    /// pod writes are status updates that change nothing indexed.
+    pub fn describes(&self, p: &Pod) -> bool {
+        self.node.as_deref() == bound_node(p)
+            && (self.counted, self.pending) == counted_and_pending(p)
+            && p.metadata
+                .labels
+                .as_ref()
+                .map_or(self.labels.is_empty(), |l| *l == self.labels)
+            && (self.cpu_millis, self.memory_bytes) == pod_requests(p)
+    }
+}
+
+/// `spec.nodeName`, once bound.
+fn bound_node(p: &Pod) -> Option<&str> {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .filter(|n| !n.is_empty())
+}
+
+/// Counted against its node (bound, not finished); waiting for the scheduler (unbound, not
+/// deleted, not finished).
+fn counted_and_pending(p: &Pod) -> (bool, bool) {
+    let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+    let finished = matches!(phase, Some("Succeeded" | "Failed"));
+    let deleting = p.metadata.deletion_timestamp.is_some();
+    let bound = bound_node(p).is_some();
+    (bound && !finished, !bound && !deleting && !finished)
 }
 
 /// Requests summed over a node's counted pods.
@@ -85,12 +132,16 @@ pub fn pod_requests(pod: &Pod) -> (i64, i64) {
 }
 
 pub fn controller_owner(o: &Object) -> Option<(String, String, String)> {
+    controller_ref(o).map(|r| (r.kind.clone(), r.name.clone(), r.uid.clone()))
+}
+
+/// The object's controller reference, borrowed.
+pub fn controller_ref(o: &Object) -> Option<&OwnerReference> {
     o.meta()
         .owner_references
         .iter()
         .flatten()
         .find(|r| r.controller == Some(true))
-        .map(|r| (r.kind.clone(), r.name.clone(), r.uid.clone()))
 }
 
 impl Index {
@@ -100,6 +151,17 @@ impl Index {
         key: &Key,
         obj: Option<&Object>,
     ) -> Option<(String, String, String)> {
+        // Most writes keep the owner: compare in place, without copying the reference.
+        let unchanged = match (self.owner_of.get(key), obj.and_then(controller_ref)) {
+            (None, None) => true,
+            (Some((kind, name, uid)), Some(r)) => {
+                *kind == r.kind && *name == r.name && *uid == r.uid
+            }
+            _ => false,
+        };
+        if unchanged {
+            return self.owner_of.get(key).cloned();
+        }
         let new = obj.and_then(controller_owner);
         let old = match &new {
             Some(n) => self.owner_of.insert(key.clone(), n.clone()),
@@ -126,25 +188,12 @@ impl Index {
 
     /// Updates the pod indexes; returns the previous entry.
     pub fn observe_pod(&mut self, key: &Key, pod: Option<&Pod>) -> Option<PodEntry> {
-        let new = pod.map(|p| {
-            let node = p
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_name.clone())
-                .filter(|n| !n.is_empty());
-            let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
-            let finished = matches!(phase, Some("Succeeded" | "Failed"));
-            let deleting = p.metadata.deletion_timestamp.is_some();
-            let (cpu, mem) = pod_requests(p);
-            PodEntry {
-                labels: p.metadata.labels.clone().unwrap_or_default(),
-                counted: node.is_some() && !finished,
-                pending: node.is_none() && !deleting && !finished,
-                node,
-                cpu_millis: cpu,
-                memory_bytes: mem,
+        if let (Some(p), Some(entry)) = (pod, self.pods.get(key)) {
+            if entry.describes(p) {
+                return Some(entry.clone());
             }
-        });
+        }
+        let new = pod.map(PodEntry::of);
         let old = match &new {
             Some(n) => self.pods.insert(key.clone(), n.clone()),
             None => self.pods.remove(key),
@@ -187,5 +236,49 @@ impl Index {
 
     pub fn dependents_of(&self, uid: &str) -> impl Iterator<Item = &Key> {
         self.dependents.get(uid).into_iter().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(v: serde_json::Value) -> Pod {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn an_entry_describes_exactly_the_pods_that_would_make_it() {
+        let base = json!({"metadata": {"name": "p", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}]},
+            "status": {"phase": "Pending"}});
+        let entry = PodEntry::of(&pod(base.clone()));
+        assert!(entry.describes(&pod(base.clone())));
+        // A status change that moves nothing indexed.
+        let mut v = base.clone();
+        v["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
+        assert!(entry.describes(&pod(v)));
+        // Each indexed field, changed.
+        for (path, value) in [
+            ("/metadata/labels/app", json!("api")),
+            ("/spec/nodeName", json!("minikube")),
+            ("/status/phase", json!("Succeeded")),
+            ("/metadata/deletionTimestamp", json!("2026-01-01T00:00:00Z")),
+            ("/spec/containers/0/resources/requests/cpu", json!("200m")),
+        ] {
+            let mut v = base.clone();
+            let (parent, field) = path.rsplit_once('/').unwrap();
+            v.pointer_mut(parent).unwrap()[field] = value;
+            let p = pod(v);
+            assert!(!entry.describes(&p), "{path}");
+            assert!(PodEntry::of(&p).describes(&p), "{path}");
+        }
+        // No labels at all and empty labels are the same entry.
+        let mut v = base;
+        v["metadata"].as_object_mut().unwrap().remove("labels");
+        let unlabelled = PodEntry::of(&pod(v.clone()));
+        v["metadata"]["labels"] = json!({});
+        assert!(unlabelled.describes(&pod(v)));
     }
 }

@@ -154,7 +154,7 @@ impl Cluster {
         self.store()
             .list("Service", None)
             .filter_map(|o| match o.as_ref() {
-                Object::Service(s) => Some(s.clone()),
+                Object::Service(s) => Some((**s).clone()),
                 _ => None,
             })
             .collect()
@@ -318,7 +318,7 @@ impl Cluster {
                 Object::Pod(p)
                     if p.status.as_ref().and_then(|s| s.pod_ip.as_deref()) == Some(ip) =>
                 {
-                    Some(p.clone())
+                    Some((**p).clone())
                 }
                 _ => None,
             })

@@ -16,9 +16,13 @@ use crate::resources::{self, ResourceType};
 macro_rules! objects {
     ($($variant:ident => $ty:ty),* $(,)?) => {
         /// One stored Kubernetes object of any served kind.
+        ///
+        /// Each variant is boxed: the API types are large (a bare enum would be as big as its
+        /// biggest type, about 3.5 KB, for every Event and every move), and a box keeps each
+        /// stored object no bigger than its own type.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Object {
-            $($variant($ty)),*
+            $($variant(Box<$ty>)),*
         }
 
         impl Object {
@@ -48,7 +52,7 @@ macro_rules! objects {
             /// strict validation reports them before this is called.
             pub fn from_value(kind: &str, value: Value) -> Result<Object, serde_json::Error> {
                 match kind {
-                    $(<$ty as k8s_openapi::Resource>::KIND => serde_json::from_value::<$ty>(value).map(Object::$variant),)*
+                    $(<$ty as k8s_openapi::Resource>::KIND => serde_json::from_value::<$ty>(value).map(|o| Object::$variant(Box::new(o))),)*
                     _ => Err(serde::de::Error::custom(format!("no type for kind {kind:?}"))),
                 }
             }
@@ -56,20 +60,20 @@ macro_rules! objects {
 
         $(
             impl From<$ty> for Object {
-                fn from(o: $ty) -> Object { Object::$variant(o) }
+                fn from(o: $ty) -> Object { Object::$variant(Box::new(o)) }
             }
 
             impl TryFrom<Object> for $ty {
                 type Error = Object;
                 fn try_from(o: Object) -> Result<$ty, Object> {
-                    match o { Object::$variant(x) => Ok(x), other => Err(other) }
+                    match o { Object::$variant(x) => Ok(*x), other => Err(other) }
                 }
             }
 
             impl<'a> TryFrom<&'a Object> for &'a $ty {
                 type Error = ();
                 fn try_from(o: &'a Object) -> Result<&'a $ty, ()> {
-                    match o { Object::$variant(x) => Ok(x), _ => Err(()) }
+                    match o { Object::$variant(x) => Ok(&**x), _ => Err(()) }
                 }
             }
         )*

@@ -207,7 +207,7 @@ impl Cluster {
         self.runtime.index = index;
         let events: Vec<_> = self.store().list("Event", None).cloned().collect();
         self.runtime.events = Recorder::rebuild(events.iter().filter_map(|o| match o.as_ref() {
-            Object::Event(e) => Some(e),
+            Object::Event(e) => Some(&**e),
             _ => None,
         }));
     }
@@ -216,13 +216,20 @@ impl Cluster {
     fn observe(&mut self, key: &Key, work: &mut BTreeSet<(Component, Key)>) {
         let obj = self.store().get(key).cloned();
         let old_owner = self.runtime.index.observe_owner(key, obj.as_deref());
-        let owners: Vec<(String, String)> = old_owner
-            .into_iter()
-            .chain(obj.as_deref().and_then(crate::index::controller_owner))
-            .map(|(kind, name, _)| (kind, name))
-            .collect();
+        let new_owner = obj.as_deref().and_then(crate::index::controller_ref);
+        // (kind, name) of the controller before and after the change (borrowed: most changes
+        // keep it, and this runs for every write).
+        let mut owners: Vec<(&str, &str)> = Vec::with_capacity(2);
+        if let Some((kind, name, _)) = &old_owner {
+            owners.push((kind, name));
+        }
+        if let Some(r) = new_owner {
+            if !owners.contains(&(r.kind.as_str(), r.name.as_str())) {
+                owners.push((&r.kind, &r.name));
+            }
+        }
         let wake_owner = |kind: &str, work: &mut BTreeSet<(Component, Key)>| {
-            for (owner_kind, name) in &owners {
+            for &(owner_kind, name) in &owners {
                 if owner_kind != kind {
                     continue;
                 }
@@ -244,7 +251,7 @@ impl Cluster {
                             .map(|r| r.kind)
                             .unwrap_or("Unknown"),
                         namespace: key.namespace.clone(),
-                        name: name.clone(),
+                        name: name.to_string(),
                     },
                 ));
             }
@@ -252,20 +259,33 @@ impl Cluster {
         match key.kind {
             "Pod" => {
                 let pod = obj.as_deref().and_then(Object::as_pod);
-                let old = self.runtime.index.observe_pod(key, pod);
+                // A write that changes nothing the indexes hold (most status updates) is
+                // compared in place; `old` and `new` are then the same entry.
+                let unchanged = pod.is_some_and(|p| {
+                    self.runtime
+                        .index
+                        .pods
+                        .get(key)
+                        .is_some_and(|e| e.describes(p))
+                });
+                let changed = if unchanged {
+                    None
+                } else {
+                    self.runtime.index.observe_pod(key, pod)
+                };
                 for kind in ["ReplicaSet", "Job", "DaemonSet", "StatefulSet"] {
                     wake_owner(kind, work);
                 }
                 // A Deployment waits on its ReplicaSets' pods too (Recreate waits for old pods
                 // to be gone), so a pod change also wakes the Deployment above its ReplicaSet.
-                for (kind, name) in &owners {
+                for &(kind, name) in &owners {
                     if kind != "ReplicaSet" {
                         continue;
                     }
                     let rs = Key {
                         kind: "ReplicaSet",
                         namespace: key.namespace.clone(),
-                        name: name.clone(),
+                        name: name.to_string(),
                     };
                     if let Some((owner_kind, owner_name, _)) = self.runtime.index.owner_of.get(&rs)
                     {
@@ -281,7 +301,8 @@ impl Cluster {
                         }
                     }
                 }
-                let new = self.runtime.index.pods.get(key).cloned();
+                let new = self.runtime.index.pods.get(key);
+                let old = if unchanged { new } else { changed.as_ref() };
                 // A pod that just became pending gets one scheduling attempt; after a failure it
                 // waits for a cluster change that could help, or its retry timer.
                 if new.as_ref().is_some_and(|n| n.pending)

@@ -205,7 +205,7 @@ impl Cluster {
             namespace: ns.to_string(),
             name: sa.clone(),
         };
-        let Some(account) = self.store.get(&sa_key).map(|o| o.to_value()) else {
+        let Some(account) = self.store.get(&sa_key) else {
             return Err(forbidden(
                 rt,
                 name,
@@ -216,7 +216,10 @@ impl Cluster {
         };
         let automount = spec["automountServiceAccountToken"]
             .as_bool()
-            .or(account["automountServiceAccountToken"].as_bool())
+            .or(match account.as_ref() {
+                crate::object::Object::ServiceAccount(sa) => sa.automount_service_account_token,
+                _ => None,
+            })
             .unwrap_or(true);
         let has_token_volume = spec["volumes"].as_array().into_iter().flatten().any(|v| {
             v["name"]

@@ -130,6 +130,10 @@ pub struct WriteOptions {
     /// Paths of duplicate fields in the raw request body, found by the REST layer with
     /// [`crate::fieldvalidation::duplicate_fields`] (a parsed `Value` no longer has them).
     pub duplicate_fields: Vec<String>,
+    /// The body was serialised from the API's own types (a controller's pod template), so it
+    /// has no unknown fields: the decode round trip that would drop them is skipped. Only for
+    /// the control plane's writes, with field validation off.
+    pub typed_body: bool,
 }
 
 impl WriteOptions {

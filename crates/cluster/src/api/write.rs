@@ -63,6 +63,9 @@ fn decode(
     body: Value,
     opts: &WriteOptions,
 ) -> Result<(Value, Vec<String>), Status> {
+    if opts.typed_body && opts.field_validation == fieldvalidation::FieldValidation::Ignore {
+        return Ok((body, Vec::new()));
+    }
     let unknown = match opts.field_validation {
         fieldvalidation::FieldValidation::Ignore => Vec::new(),
         _ => fieldvalidation::unknown_fields(rt, &body),

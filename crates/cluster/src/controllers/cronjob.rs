@@ -53,7 +53,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     let mut jobs: Vec<Job> = owned(cluster, &uid, "Job")
         .iter()
         .filter_map(|o| match o.as_ref() {
-            Object::Job(j) => Some(j.clone()),
+            Object::Job(j) => Some((**j).clone()),
             _ => None,
         })
         .collect();
@@ -209,9 +209,9 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     }
     status.active = (!active.is_empty()).then_some(active);
     if cj.status.as_ref() != Some(&status) {
-        let mut c: CronJob = cj.clone();
+        let mut c: CronJob = (*cj).clone();
         c.status = Some(status);
-        cluster.store_mut().put(Object::CronJob(c));
+        cluster.store_mut().put(Object::from(c));
     }
     if let Some(next) = next_after(&spec.schedule, now) {
         cluster.wake_at(next, key.clone());

@@ -105,7 +105,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         .store()
         .list("Node", None)
         .filter_map(|o| match o.as_ref() {
-            Object::Node(n) => Some(n.clone()),
+            Object::Node(n) => Some((**n).clone()),
             _ => None,
         })
         .collect();

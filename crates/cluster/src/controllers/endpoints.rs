@@ -206,7 +206,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         "endpoint-controller".into(),
     );
     let existing = match cluster.store().get(&ep_key).map(|o| o.as_ref()) {
-        Some(Object::Endpoints(e)) => Some(e.clone()),
+        Some(Object::Endpoints(e)) => Some((**e).clone()),
         _ => None,
     };
     let subsets = (!subsets.is_empty()).then_some(subsets);
@@ -235,7 +235,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             .into(),
         );
         ep.subsets = subsets;
-        cluster.store_mut().put(Object::Endpoints(ep));
+        cluster.store_mut().put(Object::from(ep));
     }
     sync_slice(
         cluster,
@@ -266,7 +266,7 @@ fn sync_slice(
                     .and_then(|l| l.get("kubernetes.io/service-name"))
                     == Some(&name) =>
             {
-                Some(s.clone())
+                Some((**s).clone())
             }
             _ => None,
         });
@@ -314,5 +314,5 @@ fn sync_slice(
         )]
         .into(),
     );
-    cluster.store_mut().put(Object::EndpointSlice(slice));
+    cluster.store_mut().put(Object::from(slice));
 }

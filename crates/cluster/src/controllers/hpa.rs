@@ -554,7 +554,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
 /// `reconcileAutoscaler`.
 fn reconcile(cluster: &mut Cluster, key: &Key, hpa: &HorizontalPodAutoscaler, mem: &mut Memory) {
     let now = cluster.now();
-    let obj = Object::HorizontalPodAutoscaler(hpa.clone());
+    let obj = Object::from(hpa.clone());
     let event = |cluster: &mut Cluster, kind: EventKind, reason: &str, message: &str| {
         cluster.record_event(
             &obj,
@@ -968,7 +968,7 @@ fn write_status(
     if hpa.status.as_ref() != Some(&status) {
         let mut h = hpa.clone();
         h.status = Some(status);
-        cluster.store_mut().put(Object::HorizontalPodAutoscaler(h));
+        cluster.store_mut().put(Object::from(h));
     }
     let _ = key;
 }

@@ -66,8 +66,8 @@ fn ensure_selector(cluster: &mut Cluster, job: &Job) -> Option<Job> {
     ] {
         labels.insert(k.into(), v.clone());
     }
-    match cluster.store_mut().put(Object::Job(j)).as_ref() {
-        Object::Job(j) => Some(j.clone()),
+    match cluster.store_mut().put(Object::from(j)).as_ref() {
+        Object::Job(j) => Some((**j).clone()),
         _ => None,
     }
 }
@@ -79,8 +79,8 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     if job.metadata.deletion_timestamp.is_some() || finished(&job) {
         return;
     }
-    let job = ensure_selector(cluster, &job).unwrap_or(job);
-    let obj = Object::Job(job.clone());
+    let job = ensure_selector(cluster, &job).unwrap_or(*job);
+    let obj = Object::from(job.clone());
     let now = cluster.now();
     let spec = job.spec.clone().unwrap_or_default();
     if spec.suspend == Some(true) {
@@ -211,6 +211,6 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     if job.status.as_ref() != Some(&status) {
         let mut j = job.clone();
         j.status = Some(status);
-        cluster.store_mut().put(Object::Job(j));
+        cluster.store_mut().put(Object::from(j));
     }
 }

@@ -106,14 +106,27 @@ pub fn create_pod(
     };
     meta.namespace = Some(ns.clone());
     meta.owner_references = Some(vec![controller_ref(owner)]);
-    let body = json!({
+    let mut body = json!({
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": serde_json::to_value(&meta).unwrap_or(Value::Null),
-        "spec": serde_json::to_value(&template.spec).unwrap_or(Value::Null),
     });
+    if let Some(spec) = &template.spec {
+        body["spec"] = serde_json::to_value(spec).unwrap_or(Value::Null);
+    }
     let rt = crate::resources::by_kind("v1", "Pod").expect("pods are served");
-    match cluster.create(rt, Some(&ns), body) {
+    let opts = crate::api::WriteOptions {
+        typed_body: true,
+        ..crate::api::WriteOptions::internal()
+    };
+    let created = cluster.create_with(
+        &crate::api::User::system("system:kube-controller-manager"),
+        rt,
+        Some(&ns),
+        body,
+        &opts,
+    );
+    match created.map(|w| w.object) {
         Ok(pod) => {
             let name = pod.name().to_string();
             cluster.record_event(

@@ -54,7 +54,7 @@ fn node_key(name: &str) -> Key {
 
 fn get_node(cluster: &Cluster, name: &str) -> Option<Node> {
     match cluster.store().get(&node_key(name)).map(|o| o.as_ref()) {
-        Some(Object::Node(n)) => Some(n.clone()),
+        Some(Object::Node(n)) => Some((**n).clone()),
         _ => None,
     }
 }
@@ -98,7 +98,7 @@ impl Cluster {
         {
             c.last_heartbeat_time = Some(clock::api_time(now));
         }
-        self.store_mut().put(Object::Node(n));
+        self.store_mut().put(Object::from(n));
         self.runtime
             .node_lifecycle
             .stopped
@@ -157,8 +157,8 @@ impl Cluster {
                 .collect(),
             );
         }
-        let obj = Object::Node(n.clone());
-        self.store_mut().put(Object::Node(n));
+        let obj = Object::from(n.clone());
+        self.store_mut().put(Object::from(n));
         if !was_ready {
             self.record_event(
                 &obj,
@@ -172,9 +172,10 @@ impl Cluster {
         sync(self, &node_key(node));
         // The kubelet resyncs every pod bound to it.
         for p in pods_on(self, node) {
-            self.runtime
-                .queued
-                .insert((crate::runtime::Component::Kubelet, Key::of(&Object::Pod(p))));
+            self.runtime.queued.insert((
+                crate::runtime::Component::Kubelet,
+                Key::of(&Object::from(p)),
+            ));
         }
         self.settle();
         Ok(())
@@ -226,7 +227,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                         .collect();
                     spec.taints = (!taints.is_empty()).then_some(taints);
                 }
-                cluster.store_mut().put(Object::Node(n));
+                cluster.store_mut().put(Object::from(n));
             }
         }
     }
@@ -292,7 +293,7 @@ fn mirror_unschedulable(cluster: &mut Cluster, node: Node) -> Node {
     }
     let mut n = node;
     n.spec.get_or_insert_with(Default::default).taints = (!taints.is_empty()).then_some(taints);
-    cluster.store_mut().put(Object::Node(n.clone()));
+    cluster.store_mut().put(Object::from(n.clone()));
     n
 }
 
@@ -327,8 +328,8 @@ fn mark_unreachable(cluster: &mut Cluster, mut node: Node, name: &str, now: Time
             });
         }
     }
-    let obj = Object::Node(node.clone());
-    cluster.store_mut().put(Object::Node(node));
+    let obj = Object::from(node.clone());
+    cluster.store_mut().put(Object::from(node));
     cluster.record_event(
         &obj,
         None,
@@ -358,8 +359,8 @@ fn mark_unreachable(cluster: &mut Cluster, mut node: Node, name: &str, now: Time
                 c.last_transition_time = Some(clock::api_time(now));
             }
         }
-        let obj = Object::Pod(p.clone());
-        cluster.store_mut().put(Object::Pod(p));
+        let obj = Object::from(p.clone());
+        cluster.store_mut().put(Object::from(p));
         cluster.record_event(
             &obj,
             None,
@@ -434,7 +435,7 @@ fn evict(cluster: &mut Cluster, name: &str, now: Timestamp) {
 fn mark_for_deletion(cluster: &mut Cluster, pod: &Pod, now: Timestamp) {
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
     let name = pod.metadata.name.clone().unwrap_or_default();
-    let obj = Object::Pod(pod.clone());
+    let obj = Object::from(pod.clone());
     cluster.record_event(
         &obj,
         None,
@@ -455,7 +456,7 @@ fn mark_for_deletion(cluster: &mut Cluster, pod: &Pod, now: Timestamp) {
         last_transition_time: Some(clock::api_time(now)),
         ..PodCondition::default()
     });
-    cluster.store_mut().put(Object::Pod(p));
+    cluster.store_mut().put(Object::from(p));
     super::delete_pod(
         cluster,
         &Key {

@@ -196,9 +196,9 @@ fn update_status(cluster: &mut Cluster, key: &Key) {
         terminating_replicas: None,
     };
     if rs.status.as_ref() != Some(&status) {
-        let mut updated: ReplicaSet = rs.clone();
+        let mut updated: ReplicaSet = (**rs).clone();
         updated.status = Some(status);
-        cluster.store_mut().put(Object::ReplicaSet(updated));
+        cluster.store_mut().put(Object::from(updated));
     }
 }
 

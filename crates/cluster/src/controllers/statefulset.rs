@@ -108,7 +108,7 @@ fn revisions(cluster: &Cluster, set: &StatefulSet) -> Vec<ControllerRevision> {
     let mut revs: Vec<ControllerRevision> = owned(cluster, &uid, "ControllerRevision")
         .iter()
         .filter_map(|o| match o.as_ref() {
-            Object::ControllerRevision(cr) => Some(cr.clone()),
+            Object::ControllerRevision(cr) => Some((**cr).clone()),
             _ => None,
         })
         .collect();
@@ -132,7 +132,7 @@ fn update_revision(cluster: &mut Cluster, set: &StatefulSet, obj: &Object) -> St
             if existing.revision + 1 != next {
                 let mut cr = existing.clone();
                 cr.revision = next;
-                cluster.store_mut().put(Object::ControllerRevision(cr));
+                cluster.store_mut().put(Object::from(cr));
             }
         }
         None => {

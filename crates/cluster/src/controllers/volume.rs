@@ -175,9 +175,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             ..Default::default()
         }),
     };
-    cluster
-        .store_mut()
-        .put(Object::PersistentVolume(pv.clone()));
+    cluster.store_mut().put(Object::from(pv.clone()));
     cluster.record_event(
         &obj,
         None,
@@ -195,7 +193,7 @@ fn set_pending(cluster: &mut Cluster, pvc: &PersistentVolumeClaim) {
     }
     let mut p = pvc.clone();
     p.status.get_or_insert_with(Default::default).phase = Some("Pending".into());
-    cluster.store_mut().put(Object::PersistentVolumeClaim(p));
+    cluster.store_mut().put(Object::from(p));
 }
 
 /// The smallest Available volume of the class that satisfies the claim.
@@ -215,7 +213,7 @@ fn find_volume(
         .store()
         .list("PersistentVolume", None)
         .filter_map(|o| match o.as_ref() {
-            Object::PersistentVolume(pv) => Some(pv.clone()),
+            Object::PersistentVolume(pv) => Some((**pv).clone()),
             _ => None,
         })
         .filter(|pv| {
@@ -290,7 +288,7 @@ fn bind(
     let capacity = pv.spec.as_ref().and_then(|s| s.capacity.clone());
     let modes = pv.spec.as_ref().and_then(|s| s.access_modes.clone());
     let pv_name = pv.metadata.name.clone();
-    cluster.store_mut().put(Object::PersistentVolume(pv));
+    cluster.store_mut().put(Object::from(pv));
     let mut c = pvc.clone();
     let ann = c.metadata.annotations.get_or_insert_with(Default::default);
     ann.insert("pv.kubernetes.io/bind-completed".into(), "yes".into());
@@ -315,5 +313,5 @@ fn bind(
     status.phase = Some("Bound".into());
     status.capacity = capacity;
     status.access_modes = modes;
-    cluster.store_mut().put(Object::PersistentVolumeClaim(c));
+    cluster.store_mut().put(Object::from(c));
 }

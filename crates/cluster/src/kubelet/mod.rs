@@ -270,9 +270,13 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
     }
     let status = status::pod_status(cluster, pod, &mut rt);
     if pod.status.as_ref() != Some(&status) {
-        let mut updated = pod.clone();
-        updated.status = Some(status);
-        let stored = cluster.store_mut().put(Object::Pod(updated));
+        // The old status is replaced, not copied.
+        let updated = Pod {
+            metadata: pod.metadata.clone(),
+            spec: pod.spec.clone(),
+            status: Some(status),
+        };
+        let stored = cluster.store_mut().put(Object::from(updated));
         rt.written_version = stored.meta().resource_version.clone();
     }
     cluster.runtime.kubelet.pods.insert(ks, rt);
@@ -292,7 +296,6 @@ fn admit(cluster: &mut Cluster, pod: &Pod, node: &str) -> PodRuntime {
         .or_insert(3);
     let pod_ip = format!("{subnet}.{next}");
     *next = if *next >= 254 { 3 } else { *next + 1 };
-    let spec = pod.spec.clone().unwrap_or_default();
     let mk = |c: &Container, init: bool| ContainerRuntime {
         name: c.name.clone(),
         image: c.image.clone().unwrap_or_default(),
@@ -308,13 +311,18 @@ fn admit(cluster: &mut Cluster, pod: &Pod, node: &str) -> PodRuntime {
         ready: false,
         probes: probes::ProbeState::default(),
     };
+    let spec = pod.spec.as_ref();
     let mut containers: Vec<ContainerRuntime> = spec
-        .init_containers
-        .iter()
+        .and_then(|s| s.init_containers.as_ref())
+        .into_iter()
         .flatten()
         .map(|c| mk(c, true))
         .collect();
-    containers.extend(spec.containers.iter().map(|c| mk(c, false)));
+    containers.extend(
+        spec.into_iter()
+            .flat_map(|s| &s.containers)
+            .map(|c| mk(c, false)),
+    );
     PodRuntime {
         uid: pod.metadata.uid.clone().unwrap_or_default(),
         node: node.to_string(),
@@ -479,7 +487,7 @@ fn step_container(
     i: usize,
     note: &mut impl FnMut(Timestamp),
 ) {
-    let Some(spec) = spec_container(pod, &rt.containers[i]).cloned() else {
+    let Some(spec) = spec_container(pod, &rt.containers[i]) else {
         return;
     };
     let node = rt.node.clone();

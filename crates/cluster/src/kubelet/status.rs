@@ -173,7 +173,9 @@ fn container_status(pod: &Pod, c: &ContainerRuntime, blocked_by_init: bool) -> C
 /// Builds the pod's status from the kubelet's view of it.
 pub fn pod_status(cluster: &Cluster, pod: &Pod, rt: &mut PodRuntime) -> PodStatus {
     let now = cluster.now();
-    let old = pod.status.clone().unwrap_or_default();
+    // Borrowed: this runs on every kubelet sync, and most of the old status is rebuilt.
+    let default_status = PodStatus::default();
+    let old = pod.status.as_ref().unwrap_or(&default_status);
     let init_pending: Vec<String> = rt
         .containers
         .iter()
@@ -258,10 +260,13 @@ pub fn pod_status(cluster: &Cluster, pod: &Pod, rt: &mut PodRuntime) -> PodStatu
         .into_iter()
         .map(|(t, ok, reason, message)| {
             let status = if ok { "True" } else { "False" }.to_string();
-            let entry = rt
-                .condition_times
-                .entry(t.clone())
-                .or_insert((status.clone(), now));
+            let entry = match rt.condition_times.get_mut(&t) {
+                Some(entry) => entry,
+                None => rt
+                    .condition_times
+                    .entry(t.clone())
+                    .or_insert((status.clone(), now)),
+            };
             if entry.0 != status {
                 *entry = (status.clone(), now);
             }
@@ -304,7 +309,14 @@ pub fn pod_status(cluster: &Cluster, pod: &Pod, rt: &mut PodRuntime) -> PodStatu
         qos_class: Some(qos_class(pod).to_string()),
         container_statuses: Some(statuses),
         init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
-        ..old
+        // What the kubelet does not own is kept as it is.
+        ephemeral_container_statuses: old.ephemeral_container_statuses.clone(),
+        message: old.message.clone(),
+        nominated_node_name: old.nominated_node_name.clone(),
+        observed_generation: old.observed_generation,
+        reason: old.reason.clone(),
+        resize: old.resize.clone(),
+        resource_claim_statuses: old.resource_claim_statuses.clone(),
     }
 }
 
@@ -328,10 +340,10 @@ fn phase(
     }
     let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
     for s in statuses {
-        let st = s.state.clone().unwrap_or_default();
-        if st.running.is_some() {
+        let st = s.state.as_ref();
+        if st.is_some_and(|st| st.running.is_some()) {
             running += 1;
-        } else if let Some(t) = &st.terminated {
+        } else if let Some(t) = st.and_then(|st| st.terminated.as_ref()) {
             stopped += 1;
             if t.exit_code == 0 {
                 succeeded += 1;

@@ -21,7 +21,7 @@ fn domain_has_match(
     pod: &Pod,
     term: &PodAffinityTerm,
     node: &Node,
-    nodes: &[Node],
+    nodes: &[&Node],
 ) -> bool {
     let Some(value) = domain(node, &term.topology_key) else {
         return false;
@@ -59,7 +59,7 @@ pub fn inter_pod_affinity(
     cluster: &Cluster,
     pod: &Pod,
     node: &Node,
-    nodes: &[Node],
+    nodes: &[&Node],
 ) -> Result<(), Rejection> {
     let Some(affinity) = pod.spec.as_ref().and_then(|s| s.affinity.as_ref()) else {
         return Ok(());

@@ -12,6 +12,7 @@ pub mod affinity;
 pub mod plugins;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod, PodCondition};
 
@@ -92,24 +93,26 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
     let Object::Pod(pod) = obj.as_ref() else {
         return;
     };
-    let spec = pod.spec.clone().unwrap_or_default();
-    if spec.node_name.as_deref().is_some_and(|n| !n.is_empty())
+    let spec = pod.spec.as_ref();
+    if spec
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty())
         || pod.metadata.deletion_timestamp.is_some()
     {
         return;
     }
     if spec
-        .scheduler_name
-        .as_deref()
+        .and_then(|s| s.scheduler_name.as_deref())
         .is_some_and(|s| s != "default-scheduler")
     {
         return;
     }
-    let nodes: Vec<Node> = cluster
-        .store()
-        .list("Node", None)
+    // The nodes as the scheduler's snapshot sees them: shared with the store, not copied.
+    let node_objects: Vec<Arc<Object>> = cluster.store().list("Node", None).cloned().collect();
+    let nodes: Vec<&Node> = node_objects
+        .iter()
         .filter_map(|o| match o.as_ref() {
-            Object::Node(n) => Some(n.clone()),
+            Object::Node(n) => Some(&**n),
             _ => None,
         })
         .collect();
@@ -133,7 +136,7 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
         let owner = crate::index::controller_owner(&obj).map(|o| o.2);
         let mut rejections = Vec::new();
         let mut best: Option<(i64, String)> = None;
-        for node in &nodes {
+        for &node in &nodes {
             let name = node.metadata.name.clone().unwrap_or_default();
             let usage = cluster
                 .runtime
@@ -217,7 +220,7 @@ fn bind(cluster: &mut Cluster, pod: &Pod, obj: &Object, node: &str) {
     // scheduled before the settle loop observes this write, and must see this pod's requests.
     let key = Key::of(obj);
     cluster.runtime.index.observe_pod(&key, Some(&bound));
-    cluster.store_mut().put(Object::Pod(bound));
+    cluster.store_mut().put(Object::from(bound));
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
     let name = pod.metadata.name.clone().unwrap_or_default();
     cluster.record_event(
@@ -262,7 +265,7 @@ fn mark_unschedulable(cluster: &mut Cluster, pod: &Pod, obj: &Object, message: &
         status
             .qos_class
             .get_or_insert_with(|| crate::kubelet::qos_class(pod).to_string());
-        cluster.store_mut().put(Object::Pod(updated));
+        cluster.store_mut().put(Object::from(updated));
     }
     cluster.record_event(
         obj,

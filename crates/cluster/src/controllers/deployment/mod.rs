@@ -70,7 +70,9 @@ pub fn replica_sets(cluster: &Cluster, d: &Deployment) -> Sets {
     let mut all: Vec<ReplicaSet> = owned(cluster, &uid, "ReplicaSet")
         .iter()
         .filter_map(|o| match o.as_ref() {
-            Object::ReplicaSet(rs) if rs.metadata.deletion_timestamp.is_none() => Some(rs.clone()),
+            Object::ReplicaSet(rs) if rs.metadata.deletion_timestamp.is_none() => {
+                Some((**rs).clone())
+            }
             _ => None,
         })
         .collect();
@@ -143,7 +145,7 @@ pub fn ensure_new(
     );
     annotations.insert(util::REVISION.into(), (max_revision + 1).to_string());
     let name = format!("{}-{hash}", d.metadata.name.clone().unwrap_or_default());
-    let owner = Object::Deployment(d.clone());
+    let owner = Object::from(d.clone());
     let rs = ReplicaSet {
         metadata: ObjectMeta {
             name: Some(name.clone()),
@@ -178,7 +180,7 @@ pub fn ensure_new(
     }
     progress::note_new_replica_set(cluster, d, &name);
     match created.as_ref() {
-        Object::ReplicaSet(rs) => Some(rs.clone()),
+        Object::ReplicaSet(rs) => Some((**rs).clone()),
         _ => None,
     }
 }
@@ -215,7 +217,7 @@ pub fn scale(cluster: &mut Cluster, d: &Deployment, rs: &ReplicaSet, to: i32) {
         let name = key.name.clone();
         let verb = if to > from { "up" } else { "down" };
         cluster.record_event(
-            &Object::Deployment(d.clone()),
+            &Object::from(d.clone()),
             None,
             Source::Controller(SOURCE),
             EventKind::Normal,

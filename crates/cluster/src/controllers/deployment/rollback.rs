@@ -35,12 +35,8 @@ pub fn bump_revision(
         ann.insert(REVISION_HISTORY.into(), history);
     }
     ann.insert(REVISION.into(), (max_old + 1).to_string());
-    match cluster
-        .store_mut()
-        .put(Object::ReplicaSet(updated))
-        .as_ref()
-    {
-        Object::ReplicaSet(rs) => rs.clone(),
+    match cluster.store_mut().put(Object::from(updated)).as_ref() {
+        Object::ReplicaSet(rs) => (**rs).clone(),
         _ => unreachable!("a ReplicaSet was stored"),
     }
 }
