@@ -194,15 +194,17 @@ fn list(
         return Ok(Reply::json(200, t));
     }
     let items: Vec<Value> = result.items.iter().map(|o| o.to_value()).collect();
-    Ok(Reply::json(
-        200,
-        json!({
-            "apiVersion": rt.api_version(),
-            "kind": format!("{}List", rt.kind),
-            "metadata": metadata,
-            "items": items,
-        }),
-    ))
+    Ok(Reply::json(200, list_document(rt, metadata, items)))
+}
+
+/// A `{Kind}List`. Built as a map: `json!` would copy every item through a serializer.
+fn list_document(rt: &ResourceType, metadata: Value, items: Vec<Value>) -> Value {
+    Value::Object(serde_json::Map::from_iter([
+        ("apiVersion".to_string(), json!(rt.api_version())),
+        ("kind".to_string(), json!(format!("{}List", rt.kind))),
+        ("metadata".to_string(), metadata),
+        ("items".to_string(), Value::Array(items)),
+    ]))
 }
 
 fn patch_type(request: &Request) -> Result<PatchType, Status> {
@@ -373,15 +375,9 @@ pub fn resource(
                 &delete_options(request)?,
             )?;
             let items: Vec<Value> = deleted.iter().map(|d| d.object().to_value()).collect();
-            Ok(Reply::json(
-                200,
-                json!({
-                    "apiVersion": rt.api_version(),
-                    "kind": format!("{}List", rt.kind),
-                    "metadata": {"resourceVersion": cluster.store().resource_version().to_string()},
-                    "items": items,
-                }),
-            ))
+            let metadata =
+                json!({"resourceVersion": cluster.store().resource_version().to_string()});
+            Ok(Reply::json(200, list_document(rt, metadata, items)))
         }
         _ => Err(Status::method_not_allowed(
             "the server does not allow this method on the requested resource",

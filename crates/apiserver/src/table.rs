@@ -45,11 +45,12 @@ fn row_object(mut value: Value, include: IncludeObject) -> Value {
     match include {
         IncludeObject::None => Value::Null,
         IncludeObject::Object => value,
-        IncludeObject::Metadata => json!({
-            "kind": "PartialObjectMetadata",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": value["metadata"].take(),
-        }),
+        // A map rather than `json!`, which would copy the metadata through a serializer.
+        IncludeObject::Metadata => Value::Object(serde_json::Map::from_iter([
+            ("kind".to_string(), json!("PartialObjectMetadata")),
+            ("apiVersion".to_string(), json!("meta.k8s.io/v1")),
+            ("metadata".to_string(), value["metadata"].take()),
+        ])),
     }
 }
 

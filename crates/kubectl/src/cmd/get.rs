@@ -555,7 +555,13 @@ fn generic(p: &Parsed, targets: &[Target], env: &mut Env, out: &mut Output, outp
     let doc = if single && objects.len() == 1 {
         objects.pop().expect("one object")
     } else {
-        json!({"apiVersion": "v1", "items": objects, "kind": "List", "metadata": {"resourceVersion": ""}})
+        // A map rather than `json!`, which would copy every object through a serializer.
+        Value::Object(serde_json::Map::from_iter([
+            ("apiVersion".to_string(), json!("v1")),
+            ("items".to_string(), Value::Array(objects)),
+            ("kind".to_string(), json!("List")),
+            ("metadata".to_string(), json!({"resourceVersion": ""})),
+        ]))
     };
     match output {
         "yaml" => out.stdout.push_str(&printers::yaml::to_string(&doc)),

@@ -425,19 +425,30 @@ pub fn table(kind: &str, objects: &[Value], now: Timestamp) -> Value {
         })
         .collect();
     let rows: Vec<Value> = objects.iter().map(|o| row(kind, o, now)).collect();
-    json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": {},
-        "columnDefinitions": defs,
-        "rows": rows,
-    })
+    // Built as a map, not with `json!`, which would copy the rows through a serializer.
+    object([
+        ("kind", json!("Table")),
+        ("apiVersion", json!("meta.k8s.io/v1")),
+        ("metadata", json!({})),
+        ("columnDefinitions", Value::Array(defs)),
+        ("rows", Value::Array(rows)),
+    ])
+}
+
+/// A JSON object of values already built. `json!` serialises each value it is given, so a
+/// value that is itself JSON would be copied whole: a Table's rows, a pod's status.
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
 }
 
 /// One Table row for one object.
 pub fn row(kind: &str, obj: &Value, now: Timestamp) -> Value {
-    let cells = cells(kind, obj, now);
-    let mut row = json!({ "cells": cells });
+    let mut row = object([("cells", Value::Array(cells(kind, obj, now)))]);
     if kind == "Pod" {
         let cond = match str_at(obj, &["status", "phase"]) {
             "Succeeded" => Some(("Succeeded", "The pod has completed successfully.")),
@@ -1010,11 +1021,18 @@ fn last_terminated(status: &Value) -> Option<Timestamp> {
 /// builds a pod's row from this instead of the whole pod. Whatever `pod_cells` starts to read
 /// must be added here (the tests compare the two on pods in every state the printer tells apart).
 pub fn pod_row_source(pod: &k8s_openapi::api::core::v1::Pod) -> Value {
-    let mut v = json!({ "metadata": serde_json::to_value(&pod.metadata).unwrap_or_default() });
+    let mut v = object([(
+        "metadata",
+        serde_json::to_value(&pod.metadata).unwrap_or_default(),
+    )]);
     if let Some(spec) = &pod.spec {
-        let mut slim = json!({
-            "containers": spec.containers.iter().map(|c| json!({"name": c.name})).collect::<Vec<_>>(),
-        });
+        let mut slim = object([(
+            "containers",
+            spec.containers
+                .iter()
+                .map(|c| json!({"name": c.name}))
+                .collect(),
+        )]);
         if let Some(init) = &spec.init_containers {
             slim["initContainers"] = init
                 .iter()
@@ -1030,40 +1048,66 @@ pub fn pod_row_source(pod: &k8s_openapi::api::core::v1::Pod) -> Value {
         v["spec"] = slim;
     }
     if let Some(status) = &pod.status {
-        v["status"] = pod_status_source(status);
+        v["status"] = pod_status_source(status, pod.spec.as_ref());
     }
     v
 }
 
-fn pod_status_source(status: &k8s_openapi::api::core::v1::PodStatus) -> Value {
+fn pod_status_source(
+    status: &k8s_openapi::api::core::v1::PodStatus,
+    spec: Option<&k8s_openapi::api::core::v1::PodSpec>,
+) -> Value {
     let containers = |statuses: &Option<Vec<k8s_openapi::api::core::v1::ContainerStatus>>| {
         statuses.as_ref().map(|all| {
             all.iter()
                 .map(|c| {
-                    json!({
-                        "name": c.name, "ready": c.ready, "started": c.started,
-                        "restartCount": c.restart_count,
-                        "state": serde_json::to_value(&c.state).unwrap_or_default(),
-                        "lastState": serde_json::to_value(&c.last_state).unwrap_or_default(),
-                    })
+                    object([
+                        ("name", json!(c.name)),
+                        ("ready", json!(c.ready)),
+                        ("started", json!(c.started)),
+                        ("restartCount", json!(c.restart_count)),
+                        ("state", serde_json::to_value(&c.state).unwrap_or_default()),
+                        (
+                            "lastState",
+                            serde_json::to_value(&c.last_state).unwrap_or_default(),
+                        ),
+                    ])
                 })
                 .collect::<Vec<_>>()
         })
     };
+    // Only the conditions a cell reads: scheduling gates, Initialized and Ready, and the
+    // readiness gates' (a pod has five or more, and they are a large part of its JSON).
+    let gates = spec
+        .and_then(|s| s.readiness_gates.as_ref())
+        .map_or(&[][..], Vec::as_slice);
     let conditions = status.conditions.as_ref().map(|all| {
         all.iter()
+            .filter(|c| {
+                matches!(c.type_.as_str(), "PodScheduled" | "Initialized" | "Ready")
+                    || gates.iter().any(|g| g.condition_type == c.type_)
+            })
             .map(|c| json!({"type": c.type_, "status": c.status, "reason": c.reason}))
             .collect::<Vec<_>>()
     });
-    let mut v = json!({
-        "phase": status.phase,
-        "reason": status.reason,
-        "nominatedNodeName": status.nominated_node_name,
-        "podIPs": serde_json::to_value(&status.pod_ips).unwrap_or_default(),
-        "conditions": conditions,
-        "initContainerStatuses": containers(&status.init_container_statuses),
-        "containerStatuses": containers(&status.container_statuses),
-    });
+    let mut v = object([
+        ("phase", json!(status.phase)),
+        ("reason", json!(status.reason)),
+        ("nominatedNodeName", json!(status.nominated_node_name)),
+        (
+            "podIPs",
+            serde_json::to_value(&status.pod_ips).unwrap_or_default(),
+        ),
+        ("conditions", conditions.map_or(Value::Null, Value::Array)),
+        (
+            "initContainerStatuses",
+            containers(&status.init_container_statuses).map_or(Value::Null, Value::Array),
+        ),
+        (
+            "containerStatuses",
+            containers(&status.container_statuses).map_or(Value::Null, Value::Array),
+        ),
+    ]);
     // Absent, as in the pod's own JSON, rather than null.
     if let Some(m) = v.as_object_mut() {
         m.retain(|_, x| !x.is_null());
