@@ -74,19 +74,24 @@ fn identity(
     h
 }
 
+/// The aggregation identity of a stored event.
+fn identity_of(e: &Event) -> u64 {
+    identity(
+        e.involved_object.uid.as_deref().unwrap_or_default(),
+        e.involved_object.field_path.as_deref().unwrap_or_default(),
+        e.reason.as_deref().unwrap_or_default(),
+        e.message.as_deref().unwrap_or_default(),
+        e.type_.as_deref().unwrap_or_default(),
+        e.reporting_component.as_deref().unwrap_or_default(),
+    )
+}
+
 impl Recorder {
     /// Rebuilds the aggregation index from stored events (after a snapshot restore).
     pub fn rebuild<'a>(events: impl Iterator<Item = &'a Event>) -> Recorder {
         let mut r = Recorder::default();
         for e in events {
-            let id = identity(
-                e.involved_object.uid.as_deref().unwrap_or_default(),
-                e.involved_object.field_path.as_deref().unwrap_or_default(),
-                e.reason.as_deref().unwrap_or_default(),
-                e.message.as_deref().unwrap_or_default(),
-                e.type_.as_deref().unwrap_or_default(),
-                e.reporting_component.as_deref().unwrap_or_default(),
-            );
+            let id = identity_of(e);
             let key = Key {
                 kind: "Event",
                 namespace: e.metadata.namespace.clone().unwrap_or_default(),
@@ -224,7 +229,11 @@ impl Cluster {
             return;
         }
         self.store_mut().remove(key);
-        self.runtime.events.seen.retain(|_, k| k != key);
+        // Forget it by its identity (not a scan of every event the recorder knows).
+        let id = identity_of(&ev);
+        if self.runtime.events.seen.get(&id) == Some(key) {
+            self.runtime.events.seen.remove(&id);
+        }
     }
 
     /// Events about one object, oldest first (what `kubectl describe` lists).

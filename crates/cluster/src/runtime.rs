@@ -80,6 +80,9 @@ impl Cluster {
             return;
         }
         self.runtime.settling = true;
+        // The store stamps watch events with the simulated time (a restored or newly installed
+        // cluster may not have told it yet).
+        self.store.set_clock(self.now);
         if !self.runtime.index.built {
             self.rebuild_index();
         }
@@ -149,6 +152,7 @@ impl Cluster {
 
     pub(crate) fn set_now(&mut self, t: Timestamp) {
         self.now = t;
+        self.store.set_clock(t);
     }
 
     /// A uniformly random number below `n`, from the cluster's seeded generator.

@@ -2,12 +2,15 @@
 //!
 //! Persistent maps with structural sharing: cloning a store is O(1) and a session that changes a few
 //! objects of the shared default cluster pays only for what it changed. Every write bumps one
-//! cluster-wide resourceVersion and appends a watch event to a bounded log, from which watches are
-//! answered (and "too old" resourceVersions are refused, as with etcd compaction).
+//! cluster-wide resourceVersion and appends a watch event to a log bounded like the API server's
+//! watch cache (a window of recent changes), from which watches are answered (and "too old"
+//! resourceVersions are refused with 410, as with etcd compaction). Logged objects are the
+//! stored ones, shared, not copies.
 
 use std::sync::Arc;
 
 use imbl::{OrdMap, Vector};
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::object::Object;
@@ -67,8 +70,27 @@ pub struct WatchEvent {
     pub object: Arc<Object>,
 }
 
-/// How many changes are kept for watches; older resourceVersions get 410 Expired.
+/// The most changes kept for watches; older resourceVersions get 410 Expired.
 pub const WATCH_LOG_CAPACITY: usize = 4096;
+
+/// The watch log is bounded like the API server's watch cache, which keeps the changes of the
+/// last 75 seconds (`eventFreshDuration`: its bookmark period plus a margin) and lets older ones
+/// go once it is full: changes older than this (simulated time) are dropped once more than
+/// [`WATCH_LOG_MIN`] are kept. A busy session's log then holds a window, not the last 4,096
+/// writes (most of them old object versions that nothing else holds).
+pub const WATCH_FRESH_SECONDS: i64 = 75;
+
+/// The fewest changes kept whatever their age. Higher than the watch cache's 100: a fast-forward
+/// compresses minutes into one request, and a watch that was current before it (`kubectl get
+/// -w`, `rollout status`) must still find the changes made during it.
+pub const WATCH_LOG_MIN: usize = 1024;
+
+/// A watch event and when it was recorded.
+#[derive(Clone, Debug)]
+struct Logged {
+    at: Timestamp,
+    event: WatchEvent,
+}
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(from = "StoreRepr")]
@@ -78,8 +100,11 @@ pub struct Store {
     /// Not part of snapshots: a restored store starts with an empty log, as a restarted API
     /// server's watch cache does (clients resuming from an older resourceVersion get 410 and
     /// list again). Keeping it out makes a busy session's snapshot a fraction of its size.
-    #[serde(skip_serializing)]
-    log: Vector<WatchEvent>,
+    #[serde(skip)]
+    log: Vector<Logged>,
+    /// The simulated time, for the log's window (kept by [`crate::Cluster`]).
+    #[serde(skip)]
+    clock: Timestamp,
     resource_version: u64,
     /// Keys written since the control plane last looked (see [`Store::take_changed`]): how the
     /// runtime knows which controllers to run without rescanning every object.
@@ -106,7 +131,15 @@ impl From<StoreRepr> for Store {
     fn from(r: StoreRepr) -> Store {
         let mut store = Store {
             objects: r.objects,
-            log: r.log,
+            log: r
+                .log
+                .into_iter()
+                .map(|event| Logged {
+                    at: Timestamp::UNIX_EPOCH,
+                    event,
+                })
+                .collect(),
+            clock: Timestamp::UNIX_EPOCH,
             resource_version: r.resource_version,
             changed: r.changed,
             events: 0,
@@ -125,7 +158,7 @@ impl Store {
     pub fn oldest_watchable(&self) -> u64 {
         self.log
             .front()
-            .map(|e| e.resource_version.saturating_sub(1))
+            .map(|e| e.event.resource_version.saturating_sub(1))
             .unwrap_or(self.resource_version)
     }
 
@@ -217,15 +250,35 @@ impl Store {
         std::mem::take(&mut self.changed)
     }
 
+    /// Sets the simulated time that stamps the changes recorded from now on.
+    pub(crate) fn set_clock(&mut self, now: Timestamp) {
+        self.clock = now;
+    }
+
     fn record(&mut self, event_type: EventType, object: Arc<Object>) {
-        if self.log.len() >= WATCH_LOG_CAPACITY {
+        let fresh_from = self
+            .clock
+            .checked_sub(SignedDuration::from_secs(WATCH_FRESH_SECONDS))
+            .unwrap_or(Timestamp::MIN);
+        while self.log.len() >= WATCH_LOG_CAPACITY
+            || (self.log.len() >= WATCH_LOG_MIN
+                && self.log.front().is_some_and(|e| e.at < fresh_from))
+        {
             self.log.pop_front();
         }
-        self.log.push_back(WatchEvent {
-            resource_version: self.resource_version,
-            event_type,
-            object,
+        self.log.push_back(Logged {
+            at: self.clock,
+            event: WatchEvent {
+                resource_version: self.resource_version,
+                event_type,
+                object,
+            },
         });
+    }
+
+    /// How many changes the watch log holds.
+    pub fn watch_log_len(&self) -> usize {
+        self.log.len()
     }
 
     /// Changes after `since`, or `None` if `since` is older than the log retains.
@@ -236,9 +289,9 @@ impl Store {
         // The log is ordered by resourceVersion; binary search for the first newer event.
         let start = self
             .log
-            .binary_search_by(|e| e.resource_version.cmp(&(since + 1)))
+            .binary_search_by(|e| e.event.resource_version.cmp(&(since + 1)))
             .unwrap_or_else(|i| i);
-        Some(self.log.iter().skip(start))
+        Some(self.log.iter().skip(start).map(|e| &e.event))
     }
 }
 
@@ -286,6 +339,38 @@ mod tests {
         }
         assert!(s.events_since(1).is_none());
         assert_eq!(s.events_since(s.resource_version()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_watch_log_keeps_a_window_of_recent_changes() {
+        let at = |secs: i64| Timestamp::from_second(1_700_000_000 + secs).unwrap();
+        let mut s = Store::default();
+        s.set_clock(at(0));
+        for _ in 0..WATCH_LOG_MIN + 10 {
+            s.put(pod("a", "x"));
+        }
+        // All of it is fresh: nothing dropped below the capacity.
+        assert_eq!(s.watch_log_len(), WATCH_LOG_MIN + 10);
+        let first = s.oldest_watchable();
+        assert_eq!(first, 0);
+        // 75 s later the old changes are still there (a watch from then resumes) ...
+        s.set_clock(at(WATCH_FRESH_SECONDS));
+        s.put(pod("a", "x"));
+        assert!(s.events_since(1).is_some());
+        // ... one second more and they go, down to the minimum kept whatever its age.
+        s.set_clock(at(WATCH_FRESH_SECONDS + 1));
+        s.put(pod("a", "x"));
+        assert_eq!(s.watch_log_len(), WATCH_LOG_MIN);
+        assert!(
+            s.events_since(1).is_none(),
+            "410 for a too old resourceVersion"
+        );
+        let newest = s.resource_version();
+        assert_eq!(s.events_since(newest - 1).unwrap().count(), 1);
+        // A quiet session keeps its minimum however old it gets.
+        s.set_clock(at(86_400));
+        s.put(pod("a", "y"));
+        assert_eq!(s.watch_log_len(), WATCH_LOG_MIN);
     }
 
     #[test]

@@ -7,12 +7,13 @@
 //! build. Run them with
 //! `cargo test --release -p cluster --test performance -- --ignored --nocapture`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cluster::api::{User, WriteOptions};
+use cluster::api::{DeleteOptions, User, WriteOptions};
 use cluster::minikube::Shape;
 use cluster::patch::PatchType;
-use cluster::{resources, Cluster, ClusterConfig, Object};
+use cluster::{resources, Cluster, ClusterConfig, Key, Object};
 use jiff::SignedDuration;
 use serde_json::json;
 
@@ -74,4 +75,130 @@ fn scaling_to_ten_thousand_replicas_is_fast() {
     if !cfg!(debug_assertions) {
         assert!(took < Duration::from_secs(1), "took {took:?}");
     }
+}
+
+/// What a busy session's cluster holds, in bytes of JSON (a stable proxy for heap use): the
+/// objects in the store (Events apart), the Events, and the old object versions that only the
+/// watch log still holds.
+#[derive(Debug, Default)]
+struct Held {
+    objects: usize,
+    events: usize,
+    log_entries: usize,
+    log_only: usize,
+}
+
+fn held(c: &Cluster) -> Held {
+    let store = c.store();
+    let mut h = Held::default();
+    for (_, o) in store.iter() {
+        let n = serde_json::to_vec(&o.to_value()).unwrap().len();
+        if o.kind() == "Event" {
+            h.events += n;
+        } else {
+            h.objects += n;
+        }
+    }
+    for e in store.events_since(store.oldest_watchable()).unwrap() {
+        h.log_entries += 1;
+        let current = store.get(&Key::of(&e.object));
+        if !current.is_some_and(|c| Arc::ptr_eq(c, &e.object)) {
+            h.log_only += serde_json::to_vec(&e.object.to_value()).unwrap().len();
+        }
+    }
+    h
+}
+
+/// One round of lesson work, like the soak bench's (`crates/bench/src/soak.rs`): apply a
+/// ConfigMap, a Deployment and a Service, scale, roll out a new image, delete, with the clock
+/// fast-forwarded between steps (170 simulated seconds a round).
+fn lesson_round(c: &mut Cluster) {
+    let admin = User::admin();
+    let opts = WriteOptions::internal();
+    let rt = |group: &str, kind: &str| resources::by_kind(group, kind).unwrap();
+    let (cms, deploys, svcs) = (
+        rt("v1", "ConfigMap"),
+        rt("apps/v1", "Deployment"),
+        rt("v1", "Service"),
+    );
+    c.create_with(
+        &admin,
+        cms,
+        Some("default"),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "web-config"}, "data": {"greeting": "hello"}}),
+        &opts,
+    )
+    .unwrap();
+    c.create_with(
+        &admin,
+        deploys,
+        Some("default"),
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{
+                    "name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}],
+                    "envFrom": [{"configMapRef": {"name": "web-config"}}]}]}}}
+        }),
+        &opts,
+    )
+    .unwrap();
+    c.create_with(&admin, svcs, Some("default"), json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "web"}, "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80}]}}),
+        &opts).unwrap();
+    c.advance(SignedDuration::from_secs(30));
+    let patch = |c: &mut Cluster, body: serde_json::Value| {
+        c.patch_with(
+            &admin,
+            deploys,
+            Some("default"),
+            "web",
+            PatchType::Merge,
+            &body,
+            &opts,
+        )
+        .unwrap();
+    };
+    patch(c, json!({"spec": {"replicas": 4}}));
+    c.advance(SignedDuration::from_secs(20));
+    patch(
+        c,
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.28"}]}}}}),
+    );
+    c.advance(SignedDuration::from_secs(60));
+    let delete = DeleteOptions::default();
+    for (rt, name) in [(cms, "web-config"), (deploys, "web"), (svcs, "web")] {
+        c.delete_with(&admin, rt, Some("default"), name, &delete)
+            .unwrap();
+    }
+    c.advance(SignedDuration::from_secs(60));
+}
+
+/// A session that keeps doing lesson work holds a bounded amount: Events age out after an
+/// hour (the API server's `--event-ttl`) and the watch log keeps a bounded window of changes.
+/// Prints what the session holds after 10, 60 and 120 simulated minutes.
+#[test]
+fn a_busy_session_holds_a_bounded_amount() {
+    let mut c = Cluster::new(&ClusterConfig::default());
+    let mut figures = Vec::new();
+    let mut minutes = 0.0;
+    for round in 1..=43 {
+        lesson_round(&mut c);
+        minutes = round as f64 * 170.0 / 60.0;
+        if [4, 22, 43].contains(&round) {
+            let h = held(&c);
+            println!("after {minutes:.0} simulated minutes: {h:?}");
+            figures.push(h);
+        }
+    }
+    let _ = minutes;
+    let total = |h: &Held| h.objects + h.events + h.log_only;
+    let (one_hour, two_hours) = (&figures[1], &figures[2]);
+    // Past the first hour, nothing grows by more than a tenth: Events expire as fast as new
+    // ones come, and the watch log is at its bound.
+    assert!(
+        total(two_hours) * 10 <= total(one_hour) * 11,
+        "{one_hour:?} then {two_hours:?}"
+    );
 }
