@@ -12,6 +12,7 @@ pub mod util;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, ReplicaSetSpec};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{controller_ref, owned};
@@ -62,11 +63,9 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
 /// Finds the deployment's ReplicaSets.
 pub fn replica_sets(cluster: &Cluster, d: &Deployment) -> Sets {
     let uid = d.metadata.uid.clone().unwrap_or_default();
-    let template = d
-        .spec
-        .as_ref()
-        .map(|s| s.template.clone())
-        .unwrap_or_default();
+    // Borrowed: this runs several times per sync, and a template is a whole pod spec.
+    let no_template = PodTemplateSpec::default();
+    let template = d.spec.as_ref().map_or(&no_template, |s| &s.template);
     let mut all: Vec<ReplicaSet> = owned(cluster, &uid, "ReplicaSet")
         .iter()
         .filter_map(|o| match o.as_ref() {
@@ -87,7 +86,7 @@ pub fn replica_sets(cluster: &Cluster, d: &Deployment) -> Sets {
         rs.spec
             .as_ref()
             .and_then(|s| s.template.as_ref())
-            .is_some_and(|t| util::equal_ignore_hash(t, &template))
+            .is_some_and(|t| util::equal_ignore_hash(t, template))
     });
     let new = pos.map(|i| all.remove(i));
     Sets { new, old: all }
