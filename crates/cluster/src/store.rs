@@ -19,11 +19,31 @@ use crate::resources::ResourceType;
 /// Identifies a stored object: (kind, namespace or "", name). Ordered like etcd keys, so lists come
 /// out sorted by namespace then name, as the real API server returns them.
 /// Serialises as `{kind, namespace, name}` (see `snapshot.rs`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
     pub kind: &'static str,
     pub namespace: String,
     pub name: String,
+}
+
+/// Kind, then namespace, then name. Kinds are static strings, so two keys of one kind usually
+/// share the pointer: compared without reading the bytes (every store lookup compares keys).
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        let kind = if std::ptr::eq(self.kind, other.kind) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.kind.cmp(other.kind)
+        };
+        kind.then_with(|| self.namespace.cmp(&other.namespace))
+            .then_with(|| self.name.cmp(&other.name))
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl Key {

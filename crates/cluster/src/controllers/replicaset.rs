@@ -31,12 +31,9 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         return;
     }
     let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let owned_pods = owned(cluster, &uid, "Pod");
-    let mut active: Vec<&Pod> = owned_pods
-        .iter()
-        .filter_map(|o| o.as_pod())
-        .filter(|p| is_active(p))
-        .collect();
+    // Counted in place: the pods are only collected (and ranked) when some must go, so a sync
+    // of a large ReplicaSet with nothing to do copies nothing.
+    let active_count = owned_pods(cluster, &uid).filter(|p| is_active(p)).count();
     let want = rs
         .spec
         .as_ref()
@@ -44,14 +41,14 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         .unwrap_or(1)
         .max(0) as usize;
     let mut requeue = false;
-    if active.len() < want {
+    if active_count < want {
         let template = rs
             .spec
             .as_ref()
             .and_then(|s| s.template.clone())
             .unwrap_or_default();
-        let n = (want - active.len()).min(BURST_REPLICAS);
-        requeue = want - active.len() > n;
+        let n = (want - active_count).min(BURST_REPLICAS);
+        requeue = want - active_count > n;
         // Upstream's slowStartBatch: creates go in batches of 1, 2, 4, ...; a batch with a
         // refused create (a quota, the session's object cap) is the last one, and the sync is
         // retried after a back-off rather than at once, so a ReplicaSet that cannot grow does
@@ -66,9 +63,15 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                 break;
             }
         }
-    } else if active.len() > want {
-        let n = (active.len() - want).min(BURST_REPLICAS);
-        requeue = active.len() - want > n;
+    } else if active_count > want {
+        let n = (active_count - want).min(BURST_REPLICAS);
+        requeue = active_count - want > n;
+        let owned = owned(cluster, &uid, "Pod");
+        let mut active: Vec<&Pod> = owned
+            .iter()
+            .filter_map(|o| o.as_pod())
+            .filter(|p| is_active(p))
+            .collect();
         // Delete the pods that matter least first: unscheduled, then pending, then not ready,
         // then the most restarted, then the newest (the upstream ActivePods ranking).
         active.sort_by_key(|p| {
@@ -155,39 +158,33 @@ fn update_status(cluster: &mut Cluster, key: &Key) {
         .and_then(|t| t.metadata.as_ref())
         .and_then(|m| m.labels.clone())
         .unwrap_or_default();
-    let owned_pods = owned(cluster, &uid, "Pod");
-    let pods: Vec<&Pod> = owned_pods
-        .iter()
-        .filter_map(|o| o.as_pod())
-        .filter(|p| is_active(p))
-        .collect();
-    let ready = pods.iter().filter(|p| is_ready(p)).count() as i32;
-    let available = pods
-        .iter()
-        .filter(|p| is_available(p, min_ready, now))
-        .count() as i32;
-    let fully_labeled = pods
-        .iter()
-        .filter(|p| {
+    // One pass over the pods, nothing collected: this runs after every sync.
+    let (mut replicas, mut ready, mut available, mut fully_labeled) = (0, 0, 0, 0);
+    let mut next_available: Option<jiff::Timestamp> = None;
+    for p in owned_pods(cluster, &uid).filter(|p| is_active(p)) {
+        replicas += 1;
+        ready += i32::from(is_ready(p));
+        available += i32::from(is_available(p, min_ready, now));
+        fully_labeled += i32::from(
             template_labels
                 .iter()
-                .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
-        })
-        .count() as i32;
-    if min_ready > 0 {
-        // Wake when a ready pod becomes available.
-        if let Some(t) = pods
-            .iter()
-            .filter_map(|p| ready_since(p))
-            .map(|t| crate::clock::after(t, min_ready as f64))
-            .filter(|t| *t > now)
-            .min()
-        {
-            cluster.wake_at(t, key.clone());
+                .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)),
+        );
+        if min_ready > 0 {
+            if let Some(t) = ready_since(p)
+                .map(|t| crate::clock::after(t, min_ready as f64))
+                .filter(|t| *t > now)
+            {
+                next_available = Some(next_available.map_or(t, |n| n.min(t)));
+            }
         }
     }
+    // Wake when a ready pod becomes available.
+    if let Some(t) = next_available {
+        cluster.wake_at(t, key.clone());
+    }
     let status = ReplicaSetStatus {
-        replicas: pods.len() as i32,
+        replicas,
         fully_labeled_replicas: nonzero(fully_labeled),
         ready_replicas: nonzero(ready),
         available_replicas: nonzero(available),
@@ -200,6 +197,17 @@ fn update_status(cluster: &mut Cluster, key: &Key) {
         updated.status = Some(status);
         cluster.store_mut().put(Object::from(updated));
     }
+}
+
+/// The pods controlled by the ReplicaSet with `uid`, as stored now, borrowed.
+fn owned_pods<'a>(cluster: &'a Cluster, uid: &str) -> impl Iterator<Item = &'a Pod> + 'a {
+    cluster
+        .runtime
+        .index
+        .dependents_of(uid)
+        .filter(|k| k.kind == "Pod")
+        .filter_map(|k| cluster.store().get(k))
+        .filter_map(|o| o.as_pod())
 }
 
 /// The batch sizes `slowStartBatch` uses for `n` creates: 1, 2, 4, ... and what is left.
