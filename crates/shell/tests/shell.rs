@@ -724,3 +724,30 @@ fn kubectl_config_errors_match_the_real_kubectl() {
         (1, "error: cannot locate context minikube\n")
     );
 }
+
+// --- kubectl get in chunks ---
+
+/// kubectl lists `--chunk-size` items at a time (500 by default) and follows the list's
+/// `continue` token: every object is printed, under one header, in the same columns and order
+/// as an unchunked list.
+#[test]
+fn kubectl_get_follows_continue_tokens() {
+    let mut s = Session::new();
+    for i in 0..5 {
+        ok(&s.run(&format!(
+            "kubectl create configmap cm-{i} --from-literal=k=v"
+        )));
+    }
+    let whole = ok(&s.run("kubectl get configmaps")).to_string();
+    assert_eq!(
+        whole.lines().count(),
+        1 + 6,
+        "header, kube-root-ca.crt, cm-0..4"
+    );
+    assert_eq!(ok(&s.run("kubectl get configmaps --chunk-size=2")), whole);
+    let names = ok(&s.run("kubectl get configmaps --chunk-size=2 -o name")).to_string();
+    assert_eq!(names.lines().count(), 6, "{names}");
+    let json: serde_json::Value =
+        serde_json::from_str(ok(&s.run("kubectl get configmaps --chunk-size=4 -o json"))).unwrap();
+    assert_eq!(json["items"].as_array().map(Vec::len), Some(6));
+}
