@@ -22,6 +22,7 @@ pub fn new_rs_replicas(d: &Deployment, all: &[&ReplicaSet], new_replicas: i32) -
 
 pub fn rollout(cluster: &mut Cluster, d: &Deployment, sets: Sets) {
     let want = replicas(d);
+    let mut rv = cluster.store().resource_version();
     let new = match &sets.new {
         Some(_) => ensure_new(cluster, d, &sets, 0),
         None => {
@@ -32,7 +33,7 @@ pub fn rollout(cluster: &mut Cluster, d: &Deployment, sets: Sets) {
     };
     let Some(new) = new else { return };
     // Scale the new ReplicaSet.
-    let sets = replica_sets(cluster, d);
+    let sets = after_step(cluster, d, sets, &mut rv);
     let all: Vec<&ReplicaSet> = sets.old.iter().chain(std::iter::once(&new)).collect();
     let current_new = rs_replicas(&new);
     if current_new > want {
@@ -44,14 +45,26 @@ pub fn rollout(cluster: &mut Cluster, d: &Deployment, sets: Sets) {
         }
     }
     // Scale the old ones down.
-    let sets = replica_sets(cluster, d);
+    let sets = after_step(cluster, d, sets, &mut rv);
     if let Some(new) = &sets.new {
         reconcile_old(cluster, d, new, &sets.old);
     }
-    let sets = replica_sets(cluster, d);
+    let sets = after_step(cluster, d, sets, &mut rv);
     if super::progress::complete(cluster, d, &sets) {
         rollback::cleanup(cluster, d, &sets);
     }
+}
+
+/// The ReplicaSets after a step of the rollout: found again only if the step wrote anything
+/// (they are read from the store alone, and finding them clones each one), else `sets` as they
+/// were. `rv` is the store's resourceVersion when `sets` were found.
+fn after_step(cluster: &Cluster, d: &Deployment, sets: Sets, rv: &mut u64) -> Sets {
+    let now = cluster.store().resource_version();
+    if now == *rv {
+        return sets;
+    }
+    *rv = now;
+    replica_sets(cluster, d)
 }
 
 /// `reconcileOldReplicaSets`.
