@@ -304,4 +304,37 @@ mod tests {
         cache.store("s", Arc::new(Discovery::default()));
         assert!(cache.lookup("s").is_none());
     }
+
+    /// Serves `/api` with one core type whose kind is `kind`, and no groups.
+    struct OneKind(&'static str);
+
+    impl Transport for OneKind {
+        fn call(&mut self, request: Request) -> Response {
+            let items = if request.path_only() == "/api" {
+                serde_json::json!([{"metadata": {}, "versions": [{"version": "v1", "resources": [
+                    {"resource": self.0.to_lowercase() + "s", "scope": "Namespaced",
+                     "responseKind": {"group": "", "version": "v1", "kind": self.0}}]}]}])
+            } else {
+                serde_json::json!([])
+            };
+            Response::json(200, &serde_json::json!({"items": items}))
+        }
+    }
+
+    #[test]
+    fn the_same_documents_share_one_parse_and_other_documents_get_their_own() {
+        // Other tests fetch discovery at the same time and may replace the kept parse between
+        // two fetches here, so sharing is asked of one of many back-to-back pairs.
+        let shared = (0..100).any(|_| {
+            let first = Discovery::fetch_shared(&mut OneKind("Shared"));
+            let again = Discovery::fetch_shared(&mut OneKind("Shared"));
+            Arc::ptr_eq(&first, &again)
+        });
+        assert!(shared, "the same bytes share one parse");
+        let other = Discovery::fetch_shared(&mut OneKind("Other"));
+        assert_eq!(other.mappings.len(), 1);
+        assert_eq!(other.mappings[0].kind, "Other", "other bytes are parsed");
+        let first = Discovery::fetch_shared(&mut OneKind("Shared"));
+        assert_eq!(first.mappings[0].kind, "Shared");
+    }
 }
