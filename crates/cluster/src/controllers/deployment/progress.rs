@@ -15,8 +15,7 @@ use crate::Cluster;
 fn counts(sets: &Sets) -> (i32, i32, i32, i32) {
     let all = sets.old.iter().chain(sets.new.iter());
     let (mut total, mut ready, mut available) = (0, 0, 0);
-    for rs in all {
-        let s = rs.status.clone().unwrap_or_default();
+    for s in all.filter_map(|rs| rs.status.as_ref()) {
         total += s.replicas;
         ready += s.ready_replicas.unwrap_or(0);
         available += s.available_replicas.unwrap_or(0);
@@ -74,8 +73,7 @@ pub fn note_new_replica_set(cluster: &mut Cluster, d: &Deployment, name: &str) {
         namespace: d.metadata.namespace.clone().unwrap_or_default(),
         name: d.metadata.name.clone().unwrap_or_default(),
     };
-    let Some(Object::Deployment(current)) = cluster.store().get(&key).map(|o| o.as_ref().clone())
-    else {
+    let Some(Object::Deployment(current)) = cluster.store().get(&key).map(|o| o.as_ref()) else {
         return;
     };
     let now = cluster.now();
@@ -103,15 +101,21 @@ pub fn note_new_replica_set(cluster: &mut Cluster, d: &Deployment, name: &str) {
 
 /// Recomputes the deployment's status from its ReplicaSets (`syncRolloutStatus`).
 pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
-    let Some(Object::Deployment(d)) = cluster.store().get(key).map(|o| o.as_ref().clone()) else {
+    // Borrowed from the store (through its own handle, so the cluster stays free to write): the
+    // deployment is copied only when its status changes.
+    let Some(stored) = cluster.store().get(key).cloned() else {
         return;
     };
-    let sets = replica_sets(cluster, &d);
+    let Object::Deployment(d) = stored.as_ref() else {
+        return;
+    };
+    let sets = replica_sets(cluster, d);
     let now = cluster.now();
-    let want = replicas(&d);
+    let want = replicas(d);
     let (total, updated, ready, available) = counts(&sets);
-    let (_, max_unavailable) = fenceposts(&d);
-    let old = d.status.clone().unwrap_or_default();
+    let (_, max_unavailable) = fenceposts(d);
+    let no_status = DeploymentStatus::default();
+    let old = d.status.as_ref().unwrap_or(&no_status);
     let mut conds = old.conditions.clone().unwrap_or_default();
     if available >= want - max_unavailable {
         set(
@@ -146,7 +150,7 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
     let rs_name = sets
         .new
         .as_ref()
-        .and_then(|rs| rs.metadata.name.clone())
+        .and_then(|rs| rs.metadata.name.as_deref())
         .unwrap_or_default();
     if paused {
         set(
@@ -247,16 +251,22 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
         collision_count: old.collision_count,
         terminating_replicas: None,
     };
-    let mut updated_d = d.clone();
+    let revision = sets.new.as_ref().map(|new| revision(new).to_string());
+    let annotations = d.metadata.annotations.as_ref();
+    let revision_unchanged = revision
+        .as_ref()
+        .is_none_or(|r| annotations.and_then(|a| a.get(REVISION)) == Some(r));
+    if d.status.as_ref() == Some(&status) && revision_unchanged {
+        return;
+    }
+    let mut updated_d = Deployment::clone(d);
     updated_d.status = Some(status);
-    if let Some(new) = &sets.new {
+    if let Some(revision) = revision {
         updated_d
             .metadata
             .annotations
             .get_or_insert_with(Default::default)
-            .insert(REVISION.into(), revision(new).to_string());
+            .insert(REVISION.into(), revision);
     }
-    if updated_d != d {
-        cluster.store_mut().put(Object::Deployment(updated_d));
-    }
+    cluster.store_mut().put(Object::from(updated_d));
 }

@@ -6,7 +6,7 @@
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 
 use super::util::{revision, rs_replicas, REVISION, REVISION_HISTORY};
-use super::Sets;
+use super::{Sets, StoredReplicaSet};
 use crate::object::Object;
 use crate::store::Key;
 use crate::Cluster;
@@ -14,15 +14,14 @@ use crate::Cluster;
 /// Gives the current ReplicaSet a revision newer than every old one.
 pub fn bump_revision(
     cluster: &mut Cluster,
-    _d: &Deployment,
-    rs: &ReplicaSet,
+    rs: &StoredReplicaSet,
     max_old: i64,
-) -> ReplicaSet {
+) -> StoredReplicaSet {
     let current = revision(rs);
     if current > max_old {
         return rs.clone();
     }
-    let mut updated = rs.clone();
+    let mut updated = ReplicaSet::clone(rs);
     let ann = updated
         .metadata
         .annotations
@@ -35,10 +34,8 @@ pub fn bump_revision(
         ann.insert(REVISION_HISTORY.into(), history);
     }
     ann.insert(REVISION.into(), (max_old + 1).to_string());
-    match cluster.store_mut().put(Object::from(updated)).as_ref() {
-        Object::ReplicaSet(rs) => (**rs).clone(),
-        _ => unreachable!("a ReplicaSet was stored"),
-    }
+    StoredReplicaSet::new(cluster.store_mut().put(Object::from(updated)))
+        .expect("a ReplicaSet was stored")
 }
 
 /// Deletes the oldest scaled-down ReplicaSets beyond the history limit.
@@ -52,6 +49,7 @@ pub fn cleanup(cluster: &mut Cluster, d: &Deployment, sets: &Sets) {
     let mut candidates: Vec<&ReplicaSet> = sets
         .old
         .iter()
+        .map(|rs| &**rs)
         .filter(|rs| rs_replicas(rs) == 0 && rs.status.as_ref().is_none_or(|s| s.replicas == 0))
         .collect();
     if candidates.len() <= limit {

@@ -4,7 +4,7 @@
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 
 use super::util::{fenceposts, replicas, rs_available, rs_replicas};
-use super::{ensure_new, replica_sets, rollback, scale, Sets};
+use super::{ensure_new, replica_sets, rollback, scale, Sets, StoredDeployment, StoredReplicaSet};
 use crate::Cluster;
 
 /// `NewRSNewReplicas` for RollingUpdate.
@@ -20,13 +20,13 @@ pub fn new_rs_replicas(d: &Deployment, all: &[&ReplicaSet], new_replicas: i32) -
     new_replicas + scale_up.min(want - new_replicas).max(0)
 }
 
-pub fn rollout(cluster: &mut Cluster, d: &Deployment, sets: Sets) {
+pub fn rollout(cluster: &mut Cluster, d: &StoredDeployment, sets: Sets) {
     let want = replicas(d);
     let mut rv = cluster.store().resource_version();
     let new = match &sets.new {
         Some(_) => ensure_new(cluster, d, &sets, 0),
         None => {
-            let old: Vec<&ReplicaSet> = sets.old.iter().collect();
+            let old: Vec<&ReplicaSet> = sets.old.iter().map(|rs| &**rs).collect();
             let count = new_rs_replicas(d, &old, 0);
             ensure_new(cluster, d, &sets, count)
         }
@@ -34,7 +34,12 @@ pub fn rollout(cluster: &mut Cluster, d: &Deployment, sets: Sets) {
     let Some(new) = new else { return };
     // Scale the new ReplicaSet.
     let sets = after_step(cluster, d, sets, &mut rv);
-    let all: Vec<&ReplicaSet> = sets.old.iter().chain(std::iter::once(&new)).collect();
+    let all: Vec<&ReplicaSet> = sets
+        .old
+        .iter()
+        .chain(std::iter::once(&new))
+        .map(|rs| &**rs)
+        .collect();
     let current_new = rs_replicas(&new);
     if current_new > want {
         scale(cluster, d, &new, want);
@@ -68,8 +73,13 @@ fn after_step(cluster: &Cluster, d: &Deployment, sets: Sets, rv: &mut u64) -> Se
 }
 
 /// `reconcileOldReplicaSets`.
-fn reconcile_old(cluster: &mut Cluster, d: &Deployment, new: &ReplicaSet, old: &[ReplicaSet]) {
-    let old_pods: i32 = old.iter().map(rs_replicas).sum();
+fn reconcile_old(
+    cluster: &mut Cluster,
+    d: &StoredDeployment,
+    new: &ReplicaSet,
+    old: &[StoredReplicaSet],
+) {
+    let old_pods: i32 = old.iter().map(|rs| rs_replicas(rs)).sum();
     if old_pods == 0 {
         return;
     }
@@ -82,35 +92,37 @@ fn reconcile_old(cluster: &mut Cluster, d: &Deployment, new: &ReplicaSet, old: &
     if max_scaled_down <= 0 {
         return;
     }
-    // First drop old replicas that are not available anyway.
+    // First drop old replicas that are not available anyway. Each old ReplicaSet is kept
+    // with its replicas after this step (its status is unchanged by it).
     let mut cleaned = 0;
-    let mut remaining: Vec<ReplicaSet> = Vec::new();
+    let mut remaining: Vec<(&ReplicaSet, i32)> = Vec::new();
     for rs in old {
         let r = rs_replicas(rs);
         let unhealthy = r - rs_available(rs);
         if r == 0 || unhealthy <= 0 || cleaned >= max_scaled_down {
-            remaining.push(rs.clone());
+            remaining.push((rs, r));
             continue;
         }
         let down = (max_scaled_down - cleaned).min(unhealthy);
         scale(cluster, d, rs, r - down);
         cleaned += down;
-        let mut rs = rs.clone();
-        rs.spec.get_or_insert_with(Default::default).replicas = Some(r - down);
-        remaining.push(rs);
+        remaining.push((rs, r - down));
     }
     // Then scale down available old replicas while keeping minAvailable.
-    let available: i32 = remaining.iter().map(rs_available).sum::<i32>() + rs_available(new);
+    let available: i32 = remaining
+        .iter()
+        .map(|(rs, _)| rs_available(rs))
+        .sum::<i32>()
+        + rs_available(new);
     if available <= min_available {
         return;
     }
     let total = available - min_available;
     let mut done = 0;
-    for rs in &remaining {
+    for &(rs, r) in &remaining {
         if done >= total {
             break;
         }
-        let r = rs_replicas(rs);
         if r == 0 {
             continue;
         }

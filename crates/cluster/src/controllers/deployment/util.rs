@@ -1,7 +1,10 @@
 //! Pure helpers of the Deployment controller (upstream `deployment/util`).
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -22,11 +25,18 @@ pub fn safe_encode(s: &str) -> String {
 /// The pod-template-hash: FNV-32a over the template (with any hash label removed) and the
 /// collision count, printed in decimal and safe-encoded, as `ComputeHash` does.
 pub fn pod_template_hash(template: &PodTemplateSpec, collision_count: Option<i32>) -> String {
-    let mut t = template.clone();
-    if let Some(l) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
-        l.remove(POD_TEMPLATE_HASH);
+    let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref());
+    // A template is copied only when it carries the label (a Deployment's rarely does).
+    let mut bytes = if labels.is_some_and(|l| l.contains_key(POD_TEMPLATE_HASH)) {
+        let mut t = template.clone();
+        if let Some(l) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+            l.remove(POD_TEMPLATE_HASH);
+        }
+        serde_json::to_vec(&t)
+    } else {
+        serde_json::to_vec(template)
     }
-    let mut bytes = serde_json::to_vec(&t).unwrap_or_default();
+    .unwrap_or_default();
     if let Some(c) = collision_count {
         bytes.extend_from_slice(c.to_string().as_bytes());
     }
@@ -39,23 +49,68 @@ pub fn pod_template_hash(template: &PodTemplateSpec, collision_count: Option<i32
 }
 
 /// Templates equal apart from the pod-template-hash label (`EqualIgnoreHash`). The typed
-/// values are compared (as their JSON would be, field by field): the specs as they are, and
-/// only the small metadata copied to drop the label; every Deployment sync asks this of each of
-/// its ReplicaSets.
+/// values are compared (as their JSON would be, field by field), in place: every Deployment
+/// sync asks this of each of its ReplicaSets.
 pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
-    let strip = |t: &PodTemplateSpec| {
-        let mut m = t.metadata.clone();
-        if let Some(m) = m.as_mut() {
-            if let Some(l) = m.labels.as_mut() {
-                l.remove(POD_TEMPLATE_HASH);
-            }
-            if m.labels.as_ref().is_some_and(|l| l.is_empty()) {
-                m.labels = None;
-            }
-        }
-        m
+    a.spec == b.spec && meta_equal_ignore_hash(a.metadata.as_ref(), b.metadata.as_ref())
+}
+
+/// Metadata equal once the hash label is dropped (and `labels` with it, if nothing else was in
+/// it). Field by field, so that nothing is copied; naming every field makes a new one a
+/// compile error here rather than a field silently left out of the comparison.
+fn meta_equal_ignore_hash(a: Option<&ObjectMeta>, b: Option<&ObjectMeta>) -> bool {
+    let (a, b) = match (a, b) {
+        (None, None) => return true,
+        (Some(a), Some(b)) => (a, b),
+        _ => return false,
     };
-    a.spec == b.spec && strip(a) == strip(b)
+    let ObjectMeta {
+        annotations,
+        creation_timestamp,
+        deletion_grace_period_seconds,
+        deletion_timestamp,
+        finalizers,
+        generate_name,
+        generation,
+        labels,
+        managed_fields,
+        name,
+        namespace,
+        owner_references,
+        resource_version,
+        self_link,
+        uid,
+    } = a;
+    *annotations == b.annotations
+        && *creation_timestamp == b.creation_timestamp
+        && *deletion_grace_period_seconds == b.deletion_grace_period_seconds
+        && *deletion_timestamp == b.deletion_timestamp
+        && *finalizers == b.finalizers
+        && *generate_name == b.generate_name
+        && *generation == b.generation
+        && labels_equal_ignore_hash(labels.as_ref(), b.labels.as_ref())
+        && *managed_fields == b.managed_fields
+        && *name == b.name
+        && *namespace == b.namespace
+        && *owner_references == b.owner_references
+        && *resource_version == b.resource_version
+        && *self_link == b.self_link
+        && *uid == b.uid
+}
+
+/// Labels equal apart from the hash label; no labels and an empty map are the same.
+fn labels_equal_ignore_hash(
+    a: Option<&BTreeMap<String, String>>,
+    b: Option<&BTreeMap<String, String>>,
+) -> bool {
+    fn without_hash(
+        l: Option<&BTreeMap<String, String>>,
+    ) -> impl Iterator<Item = (&String, &String)> {
+        l.into_iter()
+            .flatten()
+            .filter(|(k, _)| k.as_str() != POD_TEMPLATE_HASH)
+    }
+    without_hash(a).eq(without_hash(b))
 }
 
 pub fn replicas(d: &Deployment) -> i32 {
