@@ -56,6 +56,9 @@ pub struct Runtime {
     pub(crate) queued: BTreeSet<(Component, Key)>,
     #[serde(skip)]
     pub(crate) settling: bool,
+    /// Controllers' pods, defaulted and admitted once per template.
+    #[serde(skip)]
+    pub(crate) pod_cache: crate::controllers::pod_cache::PodCache,
     /// Whether the controllers, scheduler and kubelets are stopped (see
     /// [`Cluster::stop_control_plane`]).
     #[serde(default)]

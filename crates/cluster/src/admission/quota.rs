@@ -203,19 +203,11 @@ impl Cluster {
         }
     }
 
-    /// ResourceQuota and object-cap admission for a write of `obj` (`old` for updates).
-    pub(crate) fn admit_quota(
-        &self,
-        rt: &ResourceType,
-        ns: Option<&str>,
-        name: &str,
-        obj: &Value,
-        old: Option<&Value>,
-    ) -> Result<(), Status> {
-        self.admit_replicas(rt, name, obj)?;
+    /// The session's object cap, for a create.
+    pub(crate) fn admit_object_cap(&self, rt: &ResourceType, name: &str) -> Result<(), Status> {
         // Events do not count: the recorder ages them out, like the API server's event TTL.
         // Counting them is only needed once the store is big, so the common path stays O(1).
-        if old.is_none() && rt.kind != "Event" && self.store.len() >= MAX_OBJECTS {
+        if rt.kind != "Event" && self.store.len() >= MAX_OBJECTS {
             let used = self.store.len() - self.store.event_count();
             if used >= MAX_OBJECTS {
                 return Err(forbidden(
@@ -226,6 +218,22 @@ impl Cluster {
                     ),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// ResourceQuota and object-cap admission for a write of `obj` (`old` for updates).
+    pub(crate) fn admit_quota(
+        &self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        name: &str,
+        obj: &Value,
+        old: Option<&Value>,
+    ) -> Result<(), Status> {
+        self.admit_replicas(rt, name, obj)?;
+        if old.is_none() {
+            self.admit_object_cap(rt, name)?;
         }
         let Some(ns) = ns else { return Ok(()) };
         // Only creates (and claims growing) change usage in ways learners meet.

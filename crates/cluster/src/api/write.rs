@@ -356,7 +356,7 @@ impl Cluster {
 
     /// Bookkeeping after a stored write: the per-namespace objects the real controllers create
     /// within milliseconds, and quota usage.
-    fn after_write(&mut self, rt: &'static ResourceType, stored: &Arc<Object>) {
+    pub(crate) fn after_write(&mut self, rt: &'static ResourceType, stored: &Arc<Object>) {
         if rt.kind == "Namespace" {
             self.populate_namespace(stored.name());
         }

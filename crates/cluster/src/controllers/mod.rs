@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod hpa;
 pub mod job;
 pub mod node_lifecycle;
+pub(crate) mod pod_cache;
 pub mod replicaset;
 pub mod service;
 pub mod statefulset;
@@ -93,40 +94,23 @@ pub fn create_pod(
     source: &'static str,
 ) -> Option<String> {
     let ns = owner.namespace().unwrap_or("default").to_string();
-    let mut meta = template.metadata.clone().unwrap_or_default();
-    let labels = meta.labels.get_or_insert_with(Default::default);
-    for (k, v) in extra_labels {
-        labels.insert(k.to_string(), v.to_string());
-    }
-    meta.name = name.clone();
-    meta.generate_name = if name.is_none() {
-        Some(format!("{}-", owner.name()))
-    } else {
-        None
+    let cached = match name {
+        None => cluster.create_cached_pod(owner, template, extra_labels, &ns),
+        Some(_) => None,
     };
-    meta.namespace = Some(ns.clone());
-    meta.owner_references = Some(vec![controller_ref(owner)]);
-    let mut body = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": serde_json::to_value(&meta).unwrap_or(Value::Null),
-    });
-    if let Some(spec) = &template.spec {
-        body["spec"] = serde_json::to_value(spec).unwrap_or(Value::Null);
-    }
-    let rt = crate::resources::by_kind("v1", "Pod").expect("pods are served");
-    let opts = crate::api::WriteOptions {
-        typed_body: true,
-        ..crate::api::WriteOptions::internal()
+    let created = match cached {
+        Some(created) => created,
+        None => {
+            let created = create_from_template(cluster, owner, template, name, extra_labels, &ns);
+            if let Ok(pod) = &created {
+                if pod.meta().generate_name.is_some() {
+                    cluster.remember_pod(owner, template, extra_labels, &ns, pod);
+                }
+            }
+            created
+        }
     };
-    let created = cluster.create_with(
-        &crate::api::User::system("system:kube-controller-manager"),
-        rt,
-        Some(&ns),
-        body,
-        &opts,
-    );
-    match created.map(|w| w.object) {
+    match created {
         Ok(pod) => {
             let name = pod.name().to_string();
             cluster.record_event(
@@ -151,6 +135,53 @@ pub fn create_pod(
             None
         }
     }
+}
+
+/// The full create path for a controller's pod: the template as a POST body, defaulted,
+/// admitted and validated like a learner's pod.
+fn create_from_template(
+    cluster: &mut Cluster,
+    owner: &Object,
+    template: &PodTemplateSpec,
+    name: Option<String>,
+    extra_labels: &[(&str, &str)],
+    ns: &str,
+) -> Result<Arc<Object>, crate::status::Status> {
+    let mut meta = template.metadata.clone().unwrap_or_default();
+    let labels = meta.labels.get_or_insert_with(Default::default);
+    for (k, v) in extra_labels {
+        labels.insert(k.to_string(), v.to_string());
+    }
+    meta.name = name.clone();
+    meta.generate_name = if name.is_none() {
+        Some(format!("{}-", owner.name()))
+    } else {
+        None
+    };
+    meta.namespace = Some(ns.to_string());
+    meta.owner_references = Some(vec![controller_ref(owner)]);
+    let mut body = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": serde_json::to_value(&meta).unwrap_or(Value::Null),
+    });
+    if let Some(spec) = &template.spec {
+        body["spec"] = serde_json::to_value(spec).unwrap_or(Value::Null);
+    }
+    let rt = crate::resources::by_kind("v1", "Pod").expect("pods are served");
+    let opts = crate::api::WriteOptions {
+        typed_body: true,
+        ..crate::api::WriteOptions::internal()
+    };
+    cluster
+        .create_with(
+            &crate::api::User::system("system:kube-controller-manager"),
+            rt,
+            Some(ns),
+            body,
+            &opts,
+        )
+        .map(|w| w.object)
 }
 
 /// Deletes a pod gracefully, as a controller's DELETE does: a bound pod gets a

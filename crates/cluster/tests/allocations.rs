@@ -1,0 +1,87 @@
+//! Heap allocations per pod while a Deployment scales from 1 to 1,000 replicas (issue 9).
+//!
+//! Wall time on the shared build machine varies by a third between runs; the number of
+//! allocations does not, and malloc and free are about half of the scale path's profile, so this
+//! is the figure to compare builds by. A global allocator counts every allocation this test
+//! binary makes (it has only this test, so nothing else runs while it counts).
+//!
+//! Run: `cargo test --release -p cluster --test allocations -- --ignored --nocapture`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cluster::api::{User, WriteOptions};
+use cluster::minikube::Shape;
+use cluster::patch::PatchType;
+use cluster::{resources, Cluster, ClusterConfig, Object};
+use jiff::SignedDuration;
+use serde_json::json;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+struct Counting;
+
+// SAFETY: every operation is the system allocator's, unchanged; the wrapper only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+#[ignore = "a figure to compare builds by; run in release with --ignored --nocapture"]
+fn allocations_per_pod_scaling_to_a_thousand() {
+    let n = 1_000;
+    let shape = Shape {
+        control_plane_pods: 2_000,
+        control_plane_cpu: "64".into(),
+        control_plane_memory: "256Gi".into(),
+        ..Shape::default()
+    };
+    let mut c = Cluster::with_shape(&ClusterConfig::default(), &shape);
+    let deploys = resources::by_kind("apps/v1", "Deployment").unwrap();
+    let admin = User::admin();
+    let opts = WriteOptions::internal();
+    c.create_with(&admin, deploys, Some("default"), json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}
+    }), &opts).unwrap();
+    c.advance(SignedDuration::from_secs(10));
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    c.patch_with(
+        &admin,
+        deploys,
+        Some("default"),
+        "web",
+        PatchType::Merge,
+        &json!({"spec": {"replicas": n}}),
+        &opts,
+    )
+    .unwrap();
+    c.advance(SignedDuration::from_secs(30));
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let running = c
+        .store()
+        .list("Pod", Some("default"))
+        .filter(|o| matches!(o.as_ref(), Object::Pod(p) if p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")))
+        .count();
+    assert_eq!(running, n, "all replicas run");
+    println!(
+        "scaling 1 -> {n}: {allocations} allocations, {} per pod",
+        allocations / (n - 1)
+    );
+}
