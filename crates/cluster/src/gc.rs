@@ -38,6 +38,15 @@ fn can_own(kind: &str) -> bool {
     !matches!(kind, "Pod" | "Event")
 }
 
+/// Whether `o`'s deletion waits on the collector: an owner being deleted in the foreground or
+/// orphaning its dependents. The store keeps these in a set ([`crate::Store::awaiting_collector`]),
+/// so finishing deletions never scans every object.
+pub(crate) fn awaits_collector(o: &Object) -> bool {
+    can_own(o.kind())
+        && o.meta().deletion_timestamp.is_some()
+        && (has_finalizer(o, FOREGROUND_DELETION) || has_finalizer(o, ORPHAN))
+}
+
 fn has_finalizer(o: &Object, name: &str) -> bool {
     o.meta()
         .finalizers
@@ -140,16 +149,14 @@ impl Cluster {
     }
 
     fn finalize_owners(&mut self) {
-        let pending: Vec<Arc<Object>> = RESOURCES
-            .iter()
-            .filter(|r| !resources::is_virtual(r) && can_own(r.kind))
-            .flat_map(|r| self.store.list(r.kind, None))
-            .filter(|o| {
-                o.meta().deletion_timestamp.is_some()
-                    && (has_finalizer(o, FOREGROUND_DELETION) || has_finalizer(o, ORPHAN))
-            })
-            .cloned()
+        let mut pending: Vec<Arc<Object>> = self
+            .store
+            .awaiting_collector()
+            .filter_map(|k| self.store.get(k).cloned())
             .collect();
+        // Kinds in the order the API serves them, as a scan of every kind would meet them.
+        let kind_order = |o: &Arc<Object>| RESOURCES.iter().position(|r| r.kind == o.kind());
+        pending.sort_by_cached_key(|o| kind_order(o));
         for owner in pending {
             let key = Key::of(&owner);
             let dependents = self.dependents_of(&owner);
@@ -391,5 +398,58 @@ fn drop_finalizer(o: &mut Object, name: &str) {
         if f.is_empty() {
             o.meta_mut().finalizers = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{Cluster, ClusterConfig};
+
+    fn object(kind: &str, name: &str, finalizers: &[&str], deleting: bool) -> Object {
+        let mut meta = json!({"name": name, "namespace": "default", "finalizers": finalizers});
+        if deleting {
+            meta["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        }
+        let api_version = if kind == "Pod" { "v1" } else { "apps/v1" };
+        Object::from_value(
+            kind,
+            json!({"apiVersion": api_version, "kind": kind, "metadata": meta}),
+        )
+        .unwrap()
+    }
+
+    fn awaiting(c: &Cluster) -> Vec<String> {
+        c.store()
+            .awaiting_collector()
+            .map(|k| format!("{}/{}", k.kind, k.name))
+            .collect()
+    }
+
+    #[test]
+    fn the_store_keeps_the_owners_awaiting_the_collector() {
+        let mut c = Cluster::new(&ClusterConfig::default());
+        let store = c.store_mut();
+        store.put(object("Deployment", "fg", &[FOREGROUND_DELETION], true));
+        store.put(object("ReplicaSet", "orphan", &[ORPHAN], true));
+        // Not yet deleted, another finalizer, or a kind that owns nothing: not awaiting.
+        store.put(object("Deployment", "alive", &[FOREGROUND_DELETION], false));
+        store.put(object("Deployment", "other", &["example.com/hold"], true));
+        store.put(object("Pod", "pod", &[FOREGROUND_DELETION], true));
+        assert_eq!(awaiting(&c), ["Deployment/fg", "ReplicaSet/orphan"]);
+        // A restored store finds them again.
+        let restored = Cluster::restore(&c.snapshot()).unwrap();
+        assert_eq!(awaiting(&restored), ["Deployment/fg", "ReplicaSet/orphan"]);
+        // Dropping the finalizer, or removing the object, takes it out.
+        let store = c.store_mut();
+        store.put(object("Deployment", "fg", &[], true));
+        store.remove(&Key {
+            kind: "ReplicaSet",
+            namespace: "default".into(),
+            name: "orphan".into(),
+        });
+        assert!(awaiting(&c).is_empty());
     }
 }

@@ -7,6 +7,7 @@
 //! resourceVersions are refused with 410, as with etcd compaction). Logged objects are the
 //! stored ones, shared, not copies.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use imbl::{OrdMap, Vector};
@@ -35,9 +36,31 @@ impl Ord for Key {
         } else {
             self.kind.cmp(other.kind)
         };
-        kind.then_with(|| self.namespace.cmp(&other.namespace))
-            .then_with(|| self.name.cmp(&other.name))
+        kind.then_with(|| compare_bytes(self.namespace.as_bytes(), other.namespace.as_bytes()))
+            .then_with(|| compare_bytes(self.name.as_bytes(), other.name.as_bytes()))
     }
+}
+
+/// The byte order `str::cmp` gives, eight bytes at a time, inline. Names and namespaces are
+/// short, and a call to `memcmp` for each (two per key comparison, a dozen comparisons per
+/// lookup) was a fifth of the time of scaling a Deployment.
+#[inline]
+fn compare_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let n = a.len().min(b.len());
+    let (mut a8, mut b8) = (a[..n].chunks_exact(8), b[..n].chunks_exact(8));
+    for (x, y) in (&mut a8).zip(&mut b8) {
+        let x = u64::from_be_bytes(x.try_into().expect("eight bytes"));
+        let y = u64::from_be_bytes(y.try_into().expect("eight bytes"));
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    for (x, y) in a8.remainder().iter().zip(b8.remainder()) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 impl PartialOrd for Key {
@@ -133,6 +156,11 @@ pub struct Store {
     /// out) costs O(1) per create instead of a scan of every event.
     #[serde(skip)]
     events: usize,
+    /// Objects whose deletion waits on the garbage collector (see
+    /// [`crate::gc::awaits_collector`]), kept so that it looks at these few instead of every
+    /// object after each write.
+    #[serde(skip)]
+    awaiting_collector: BTreeSet<Key>,
 }
 
 /// The serialised form of a [`Store`]: everything but the derived event count.
@@ -163,8 +191,9 @@ impl From<StoreRepr> for Store {
             resource_version: r.resource_version,
             changed: r.changed,
             events: 0,
+            awaiting_collector: BTreeSet::new(),
         };
-        store.events = store.list("Event", None).count();
+        store.count_derived();
         store
     }
 }
@@ -219,7 +248,24 @@ impl Store {
     /// as they are (snapshots over a base, see `snapshot.rs`).
     pub(crate) fn set_objects(&mut self, objects: OrdMap<Key, Arc<Object>>) {
         self.objects = objects;
+        self.count_derived();
+    }
+
+    /// Recounts what is derived from the objects: the Events, and those awaiting the collector.
+    fn count_derived(&mut self) {
         self.events = self.list("Event", None).count();
+        self.awaiting_collector = self
+            .objects
+            .iter()
+            .filter(|(_, o)| crate::gc::awaits_collector(o))
+            .map(|(k, _)| k.clone())
+            .collect();
+    }
+
+    /// Keys of the objects whose deletion waits on the garbage collector (a deletionTimestamp
+    /// and the `foregroundDeletion` or `orphan` finalizer), in key order.
+    pub fn awaiting_collector(&self) -> impl Iterator<Item = &Key> {
+        self.awaiting_collector.iter()
     }
 
     pub fn len(&self) -> usize {
@@ -241,6 +287,11 @@ impl Store {
         object.meta_mut().resource_version = Some(self.resource_version.to_string());
         let key = Key::of(&object);
         self.changed.push(key.clone());
+        if crate::gc::awaits_collector(&object) {
+            self.awaiting_collector.insert(key.clone());
+        } else if !self.awaiting_collector.is_empty() {
+            self.awaiting_collector.remove(&key);
+        }
         let object = Arc::new(object);
         let is_event = key.kind == "Event";
         let event_type = if self.objects.insert(key, object.clone()).is_some() {
@@ -257,6 +308,7 @@ impl Store {
     pub fn remove(&mut self, key: &Key) -> Option<Arc<Object>> {
         let old = self.objects.remove(key)?;
         self.events -= usize::from(key.kind == "Event");
+        self.awaiting_collector.remove(key);
         self.changed.push(key.clone());
         self.resource_version += 1;
         let mut last = (*old).clone();
@@ -317,6 +369,36 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keys_compare_like_their_strings() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "default",
+            "default2",
+            "kube-system",
+            "web-5d8f7c9b4-abcde",
+            "web-5d8f7c9b4-abcdf",
+            "web-5d8f7c9b4-abcd",
+            "web-5d8f7c9b4",
+            "web-5d8f7c9b5-a",
+            "\u{e9}t\u{e9}",
+            "zzzzzzzzzzzzzzzzz",
+            "zzzzzzzzzzzzzzzzzz",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    super::compare_bytes(a.as_bytes(), b.as_bytes()),
+                    a.cmp(b),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+    }
+
     use super::*;
     use crate::resources::by_plural;
     use serde_json::json;
