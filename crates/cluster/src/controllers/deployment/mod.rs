@@ -114,9 +114,12 @@ pub fn replica_sets(cluster: &Cluster, d: &Deployment) -> Sets {
     // Borrowed: this runs several times per sync, and a template is a whole pod spec.
     let no_template = PodTemplateSpec::default();
     let template = d.spec.as_ref().map_or(&no_template, |s| &s.template);
-    let mut all: Vec<StoredReplicaSet> = owned(cluster, uid, "ReplicaSet")
-        .into_iter()
-        .filter_map(StoredReplicaSet::new)
+    let mut all: Vec<StoredReplicaSet> = cluster
+        .runtime
+        .index
+        .dependents_of(uid)
+        .filter(|k| k.kind == "ReplicaSet")
+        .filter_map(|k| StoredReplicaSet::new(cluster.store().get(k)?.clone()))
         .filter(|rs| rs.metadata.deletion_timestamp.is_none())
         .collect();
     // Oldest first, as upstream sorts by creation time.

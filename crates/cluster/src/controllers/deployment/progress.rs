@@ -52,12 +52,20 @@ fn condition(
     }
 }
 
-/// `SetDeploymentCondition`: no change when status and reason are the same.
-fn set(conds: &mut Vec<DeploymentCondition>, mut c: DeploymentCondition) {
-    if let Some(i) = conds.iter().position(|x| x.type_ == c.type_) {
-        if conds[i].status == c.status && conds[i].reason == c.reason {
-            return;
-        }
+/// `SetDeploymentCondition`: no change when status and reason are the same. The condition is
+/// only built (its message formatted) when it changes something, which most syncs do not.
+fn set(
+    conds: &mut Vec<DeploymentCondition>,
+    (type_, status, reason): (&str, &str, &str),
+    message: impl FnOnce() -> String,
+    now: Timestamp,
+) {
+    let existing = conds.iter().position(|x| x.type_ == type_);
+    let mut c = match existing.map(|i| &conds[i]) {
+        Some(x) if x.status == status && x.reason.as_deref() == Some(reason) => return,
+        _ => condition(type_, status, reason, message(), now),
+    };
+    if let Some(i) = existing {
         if conds[i].status == c.status {
             c.last_transition_time = conds[i].last_transition_time.clone();
         }
@@ -120,24 +128,16 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
     if available >= want - max_unavailable {
         set(
             &mut conds,
-            condition(
-                "Available",
-                "True",
-                "MinimumReplicasAvailable",
-                "Deployment has minimum availability.".into(),
-                now,
-            ),
+            ("Available", "True", "MinimumReplicasAvailable"),
+            || "Deployment has minimum availability.".into(),
+            now,
         );
     } else {
         set(
             &mut conds,
-            condition(
-                "Available",
-                "False",
-                "MinimumReplicasUnavailable",
-                "Deployment does not have minimum availability.".into(),
-                now,
-            ),
+            ("Available", "False", "MinimumReplicasUnavailable"),
+            || "Deployment does not have minimum availability.".into(),
+            now,
         );
     }
     let paused = d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
@@ -146,7 +146,9 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
         .as_ref()
         .and_then(|s| s.progress_deadline_seconds)
         .unwrap_or(600);
-    let current = conds.iter().find(|c| c.type_ == "Progressing").cloned();
+    let was_paused = conds
+        .iter()
+        .any(|c| c.type_ == "Progressing" && c.reason.as_deref() == Some("DeploymentPaused"));
     let rs_name = sets
         .new
         .as_ref()
@@ -155,28 +157,17 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
     if paused {
         set(
             &mut conds,
-            condition(
-                "Progressing",
-                "Unknown",
-                "DeploymentPaused",
-                "Deployment is paused".into(),
-                now,
-            ),
+            ("Progressing", "Unknown", "DeploymentPaused"),
+            || "Deployment is paused".into(),
+            now,
         );
     } else if let Some(_new) = &sets.new {
-        let was_paused = current
-            .as_ref()
-            .is_some_and(|c| c.reason.as_deref() == Some("DeploymentPaused"));
         if was_paused {
             set(
                 &mut conds,
-                condition(
-                    "Progressing",
-                    "Unknown",
-                    "DeploymentResumed",
-                    "Deployment is resumed".into(),
-                    now,
-                ),
+                ("Progressing", "Unknown", "DeploymentResumed"),
+                || "Deployment is resumed".into(),
+                now,
             );
         }
         let current = conds.iter().find(|c| c.type_ == "Progressing").cloned();
@@ -197,13 +188,9 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
             if updated == want && total == want && available == want {
                 set(
                     &mut conds,
-                    condition(
-                        "Progressing",
-                        "True",
-                        "NewReplicaSetAvailable",
-                        format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
-                        now,
-                    ),
+                    ("Progressing", "True", "NewReplicaSetAvailable"),
+                    || format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+                    now,
                 );
             } else if progressing {
                 let mut c = condition(
@@ -225,13 +212,9 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
                     if due <= now {
                         set(
                             &mut conds,
-                            condition(
-                                "Progressing",
-                                "False",
-                                "ProgressDeadlineExceeded",
-                                format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
-                                now,
-                            ),
+                            ("Progressing", "False", "ProgressDeadlineExceeded"),
+                            || format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
+                            now,
                         );
                     } else {
                         cluster.wake_at(due, key.clone());

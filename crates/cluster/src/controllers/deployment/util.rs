@@ -252,5 +252,15 @@ mod tests {
         let mut no_labels = only_hash.clone();
         no_labels.metadata.as_mut().unwrap().labels = None;
         assert!(equal_ignore_hash(&only_hash, &no_labels));
+        // Metadata other than labels counts in full (an annotation, a missing metadata).
+        let mut annotated = plain.clone();
+        annotated.metadata.as_mut().unwrap().annotations =
+            Some([("team".to_string(), "a".to_string())].into());
+        assert!(!equal_ignore_hash(&plain, &annotated));
+        assert!(!equal_ignore_hash(&annotated, &hashed));
+        let mut no_metadata = plain.clone();
+        no_metadata.metadata = None;
+        assert!(!equal_ignore_hash(&plain, &no_metadata));
+        assert!(equal_ignore_hash(&no_metadata, &no_metadata.clone()));
     }
 }
