@@ -34,16 +34,20 @@ impl Timers {
 
     /// Removes and returns every timer due at or before `now`, earliest first, without duplicates.
     pub fn pop_due(&mut self, now: Timestamp) -> Vec<Key> {
-        let mut due = Vec::new();
-        // A set beside the list keeps this linear when thousands of pods fall due together.
-        let mut seen = std::collections::HashSet::new();
+        let mut popped = Vec::new();
         while self.queue.first().is_some_and(|(t, _, _)| *t <= now) {
             let (_, _, key) = self.queue.pop_first().expect("checked non-empty");
-            if seen.insert(key.clone()) {
-                due.push(key);
-            }
+            popped.push(key);
         }
-        due
+        // A set beside the list keeps this linear when thousands of pods fall due together; it
+        // borrows the keys, as the same pod often has several timers due.
+        let mut seen = std::collections::HashSet::with_capacity(popped.len());
+        let first: Vec<bool> = popped.iter().map(|k| seen.insert(k)).collect();
+        popped
+            .into_iter()
+            .zip(first)
+            .filter_map(|(k, first)| first.then_some(k))
+            .collect()
     }
 
     pub fn len(&self) -> usize {

@@ -95,12 +95,14 @@ impl Cluster {
                 // Finish deletions the writes unblocked (foreground owners, namespaces).
                 self.collect_garbage();
             }
-            let changed = [changed, self.store_mut().take_changed()].concat();
+            let mut changed = changed;
+            changed.extend(self.store_mut().take_changed());
             let mut work = std::mem::take(&mut self.runtime.queued);
+            // Each key once (borrowed: thousands change in one round when a Deployment scales).
             let mut seen = BTreeSet::new();
-            for key in changed {
-                if seen.insert(key.clone()) {
-                    self.observe(&key, &mut work);
+            for key in &changed {
+                if seen.insert(key) {
+                    self.observe(key, &mut work);
                 }
             }
             if work.is_empty() {
