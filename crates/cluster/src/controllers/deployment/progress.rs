@@ -1,6 +1,8 @@
 //! Deployment status and its `Available` / `Progressing` conditions, including the progress
 //! deadline (`ProgressDeadlineExceeded` after `progressDeadlineSeconds` without progress).
 
+use std::borrow::Cow;
+
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus};
 
@@ -55,7 +57,7 @@ fn condition(
 /// `SetDeploymentCondition`: no change when status and reason are the same. The condition is
 /// only built (its message formatted) when it changes something, which most syncs do not.
 fn set(
-    conds: &mut Vec<DeploymentCondition>,
+    conds: &mut Cow<[DeploymentCondition]>,
     (type_, status, reason): (&str, &str, &str),
     message: impl FnOnce() -> String,
     now: Timestamp,
@@ -65,6 +67,7 @@ fn set(
         Some(x) if x.status == status && x.reason.as_deref() == Some(reason) => return,
         _ => condition(type_, status, reason, message(), now),
     };
+    let conds = conds.to_mut();
     if let Some(i) = existing {
         if conds[i].status == c.status {
             c.last_transition_time = conds[i].last_transition_time.clone();
@@ -72,6 +75,30 @@ fn set(
         conds.remove(i);
     }
     conds.push(c);
+}
+
+/// Statuses equal in every field but the conditions. Every field is named, so that a new one
+/// is a compile error here rather than left out of the comparison.
+fn same_but_conditions(a: &DeploymentStatus, b: &DeploymentStatus) -> bool {
+    let DeploymentStatus {
+        available_replicas,
+        collision_count,
+        conditions: _,
+        observed_generation,
+        ready_replicas,
+        replicas,
+        terminating_replicas,
+        unavailable_replicas,
+        updated_replicas,
+    } = a;
+    *available_replicas == b.available_replicas
+        && *collision_count == b.collision_count
+        && *observed_generation == b.observed_generation
+        && *ready_replicas == b.ready_replicas
+        && *replicas == b.replicas
+        && *terminating_replicas == b.terminating_replicas
+        && *unavailable_replicas == b.unavailable_replicas
+        && *updated_replicas == b.updated_replicas
 }
 
 /// Records `Progressing: NewReplicaSetCreated` right after the controller creates a ReplicaSet.
@@ -124,7 +151,9 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
     let (_, max_unavailable) = fenceposts(d);
     let no_status = DeploymentStatus::default();
     let old = d.status.as_ref().unwrap_or(&no_status);
-    let mut conds = old.conditions.clone().unwrap_or_default();
+    // Borrowed until a condition changes (copied then, by `set`).
+    let mut conds: Cow<[DeploymentCondition]> =
+        Cow::Borrowed(old.conditions.as_deref().unwrap_or_default());
     if available >= want - max_unavailable {
         set(
             &mut conds,
@@ -203,6 +232,7 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
                 if let Some(cur) = current.as_ref().filter(|c| c.status == "True") {
                     c.last_transition_time = cur.last_transition_time.clone();
                 }
+                let conds = conds.to_mut();
                 conds.retain(|x| x.type_ != "Progressing");
                 conds.push(c);
             } else if let Some(cur) = &current {
@@ -230,20 +260,30 @@ pub fn sync_status(cluster: &mut Cluster, key: &Key, _force: bool) {
         ready_replicas: nonzero(ready),
         available_replicas: nonzero(available),
         unavailable_replicas: nonzero((want - available).max(0)),
-        conditions: Some(conds),
+        conditions: None,
         collision_count: old.collision_count,
         terminating_replicas: None,
     };
+    // The status as it would be, compared with the stored one before anything is copied.
+    let conditions_unchanged = old.conditions.as_deref() == Some(&*conds);
+    let status_unchanged =
+        d.status.is_some() && conditions_unchanged && same_but_conditions(old, &status);
     let revision = sets.new.as_ref().map(|new| revision(new).to_string());
     let annotations = d.metadata.annotations.as_ref();
     let revision_unchanged = revision
         .as_ref()
         .is_none_or(|r| annotations.and_then(|a| a.get(REVISION)) == Some(r));
-    if d.status.as_ref() == Some(&status) && revision_unchanged {
+    if status_unchanged && revision_unchanged {
         return;
     }
-    let mut updated_d = Deployment::clone(d);
-    updated_d.status = Some(status);
+    let mut updated_d = Deployment {
+        metadata: d.metadata.clone(),
+        spec: d.spec.clone(),
+        status: Some(DeploymentStatus {
+            conditions: Some(conds.into_owned()),
+            ..status
+        }),
+    };
     if let Some(revision) = revision {
         updated_d
             .metadata
