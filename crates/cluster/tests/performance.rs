@@ -6,16 +6,25 @@
 //! default: the targets are NOT met yet, and 10,000 replicas take minutes in a debug build.
 //! Run them with `cargo test --release -p cluster --test performance -- --ignored --nocapture`.
 //!
-//! Figures (release, the shared 2-core machine, 2026-11-22, load average about 2.5; the build
-//! before this round of work and this one run alternately, five and three times):
-//! - 1,000 replicas: 195-249 ms before, 154-160 ms now; 10,000: 2.62-3.08 s before, 2.13-2.19 s
-//!   now; 100: 11-12 ms now. Wall times on this machine vary by a third between runs minutes
-//!   apart, so compare builds side by side.
-//! - Allocations per pod while scaling 1 -> 1,000 (a stable figure where wall time is not):
-//!   1,164, from 1,643. About ten writes a pod (the pod, its binding, three kubelet status
-//!   updates, five Events) and what each costs: cloning a 2 KB typed Pod for every status
-//!   update, the JSON defaulting and admission of a controller's pod create, an Event object per
-//!   step. glibc's malloc and free are half of the profile.
+//! Figures (release, the shared 2-core machine, 2026-11-22, load average 2.2-2.9; builds run
+//! alternately, three times each). Targets NOT met:
+//! - 1,000 replicas: 172-216 ms with the build of commit af8d9c8, 142-162 ms with commit 0ad2439
+//!   (which also has this round's Deployment and garbage collector work; earlier the same day,
+//!   less loaded, af8d9c8 took 154-160 ms); 10,000: 2.49-2.86 s before,
+//!   2.14-2.40 s now; 100: 13-17 ms before, 12-13 ms now. Wall times on this machine vary by a
+//!   third between runs minutes apart, so compare builds side by side.
+//! - Allocations per pod while scaling 1 -> 1,000 (`tests/allocations.rs`; a stable figure
+//!   where wall time is not): 929, from 1,167 (and 1,643 before that). A controller's pods are
+//!   now copies of the first pod made from the template (`controllers/pod_cache.rs`: no JSON
+//!   defaulting, admission and decoding per pod; 1,167 -> 973), and a settle round no longer
+//!   clones every changed key to dedupe it (973 -> 929).
+//! - Where the time goes now (perf, 10,000 replicas): about a fifth in key comparisons inside
+//!   store and index lookups (`memcmp`, mostly cache misses reading the names: an inline
+//!   comparison was tried and was not faster), a fifth in malloc/free (growing the heap to hold
+//!   10,000 pods included), the kubelet's ~3 status writes a pod (each clones the pod's
+//!   metadata and spec: the stored Arc is shared with the watch log, so it cannot be changed in
+//!   place), five Events a pod (~30 allocations each: k8s-openapi's owned Strings), and the
+//!   ReplicaSet controller walking its pods through the store on each of its ~30 syncs.
 //! - Heap held by a session doing the soak bench's lesson round (counting allocator): 5.6 MB
 //!   after 10 simulated minutes, 8.1 MB after an hour, 7.4 MB after two (before the watch log
 //!   window: the same at 10 minutes, 27 MB after an hour, 24 MB after two).
