@@ -32,8 +32,11 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     }
     let uid = rs.metadata.uid.clone().unwrap_or_default();
     // Counted in place: the pods are only collected (and ranked) when some must go, so a sync
-    // of a large ReplicaSet with nothing to do copies nothing.
-    let active_count = owned_pods(cluster, &uid).filter(|p| is_active(p)).count();
+    // of a large ReplicaSet with nothing to do copies nothing. The same walk gives the status:
+    // the pods this sync creates are not in the dependents index until the next settle round
+    // (as new pods reach a real controller's informer later), so only deletions change it.
+    let mut tally = Tally::of(cluster, rs, &uid);
+    let active_count = tally.replicas as usize;
     let want = rs
         .spec
         .as_ref()
@@ -116,8 +119,11 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                 &format!("Deleted pod: {name}"),
             );
         }
+        tally = Tally::of(cluster, rs, &uid);
     }
-    update_status(cluster, key);
+    // Every test checks that the creates above left the tally as it was.
+    debug_assert_eq!(tally, Tally::of(cluster, rs, &uid));
+    update_status(cluster, key, &tally);
     if requeue {
         cluster
             .runtime
@@ -136,58 +142,75 @@ fn failed_create_retry(now: jiff::Timestamp) -> jiff::Timestamp {
     jiff::Timestamp::from_second(at + (step - at.rem_euclid(step)) % step).unwrap_or(now)
 }
 
-/// Recomputes `status` from the pods as they are now.
-fn update_status(cluster: &mut Cluster, key: &Key) {
+/// What the status reports, counted over the active pods in one pass.
+#[derive(Debug, PartialEq)]
+struct Tally {
+    replicas: i32,
+    ready: i32,
+    available: i32,
+    fully_labeled: i32,
+    /// When the next ready pod becomes available (with `minReadySeconds`).
+    next_available: Option<jiff::Timestamp>,
+}
+
+impl Tally {
+    /// Counts the pods of the ReplicaSet `rs` (with `uid`) as they are stored now.
+    fn of(cluster: &Cluster, rs: &ReplicaSet, uid: &str) -> Tally {
+        let now = cluster.now();
+        let spec = rs.spec.as_ref();
+        let min_ready = spec.and_then(|s| s.min_ready_seconds).unwrap_or(0);
+        let template_labels = spec
+            .and_then(|s| s.template.as_ref())
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.labels.as_ref());
+        let mut t = Tally {
+            replicas: 0,
+            ready: 0,
+            available: 0,
+            fully_labeled: 0,
+            next_available: None,
+        };
+        // One pass over the pods, nothing collected: this runs on every sync.
+        for p in owned_pods(cluster, uid).filter(|p| is_active(p)) {
+            t.replicas += 1;
+            t.ready += i32::from(is_ready(p));
+            t.available += i32::from(is_available(p, min_ready, now));
+            t.fully_labeled += i32::from(
+                template_labels
+                    .into_iter()
+                    .flatten()
+                    .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)),
+            );
+            if min_ready > 0 {
+                if let Some(at) = ready_since(p)
+                    .map(|r| crate::clock::after(r, min_ready as f64))
+                    .filter(|at| *at > now)
+                {
+                    t.next_available = Some(t.next_available.map_or(at, |n| n.min(at)));
+                }
+            }
+        }
+        t
+    }
+}
+
+/// Writes `status` from the tally of the pods.
+fn update_status(cluster: &mut Cluster, key: &Key, tally: &Tally) {
     let Some(obj) = cluster.store().get(key).cloned() else {
         return;
     };
     let Object::ReplicaSet(rs) = obj.as_ref() else {
         return;
     };
-    let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let now = cluster.now();
-    let min_ready = rs
-        .spec
-        .as_ref()
-        .and_then(|s| s.min_ready_seconds)
-        .unwrap_or(0);
-    let template_labels = rs
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.as_ref())
-        .and_then(|t| t.metadata.as_ref())
-        .and_then(|m| m.labels.clone())
-        .unwrap_or_default();
-    // One pass over the pods, nothing collected: this runs after every sync.
-    let (mut replicas, mut ready, mut available, mut fully_labeled) = (0, 0, 0, 0);
-    let mut next_available: Option<jiff::Timestamp> = None;
-    for p in owned_pods(cluster, &uid).filter(|p| is_active(p)) {
-        replicas += 1;
-        ready += i32::from(is_ready(p));
-        available += i32::from(is_available(p, min_ready, now));
-        fully_labeled += i32::from(
-            template_labels
-                .iter()
-                .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)),
-        );
-        if min_ready > 0 {
-            if let Some(t) = ready_since(p)
-                .map(|t| crate::clock::after(t, min_ready as f64))
-                .filter(|t| *t > now)
-            {
-                next_available = Some(next_available.map_or(t, |n| n.min(t)));
-            }
-        }
-    }
     // Wake when a ready pod becomes available.
-    if let Some(t) = next_available {
+    if let Some(t) = tally.next_available {
         cluster.wake_at(t, key.clone());
     }
     let status = ReplicaSetStatus {
-        replicas,
-        fully_labeled_replicas: nonzero(fully_labeled),
-        ready_replicas: nonzero(ready),
-        available_replicas: nonzero(available),
+        replicas: tally.replicas,
+        fully_labeled_replicas: nonzero(tally.fully_labeled),
+        ready_replicas: nonzero(tally.ready),
+        available_replicas: nonzero(tally.available),
         observed_generation: rs.metadata.generation,
         conditions: rs.status.as_ref().and_then(|s| s.conditions.clone()),
         terminating_replicas: None,
