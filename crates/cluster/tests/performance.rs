@@ -12,7 +12,9 @@
 //!   (which also has this round's Deployment and garbage collector work; earlier the same day,
 //!   less loaded, af8d9c8 took 154-160 ms); 10,000: 2.49-2.86 s before,
 //!   2.14-2.40 s now; 100: 13-17 ms before, 12-13 ms now. Wall times on this machine vary by a
-//!   third between runs minutes apart, so compare builds side by side.
+//!   third between runs minutes apart, so compare builds side by side. Then commit f4b12a3 (the
+//!   ReplicaSet controller walks its pods once per sync, not twice): 10,000 in 2.17-2.53 s
+//!   against 2.31-2.88 s for 0ad2439, side by side.
 //! - Allocations per pod while scaling 1 -> 1,000 (`tests/allocations.rs`; a stable figure
 //!   where wall time is not): 929, from 1,167 (and 1,643 before that). A controller's pods are
 //!   now copies of the first pod made from the template (`controllers/pod_cache.rs`: no JSON
@@ -24,7 +26,8 @@
 //!   10,000 pods included), the kubelet's ~3 status writes a pod (each clones the pod's
 //!   metadata and spec: the stored Arc is shared with the watch log, so it cannot be changed in
 //!   place), five Events a pod (~30 allocations each: k8s-openapi's owned Strings), and the
-//!   ReplicaSet controller walking its pods through the store on each of its ~30 syncs.
+//!   ReplicaSet controller walking its pods through the store (one lookup a pod) on each of its
+//!   ~30 syncs.
 //! - Heap held by a session doing the soak bench's lesson round (counting allocator): 5.6 MB
 //!   after 10 simulated minutes, 8.1 MB after an hour, 7.4 MB after two (before the watch log
 //!   window: the same at 10 minutes, 27 MB after an hour, 24 MB after two).
