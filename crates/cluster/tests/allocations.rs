@@ -10,12 +10,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cluster::api::{User, WriteOptions};
-use cluster::minikube::Shape;
-use cluster::patch::PatchType;
-use cluster::{resources, Cluster, ClusterConfig, Object};
-use jiff::SignedDuration;
-use serde_json::json;
+mod support;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
@@ -45,40 +40,11 @@ static GLOBAL: Counting = Counting;
 #[ignore = "a figure to compare builds by; run in release with --ignored --nocapture"]
 fn allocations_per_pod_scaling_to_a_thousand() {
     let n = 1_000;
-    let shape = Shape {
-        control_plane_pods: 2_000,
-        control_plane_cpu: "64".into(),
-        control_plane_memory: "256Gi".into(),
-        ..Shape::default()
-    };
-    let mut c = Cluster::with_shape(&ClusterConfig::default(), &shape);
-    let deploys = resources::by_kind("apps/v1", "Deployment").unwrap();
-    let admin = User::admin();
-    let opts = WriteOptions::internal();
-    c.create_with(&admin, deploys, Some("default"), json!({
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
-            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}
-    }), &opts).unwrap();
-    c.advance(SignedDuration::from_secs(10));
+    let mut c = support::one_running_replica(2_000);
     let before = ALLOCATIONS.load(Ordering::Relaxed);
-    c.patch_with(
-        &admin,
-        deploys,
-        Some("default"),
-        "web",
-        PatchType::Merge,
-        &json!({"spec": {"replicas": n}}),
-        &opts,
-    )
-    .unwrap();
-    c.advance(SignedDuration::from_secs(30));
+    support::scale_web(&mut c, n);
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
-    let running = c
-        .store()
-        .list("Pod", Some("default"))
-        .filter(|o| matches!(o.as_ref(), Object::Pod(p) if p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")))
-        .count();
+    let running = support::running_pods(&c);
     assert_eq!(running, n, "all replicas run");
     println!(
         "scaling 1 -> {n}: {allocations} allocations, {} per pod",

@@ -32,52 +32,24 @@
 //!   after 10 simulated minutes, 8.1 MB after an hour, 7.4 MB after two (before the watch log
 //!   window: the same at 10 minutes, 27 MB after an hour, 24 MB after two).
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cluster::api::{DeleteOptions, User, WriteOptions};
-use cluster::minikube::Shape;
 use cluster::patch::PatchType;
-use cluster::{resources, Cluster, ClusterConfig, Key, Object};
+use cluster::{resources, Cluster, ClusterConfig, Key};
 use jiff::SignedDuration;
 use serde_json::json;
 
 /// Scales a running one-replica Deployment to `n` and fast-forwards until every pod runs.
 fn scale_to(n: usize) -> Duration {
-    let shape = Shape {
-        control_plane_pods: 20_000,
-        control_plane_cpu: "64".into(),
-        control_plane_memory: "256Gi".into(),
-        ..Shape::default()
-    };
-    let mut c = Cluster::with_shape(&ClusterConfig::default(), &shape);
-    let deploys = resources::by_kind("apps/v1", "Deployment").unwrap();
-    let admin = User::admin();
-    let opts = WriteOptions::internal();
-    c.create_with(&admin, deploys, Some("default"), json!({
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
-            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}}
-    }), &opts).unwrap();
-    c.advance(SignedDuration::from_secs(10));
+    let mut c = support::one_running_replica(20_000);
     let start = Instant::now();
-    c.patch_with(
-        &admin,
-        deploys,
-        Some("default"),
-        "web",
-        PatchType::Merge,
-        &json!({"spec": {"replicas": n}}),
-        &opts,
-    )
-    .unwrap();
-    c.advance(SignedDuration::from_secs(30));
+    support::scale_web(&mut c, n);
     let took = start.elapsed();
-    let running = c
-        .store()
-        .list("Pod", Some("default"))
-        .filter(|o| matches!(o.as_ref(), Object::Pod(p) if p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")))
-        .count();
+    let running = support::running_pods(&c);
     assert_eq!(running, n, "all replicas run");
     took
 }
