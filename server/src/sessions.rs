@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use cluster::{Cluster, ClusterConfig};
+use cluster::Cluster;
 
 /// Everything one session owns, behind one lock: requests to a session are serialised, which is
 /// what a single API server with one etcd would do too.
@@ -265,15 +265,7 @@ impl SessionRegistry {
 /// Running; sessions fork it and share its objects until they change them.
 pub fn default_cluster() -> &'static Cluster {
     static TEMPLATE: std::sync::OnceLock<Cluster> = std::sync::OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        let now = jiff::Timestamp::now();
-        let start = now
-            .checked_sub(jiff::SignedDuration::from_secs(300))
-            .unwrap_or(now);
-        let mut cluster = Cluster::new(&ClusterConfig { start, seed: 0 });
-        cluster.advance_to(now);
-        cluster
-    })
+    TEMPLATE.get_or_init(|| Cluster::started_before(jiff::Timestamp::now()))
 }
 
 /// Runs one line of the session's shell; `Err` if the simulation panicked (see

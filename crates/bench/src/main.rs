@@ -8,11 +8,11 @@
 mod alloc;
 mod load;
 mod soak;
+mod workload;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use cluster::{Cluster, ClusterConfig};
+use workload::{big_cluster, ten_object_manifest, Sandbox};
 
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
@@ -79,49 +79,10 @@ fn sample(n: usize, mut f: impl FnMut()) -> Vec<Duration> {
     v
 }
 
-/// A session's cluster, files and shell, as the server holds them, without the server.
-struct Sandbox {
-    cluster: Cluster,
-    files: BTreeMap<String, String>,
-    shell: shell::Shell,
-}
-
-impl Sandbox {
-    fn new(cluster: Cluster) -> Sandbox {
-        Sandbox {
-            cluster,
-            files: BTreeMap::new(),
-            shell: shell::Shell::default(),
-        }
-    }
-
-    fn run(&mut self, line: &str) -> shell::Output {
-        self.shell
-            .run_line(line, &mut self.cluster, &mut self.files)
-    }
-
-    fn must(&mut self, line: &str) {
-        let out = self.run(line);
-        assert_eq!(out.exit_code, 0, "{line}: {}{}", out.stdout, out.stderr);
-    }
-
-    fn count_running(&mut self) -> usize {
-        let out = self.run("kubectl get pods --no-headers --field-selector=status.phase=Running");
-        out.stdout.lines().filter(|l| l.contains("Running")).count()
-    }
-}
-
-/// A cluster with room for `pods` pods on its one node.
-fn big_cluster(pods: u32) -> Cluster {
-    let shape = cluster::minikube::Shape {
-        control_plane_cpu: "1000".into(),
-        control_plane_memory: "4000Gi".into(),
-        control_plane_pods: pods + 50,
-        ..Default::default()
-    };
-    let mut c = Cluster::with_shape(&ClusterConfig::default(), &shape);
-    c.advance(jiff::SignedDuration::from_secs(120));
-    c
+/// How many pods `kubectl get pods` lists as Running.
+fn count_running(sb: &mut Sandbox) -> usize {
+    let out = sb.run("kubectl get pods --no-headers --field-selector=status.phase=Running");
+    out.stdout.lines().filter(|l| l.contains("Running")).count()
 }
 
 /// Scales a Deployment from 0 to `replicas`, fast-forwarding until all pods are Running.
@@ -152,21 +113,8 @@ fn scale_to_running(replicas: u32) -> (Duration, usize) {
             return (started.elapsed(), running);
         }
     }
-    let running = sb.count_running();
+    let running = count_running(&mut sb);
     (started.elapsed(), running)
-}
-
-fn ten_object_manifest() -> String {
-    let mut docs = Vec::new();
-    for i in 0..5 {
-        docs.push(format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-{i}\ndata:\n  key: value-{i}\n"
-        ));
-        docs.push(format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: app-{i}\n  template:\n    metadata:\n      labels:\n        app: app-{i}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n"
-        ));
-    }
-    docs.join("---\n")
 }
 
 fn in_process() {

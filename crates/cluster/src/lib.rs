@@ -91,6 +91,17 @@ impl Cluster {
         Cluster::with_shape(config, &minikube::Shape::default())
     }
 
+    /// A fresh minikube-like cluster that started five minutes before `now` and has settled up
+    /// to it: its system pods have been Running for a while, as in a learner's new session.
+    pub fn started_before(now: Timestamp) -> Cluster {
+        let start = now
+            .checked_sub(jiff::SignedDuration::from_secs(300))
+            .unwrap_or(now);
+        let mut cluster = Cluster::new(&ClusterConfig { start, seed: 0 });
+        cluster.advance_to(now);
+        cluster
+    }
+
     /// A fresh minikube cluster with the given nodes (for exercises that need workers, taints or
     /// small nodes).
     pub fn with_shape(config: &ClusterConfig, shape: &minikube::Shape) -> Cluster {

@@ -12,10 +12,13 @@
 //! `get N [ROUNDS]` and `apply [ROUNDS]` loop one measurement (default rounds: 500/200), which is
 //! what `perf record -g` wants.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use cluster::{Cluster, ClusterConfig};
+use cluster::Cluster;
+
+#[path = "../../bench/src/workload.rs"]
+mod workload;
+use workload::{big_cluster, ten_object_manifest, Sandbox};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,69 +39,6 @@ fn main() {
     }
 }
 
-/// A session's cluster, files and shell, as the server holds them.
-struct Sandbox {
-    cluster: Cluster,
-    files: BTreeMap<String, String>,
-    shell: shell::Shell,
-}
-
-impl Sandbox {
-    fn new(cluster: Cluster) -> Sandbox {
-        Sandbox {
-            cluster,
-            files: BTreeMap::new(),
-            shell: shell::Shell::default(),
-        }
-    }
-
-    fn must(&mut self, line: &str) -> shell::Output {
-        let out = self
-            .shell
-            .run_line(line, &mut self.cluster, &mut self.files);
-        assert_eq!(out.exit_code, 0, "{line}: {}{}", out.stdout, out.stderr);
-        out
-    }
-}
-
-/// Same as `big_cluster` in crates/bench: one node with room for `pods` pods.
-fn big_cluster(pods: u32) -> Cluster {
-    let shape = cluster::minikube::Shape {
-        control_plane_cpu: "1000".into(),
-        control_plane_memory: "4000Gi".into(),
-        control_plane_pods: pods + 50,
-        ..Default::default()
-    };
-    let mut c = Cluster::with_shape(&ClusterConfig::default(), &shape);
-    c.advance(jiff::SignedDuration::from_secs(120));
-    c
-}
-
-/// The server's shared default cluster (`server::sessions::default_cluster`): started five
-/// minutes ago and settled up to now.
-fn default_cluster() -> Cluster {
-    let now = jiff::Timestamp::now();
-    let start = now
-        .checked_sub(jiff::SignedDuration::from_secs(300))
-        .unwrap_or(now);
-    let mut cluster = Cluster::new(&ClusterConfig { start, seed: 0 });
-    cluster.advance_to(now);
-    cluster
-}
-
-fn ten_object_manifest() -> String {
-    let mut docs = Vec::new();
-    for i in 0..5 {
-        docs.push(format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-{i}\ndata:\n  key: value-{i}\n"
-        ));
-        docs.push(format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: app-{i}\n  template:\n    metadata:\n      labels:\n        app: app-{i}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n"
-        ));
-    }
-    docs.join("---\n")
-}
-
 fn get_pods(pods: u32, rounds: Option<usize>) {
     let mut sb = Sandbox::new(big_cluster(pods));
     sb.must(&format!(
@@ -116,7 +56,8 @@ fn get_pods(pods: u32, rounds: Option<usize>) {
 
 fn apply(rounds: usize) {
     let manifest = ten_object_manifest();
-    let template = default_cluster();
+    // The server's shared default cluster (`server::sessions::default_cluster`).
+    let template = Cluster::started_before(jiff::Timestamp::now());
     let mut boxes: Vec<Sandbox> = (0..rounds as u64)
         .map(|i| Sandbox::new(template.fork(i)))
         .collect();
