@@ -90,13 +90,12 @@ impl Cluster {
             self.rebuild_index();
         }
         for _ in 0..MAX_ROUNDS {
-            let changed = self.store_mut().take_changed();
-            if !changed.is_empty() {
+            let (mut changed, events_written) = self.store_mut().take_changed();
+            if !changed.is_empty() || events_written {
                 // Finish deletions the writes unblocked (foreground owners, namespaces).
                 self.collect_garbage();
             }
-            let mut changed = changed;
-            changed.extend(self.store_mut().take_changed());
+            changed.extend(self.store_mut().take_changed().0);
             let mut work = std::mem::take(&mut self.runtime.queued);
             // Each key once (borrowed: thousands change in one round when a Deployment scales).
             let mut seen = BTreeSet::new();

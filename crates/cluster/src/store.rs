@@ -130,6 +130,10 @@ pub struct Store {
     /// Keys written since the control plane last looked (see [`Store::take_changed`]): how the
     /// runtime knows which controllers to run without rescanning every object.
     changed: Vec<Key>,
+    /// Whether an Event was written since the control plane last looked, without being listed
+    /// in `changed` (see [`Store::put`]).
+    #[serde(skip)]
+    events_written: bool,
     /// How many of the objects are Events, kept so the session object limit (which leaves events
     /// out) costs O(1) per create instead of a scan of every event.
     #[serde(skip)]
@@ -168,6 +172,7 @@ impl From<StoreRepr> for Store {
             clock: Timestamp::UNIX_EPOCH,
             resource_version: r.resource_version,
             changed: r.changed,
+            events_written: false,
             events: 0,
             awaiting_collector: BTreeSet::new(),
         };
@@ -260,11 +265,15 @@ impl Store {
     }
 
     /// Stores an object (create or update), stamping the next resourceVersion on it.
+    ///
+    /// An Event without owners, before and after, is not listed in `changed`: no component
+    /// watches Events, and they are half of all writes when pods start (five a pod). The
+    /// control plane only learns that some Event changed ([`Store::take_changed`]), which is
+    /// all the garbage collector needs.
     pub fn put(&mut self, mut object: Object) -> Arc<Object> {
         self.resource_version += 1;
         object.meta_mut().resource_version = Some(self.resource_version.to_string());
         let key = Key::of(&object);
-        self.changed.push(key.clone());
         if crate::gc::awaits_collector(&object) {
             self.awaiting_collector.insert(key.clone());
         } else if !self.awaiting_collector.is_empty() {
@@ -272,11 +281,30 @@ impl Store {
         }
         let object = Arc::new(object);
         let is_event = key.kind == "Event";
-        let event_type = if self.objects.insert(key, object.clone()).is_some() {
-            EventType::Modified
-        } else {
-            self.events += usize::from(is_event);
-            EventType::Added
+        let owned = |o: &Object| {
+            o.meta()
+                .owner_references
+                .as_ref()
+                .is_some_and(|r| !r.is_empty())
+        };
+        let watched = !is_event || owned(&object);
+        if watched {
+            self.changed.push(key.clone());
+        }
+        let event_type = match self.objects.insert(key, object.clone()) {
+            Some(old) => {
+                if !watched && owned(&old) {
+                    self.changed.push(Key::of(&object));
+                } else {
+                    self.events_written |= !watched;
+                }
+                EventType::Modified
+            }
+            None => {
+                self.events_written |= !watched;
+                self.events += usize::from(is_event);
+                EventType::Added
+            }
         };
         self.record(event_type, object.clone());
         object
@@ -295,9 +323,13 @@ impl Store {
         Some(old)
     }
 
-    /// The keys written (created, updated or removed) since the last call, in write order.
-    pub fn take_changed(&mut self) -> Vec<Key> {
-        std::mem::take(&mut self.changed)
+    /// The keys written (created, updated or removed) since the last call, in write order, and
+    /// whether Events left out of them were written (see [`Store::put`]).
+    pub fn take_changed(&mut self) -> (Vec<Key>, bool) {
+        (
+            std::mem::take(&mut self.changed),
+            std::mem::take(&mut self.events_written),
+        )
     }
 
     /// Sets the simulated time that stamps the changes recorded from now on.
@@ -357,6 +389,39 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns}}),
         )
         .unwrap()
+    }
+
+    fn event(name: &str, owner: Option<&str>) -> Object {
+        let owners = owner
+            .map(|uid| json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "c", "uid": uid}]));
+        Object::from_value(
+            "Event",
+            json!({"apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": name, "namespace": "a", "ownerReferences": owners},
+                "involvedObject": {"kind": "Pod", "name": "p"}}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn events_without_owners_are_written_but_not_listed_as_changed() {
+        let mut s = Store::default();
+        s.put(pod("a", "p"));
+        s.put(event("e", None));
+        let (changed, events) = s.take_changed();
+        assert_eq!(changed, [Key::of(&pod("a", "p"))]);
+        assert!(events, "the Event write is reported");
+        assert_eq!(s.take_changed(), (vec![], false));
+        assert!(s.get(&Key::of(&event("e", None))).is_some());
+        // An owned Event is listed (the owner index must see it), and so is the write that
+        // takes its owner away.
+        s.put(event("e", Some("1")));
+        assert_eq!(s.take_changed(), (vec![Key::of(&event("e", None))], false));
+        s.put(event("e", None));
+        assert_eq!(s.take_changed(), (vec![Key::of(&event("e", None))], false));
+        // Removal is always listed.
+        s.remove(&Key::of(&event("e", None)));
+        assert_eq!(s.take_changed(), (vec![Key::of(&event("e", None))], false));
     }
 
     #[test]
