@@ -94,8 +94,8 @@ impl Recorder {
             let id = identity_of(e);
             let key = Key {
                 kind: "Event",
-                namespace: e.metadata.namespace.clone().unwrap_or_default(),
-                name: e.metadata.name.clone().unwrap_or_default(),
+                namespace: e.metadata.namespace.as_deref().unwrap_or_default().into(),
+                name: e.metadata.name.as_deref().unwrap_or_default().into(),
             };
             r.seen.insert(id, key);
             r.sequence += 1;
@@ -197,8 +197,8 @@ impl Cluster {
         self.store_mut().put(Object::from(ev));
         let key = Key {
             kind: "Event",
-            namespace,
-            name,
+            namespace: namespace.into(),
+            name: name.into(),
         };
         self.wake_at(crate::clock::after(now, EVENT_TTL_SECONDS), key.clone());
         self.runtime.events.seen.insert(identity, key);

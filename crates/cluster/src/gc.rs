@@ -254,8 +254,8 @@ impl Cluster {
             }
             let key = Key {
                 kind: "Namespace",
-                namespace: String::new(),
-                name: ns.clone(),
+                namespace: Default::default(),
+                name: ns.as_str().into(),
             };
             if let Some(obj) = self.store.get(&key).cloned() {
                 let mut n = (*obj).clone();
@@ -285,8 +285,8 @@ impl Cluster {
     ) {
         let key = Key {
             kind: "Namespace",
-            namespace: String::new(),
-            name: ns.to_string(),
+            namespace: Default::default(),
+            name: ns.into(),
         };
         let Some(current) = self.store.get(&key).cloned() else {
             return;

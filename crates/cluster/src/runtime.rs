@@ -259,7 +259,7 @@ impl Cluster {
                             .map(|r| r.kind)
                             .unwrap_or("Unknown"),
                         namespace: key.namespace.clone(),
-                        name: name.to_string(),
+                        name: name.into(),
                     },
                 ));
             }
@@ -293,7 +293,7 @@ impl Cluster {
                     let rs = Key {
                         kind: "ReplicaSet",
                         namespace: key.namespace.clone(),
-                        name: name.to_string(),
+                        name: name.into(),
                     };
                     if let Some((owner_kind, owner_name, _)) = self.runtime.index.owner_of.get(&rs)
                     {
@@ -303,7 +303,7 @@ impl Cluster {
                                 Key {
                                     kind: "Deployment",
                                     namespace: key.namespace.clone(),
-                                    name: owner_name.clone(),
+                                    name: owner_name.as_str().into(),
                                 },
                             ));
                         }

@@ -177,8 +177,8 @@ impl Serialize for Key {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         KeyRepr {
             kind: self.kind.to_string(),
-            namespace: self.namespace.clone(),
-            name: self.name.clone(),
+            namespace: self.namespace.to_string(),
+            name: self.name.to_string(),
         }
         .serialize(s)
     }
@@ -194,8 +194,8 @@ impl<'de> Deserialize<'de> for Key {
             .ok_or_else(|| D::Error::custom(format!("unknown kind {:?}", k.kind)))?;
         Ok(Key {
             kind,
-            namespace: k.namespace,
-            name: k.name,
+            namespace: k.namespace.into(),
+            name: k.name.into(),
         })
     }
 }

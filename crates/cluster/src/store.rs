@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use imbl::{OrdMap, Vector};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -20,11 +21,16 @@ use crate::resources::ResourceType;
 /// Identifies a stored object: (kind, namespace or "", name). Ordered like etcd keys, so lists come
 /// out sorted by namespace then name, as the real API server returns them.
 /// Serialises as `{kind, namespace, name}` (see `snapshot.rs`).
+///
+/// Namespace and name are small strings held inline up to 24 bytes (most names: a Deployment's
+/// pods are named `<deployment>-<10>-<5>`), so the many key comparisons of every map lookup read
+/// the map's own nodes rather than chasing two heap pointers each, and copying a key allocates
+/// nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
     pub kind: &'static str,
-    pub namespace: String,
-    pub name: String,
+    pub namespace: CompactString,
+    pub name: CompactString,
 }
 
 /// Kind, then namespace, then name. Kinds are static strings, so two keys of one kind usually
@@ -51,16 +57,16 @@ impl Key {
     pub fn new(rt: &ResourceType, namespace: Option<&str>, name: &str) -> Key {
         Key {
             kind: rt.kind,
-            namespace: namespace.unwrap_or_default().to_string(),
-            name: name.to_string(),
+            namespace: namespace.unwrap_or_default().into(),
+            name: name.into(),
         }
     }
 
     pub fn of(o: &Object) -> Key {
         Key {
             kind: o.kind(),
-            namespace: o.namespace().unwrap_or_default().to_string(),
-            name: o.name().to_string(),
+            namespace: o.namespace().unwrap_or_default().into(),
+            name: o.name().into(),
         }
     }
 }
@@ -206,8 +212,8 @@ impl Store {
     ) -> impl Iterator<Item = &'a Arc<Object>> + 'a {
         let start = Key {
             kind,
-            namespace: namespace.unwrap_or_default().to_string(),
-            name: String::new(),
+            namespace: namespace.unwrap_or_default().into(),
+            name: Default::default(),
         };
         self.objects
             .range(start..)

@@ -92,8 +92,8 @@ impl Cluster {
     ) -> Result<(), Status> {
         let key = Key {
             kind: "Namespace",
-            namespace: String::new(),
-            name: ns.to_string(),
+            namespace: Default::default(),
+            name: ns.into(),
         };
         match self.store.get(&key) {
             None => Err(Status::new(
@@ -202,8 +202,8 @@ impl Cluster {
         spec["serviceAccount"] = json!(sa);
         let sa_key = Key {
             kind: "ServiceAccount",
-            namespace: ns.to_string(),
-            name: sa.clone(),
+            namespace: ns.into(),
+            name: sa.as_str().into(),
         };
         let Some(account) = self.store.get(&sa_key) else {
             return Err(forbidden(

@@ -321,8 +321,8 @@ impl Cluster {
             let used = self.namespace_usage(ns, &hard, None);
             let key = crate::store::Key {
                 kind: "ResourceQuota",
-                namespace: ns.to_string(),
-                name: qname,
+                namespace: ns.into(),
+                name: qname.into(),
             };
             let Some(current) = self.store.get(&key).cloned() else {
                 continue;

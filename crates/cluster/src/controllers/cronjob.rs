@@ -122,7 +122,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                 let k = Key {
                     kind: "Job",
                     namespace: key.namespace.clone(),
-                    name: r.name.clone().unwrap_or_default(),
+                    name: r.name.as_deref().unwrap_or_default().into(),
                 };
                 cluster.remove_object(&k);
                 cluster.record_event(
@@ -140,7 +140,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             let template = spec.job_template.clone();
             let mut meta = template.metadata.clone().unwrap_or_default();
             meta.name = Some(name.clone());
-            meta.namespace = Some(key.namespace.clone());
+            meta.namespace = Some(key.namespace.to_string());
             meta.owner_references = Some(vec![controller_ref(&obj)]);
             let mut ann: BTreeMap<String, String> = meta.annotations.take().unwrap_or_default();
             ann.insert(
@@ -171,7 +171,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                     api_version: Some("batch/v1".into()),
                     kind: Some("Job".into()),
                     name: Some(name),
-                    namespace: Some(key.namespace.clone()),
+                    namespace: Some(key.namespace.to_string()),
                     uid: created.meta().uid.clone(),
                     resource_version: created.meta().resource_version.clone(),
                     field_path: None,
@@ -194,7 +194,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             let k = Key {
                 kind: "Job",
                 namespace: key.namespace.clone(),
-                name: j.metadata.name.clone().unwrap_or_default(),
+                name: j.metadata.name.as_deref().unwrap_or_default().into(),
             };
             cluster.remove_object(&k);
             cluster.record_event(

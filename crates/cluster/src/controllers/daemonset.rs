@@ -178,7 +178,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                     &Key {
                         kind: "Pod",
                         namespace: key.namespace.clone(),
-                        name: p.metadata.name.clone().unwrap_or_default(),
+                        name: p.metadata.name.as_deref().unwrap_or_default().into(),
                     },
                 );
             }
@@ -318,8 +318,8 @@ fn rolling_update(
             cluster,
             &Key {
                 kind: "Pod",
-                namespace: ds.namespace().unwrap_or_default().to_string(),
-                name: name.clone(),
+                namespace: ds.namespace().unwrap_or_default().into(),
+                name: name.as_str().into(),
             },
         );
         cluster.record_event(

@@ -37,8 +37,8 @@ pub fn selected_pods(cluster: &Cluster, svc: &Service) -> Vec<Pod> {
         .range(
             Key {
                 kind: "Pod",
-                namespace: ns.clone(),
-                name: String::new(),
+                namespace: ns.as_str().into(),
+                name: Default::default(),
             }..,
         )
         .take_while(|(k, _)| k.kind == "Pod" && k.namespace == ns)
@@ -76,7 +76,10 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
             .store()
             .list("EndpointSlice", Some(&key.namespace))
             .filter(|o| {
-                o.labels().and_then(|l| l.get("kubernetes.io/service-name")) == Some(&key.name)
+                o.labels()
+                    .and_then(|l| l.get("kubernetes.io/service-name"))
+                    .map(String::as_str)
+                    == Some(key.name.as_str())
             })
             .map(|o| Key::of(o))
             .collect();
@@ -216,8 +219,8 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     if changed {
         let mut ep = existing.clone().unwrap_or_else(|| Endpoints {
             metadata: ObjectMeta {
-                name: Some(key.name.clone()),
-                namespace: Some(key.namespace.clone()),
+                name: Some(key.name.to_string()),
+                namespace: Some(key.namespace.to_string()),
                 creation_timestamp: Some(crate::clock::api_time(now)),
                 ..ObjectMeta::default()
             },

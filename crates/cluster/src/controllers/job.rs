@@ -134,7 +134,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                 &Key {
                     kind: "Pod",
                     namespace: key.namespace.clone(),
-                    name: p.metadata.name.clone().unwrap_or_default(),
+                    name: p.metadata.name.as_deref().unwrap_or_default().into(),
                 },
             );
         }

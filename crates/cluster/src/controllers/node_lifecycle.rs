@@ -47,8 +47,8 @@ const ORPHAN_QUARANTINE_SECONDS: f64 = 40.0;
 fn node_key(name: &str) -> Key {
     Key {
         kind: "Node",
-        namespace: String::new(),
-        name: name.to_string(),
+        namespace: Default::default(),
+        name: name.into(),
     }
 }
 
@@ -193,11 +193,21 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         gc_orphaned(cluster, key);
         return;
     };
-    cluster.runtime.node_lifecycle.gone.remove(&key.name);
+    cluster
+        .runtime
+        .node_lifecycle
+        .gone
+        .remove(key.name.as_str());
     let node = mirror_unschedulable(cluster, node);
     let now = cluster.now();
     let name = key.name.clone();
-    match cluster.runtime.node_lifecycle.stopped.get(&name).copied() {
+    match cluster
+        .runtime
+        .node_lifecycle
+        .stopped
+        .get(name.as_str())
+        .copied()
+    {
         Some(since) => {
             let due = clock::after(since, GRACE_SECONDS);
             if now < due {
@@ -240,14 +250,18 @@ fn gc_orphaned(cluster: &mut Cluster, key: &Key) {
     let now = cluster.now();
     let pods = pods_on(cluster, &key.name);
     if pods.is_empty() {
-        cluster.runtime.node_lifecycle.gone.remove(&key.name);
+        cluster
+            .runtime
+            .node_lifecycle
+            .gone
+            .remove(key.name.as_str());
         return;
     }
     let since = *cluster
         .runtime
         .node_lifecycle
         .gone
-        .entry(key.name.clone())
+        .entry(key.name.to_string())
         .or_insert(now);
     let due = clock::after(since, ORPHAN_QUARANTINE_SECONDS);
     if now < due {
@@ -266,7 +280,11 @@ fn gc_orphaned(cluster: &mut Cluster, key: &Key) {
             },
         );
     }
-    cluster.runtime.node_lifecycle.gone.remove(&key.name);
+    cluster
+        .runtime
+        .node_lifecycle
+        .gone
+        .remove(key.name.as_str());
 }
 
 /// `doNoScheduleTaintingPass` for `spec.unschedulable` (kubectl cordon): the node carries the
@@ -461,8 +479,8 @@ fn mark_for_deletion(cluster: &mut Cluster, pod: &Pod, now: Timestamp) {
         cluster,
         &Key {
             kind: "Pod",
-            namespace: ns,
-            name,
+            namespace: ns.into(),
+            name: name.into(),
         },
     );
 }

@@ -67,12 +67,13 @@ impl Clone for PodCache {
 fn service_account_key(pod: &Pod, ns: &str) -> Key {
     Key {
         kind: "ServiceAccount",
-        namespace: ns.to_string(),
+        namespace: ns.into(),
         name: pod
             .spec
             .as_ref()
             .and_then(|s| s.service_account_name.clone())
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
     }
 }
 

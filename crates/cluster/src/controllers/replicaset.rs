@@ -107,7 +107,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                 &Key {
                     kind: "Pod",
                     namespace: key.namespace.clone(),
-                    name: name.clone(),
+                    name: name.as_str().into(),
                 },
             );
             cluster.record_event(

@@ -173,8 +173,8 @@ fn truncate_history(cluster: &mut Cluster, set: &StatefulSet, live: &[&str]) {
     for r in history.into_iter().take(excess) {
         cluster.store_mut().remove(&Key {
             kind: "ControllerRevision",
-            namespace: r.metadata.namespace.clone().unwrap_or_default(),
-            name: r.metadata.name.clone().unwrap_or_default(),
+            namespace: r.metadata.namespace.as_deref().unwrap_or_default().into(),
+            name: r.metadata.name.as_deref().unwrap_or_default().into(),
         });
     }
 }
@@ -201,8 +201,8 @@ impl Ctx<'_> {
     fn pod_key(&self, pod: &str) -> Key {
         Key {
             kind: "Pod",
-            namespace: self.ns.clone(),
-            name: pod.to_string(),
+            namespace: self.ns.as_str().into(),
+            name: pod.into(),
         }
     }
 
@@ -221,8 +221,8 @@ impl Ctx<'_> {
             let claim = claim_name(&tname, &self.name, n);
             let key = Key {
                 kind: "PersistentVolumeClaim",
-                namespace: self.ns.clone(),
-                name: claim.clone(),
+                namespace: self.ns.as_str().into(),
+                name: claim.as_str().into(),
             };
             if cluster.store().get(&key).is_some() {
                 continue;
@@ -374,7 +374,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         set,
         obj: &obj,
         name: set.metadata.name.clone().unwrap_or_default(),
-        ns: key.namespace.clone(),
+        ns: key.namespace.to_string(),
     };
     let spec = set.spec.clone().unwrap_or_default();
     let update_rev = update_revision(cluster, set, &obj);
@@ -388,7 +388,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
                 .get(&Key {
                     kind: "ControllerRevision",
                     namespace: key.namespace.clone(),
-                    name: r.clone(),
+                    name: r.as_str().into(),
                 })
                 .is_some()
         })
@@ -398,7 +398,7 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         .get(&Key {
             kind: "ControllerRevision",
             namespace: key.namespace.clone(),
-            name: current_rev.clone(),
+            name: current_rev.as_str().into(),
         })
         .and_then(|o| match o.as_ref() {
             Object::ControllerRevision(cr) => template_of_revision(cr),

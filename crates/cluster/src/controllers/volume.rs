@@ -84,8 +84,8 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
     };
     let sc_key = Key {
         kind: "StorageClass",
-        namespace: String::new(),
-        name: class_name.clone(),
+        namespace: Default::default(),
+        name: class_name.as_str().into(),
     };
     let Some(Object::StorageClass(sc)) = cluster.store().get(&sc_key).map(|o| o.as_ref().clone())
     else {

@@ -152,8 +152,8 @@ impl KubeletState {
             .filter(|(ns, _)| ns == namespace)
             .map(|(ns, name)| Key {
                 kind: "Pod",
-                namespace: ns.clone(),
-                name: name.clone(),
+                namespace: ns.as_str().into(),
+                name: name.as_str().into(),
             })
             .collect()
     }
@@ -193,7 +193,7 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
             .runtime
             .kubelet
             .config_waiters
-            .remove(&(key.namespace.clone(), key.name.clone()));
+            .remove(&(key.namespace.to_string(), key.name.to_string()));
         return;
     };
     let Object::Pod(pod) = obj.as_ref() else {
@@ -341,8 +341,8 @@ fn admit(cluster: &mut Cluster, pod: &Pod, node: &str) -> PodRuntime {
 fn node_network(cluster: &Cluster, node: &str) -> (String, String) {
     let key = Key {
         kind: "Node",
-        namespace: String::new(),
-        name: node.to_string(),
+        namespace: Default::default(),
+        name: node.into(),
     };
     let Some(Object::Node(n)) = cluster.store().get(&key).map(|o| o.as_ref()) else {
         return ("10.244.0".into(), "192.168.49.2".into());

@@ -50,7 +50,7 @@ fn domain_has_match(
                 .get(n.metadata.name.as_deref().unwrap_or_default())
         })
         .flatten()
-        .filter(|k| namespaces.contains(&k.namespace))
+        .filter(|k| namespaces.iter().any(|n| *n == k.namespace))
         .filter_map(|k| cluster.runtime.index.pods.get(k))
         .any(|e| e.counted && selector.matches(Some(&e.labels)))
 }

@@ -65,7 +65,7 @@ fn volume_prefilter(cluster: &Cluster, pod: &Pod) -> Option<String> {
         let key = Key {
             kind: "PersistentVolumeClaim",
             namespace: ns.into(),
-            name: claim.claim_name.clone(),
+            name: claim.claim_name.as_str().into(),
         };
         match cluster.store().get(&key).map(|o| o.as_ref()) {
             Some(Object::PersistentVolumeClaim(pvc)) => {

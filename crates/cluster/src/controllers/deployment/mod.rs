@@ -249,8 +249,8 @@ pub fn ensure_new(
 pub fn scale(cluster: &mut Cluster, d: &StoredDeployment, rs: &ReplicaSet, to: i32) {
     let key = Key {
         kind: "ReplicaSet",
-        namespace: rs.metadata.namespace.clone().unwrap_or_default(),
-        name: rs.metadata.name.clone().unwrap_or_default(),
+        namespace: rs.metadata.namespace.as_deref().unwrap_or_default().into(),
+        name: rs.metadata.name.as_deref().unwrap_or_default().into(),
     };
     let Some(Object::ReplicaSet(current)) = cluster.store().get(&key).map(|o| o.as_ref()) else {
         return;

@@ -105,8 +105,8 @@ fn same_but_conditions(a: &DeploymentStatus, b: &DeploymentStatus) -> bool {
 pub fn note_new_replica_set(cluster: &mut Cluster, d: &Deployment, name: &str) {
     let key = Key {
         kind: "Deployment",
-        namespace: d.metadata.namespace.clone().unwrap_or_default(),
-        name: d.metadata.name.clone().unwrap_or_default(),
+        namespace: d.metadata.namespace.as_deref().unwrap_or_default().into(),
+        name: d.metadata.name.as_deref().unwrap_or_default().into(),
     };
     let Some(Object::Deployment(current)) = cluster.store().get(&key).map(|o| o.as_ref()) else {
         return;

@@ -60,8 +60,8 @@ pub fn cleanup(cluster: &mut Cluster, d: &Deployment, sets: &Sets) {
     for rs in candidates.into_iter().take(n) {
         let key = Key {
             kind: "ReplicaSet",
-            namespace: rs.metadata.namespace.clone().unwrap_or_default(),
-            name: rs.metadata.name.clone().unwrap_or_default(),
+            namespace: rs.metadata.namespace.as_deref().unwrap_or_default().into(),
+            name: rs.metadata.name.as_deref().unwrap_or_default().into(),
         };
         // Through the garbage collector, so anything the old ReplicaSet still owns goes too.
         cluster.remove_object(&key);

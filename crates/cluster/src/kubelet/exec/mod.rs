@@ -417,7 +417,7 @@ fn volume_storage(
             .get(&Key {
                 kind: "PersistentVolumeClaim",
                 namespace: ns.into(),
-                name: claim.claim_name.clone(),
+                name: claim.claim_name.as_str().into(),
             })
             .and_then(|o| match o.as_ref() {
                 Object::PersistentVolumeClaim(c) => c.spec.as_ref()?.volume_name.clone(),
