@@ -6,9 +6,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
+use crate::controllers::{is_active, ready_since};
 use crate::object::Object;
 use crate::quantity;
 use crate::store::Key;
@@ -25,6 +27,12 @@ pub struct PodEntry {
     pub pending: bool,
     pub cpu_millis: i64,
     pub memory_bytes: i64,
+    /// Its controller's uid: the owner whose [`OwnedPods`] count it.
+    pub owner: Option<String>,
+    /// Neither being deleted nor finished (what a ReplicaSet counts as one of its replicas).
+    pub active: bool,
+    /// When it last became Ready, if it is.
+    pub ready_since: Option<Timestamp>,
 }
 
 impl PodEntry {
@@ -39,6 +47,9 @@ impl PodEntry {
             node,
             cpu_millis: cpu,
             memory_bytes: mem,
+            owner: pod_controller(p).map(|r| r.uid.clone()),
+            active: is_active(p),
+            ready_since: ready_since(p),
         }
     }
 
@@ -52,6 +63,52 @@ impl PodEntry {
                 .as_ref()
                 .map_or(self.labels.is_empty(), |l| *l == self.labels)
             && (self.cpu_millis, self.memory_bytes) == pod_requests(p)
+            && (self.active, self.ready_since) == (is_active(p), ready_since(p))
+            && self.owner.as_deref() == pod_controller(p).map(|r| r.uid.as_str())
+    }
+}
+
+fn pod_controller(p: &Pod) -> Option<&OwnerReference> {
+    p.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true))
+}
+
+/// What an owner's active pods add up to, kept as pods change so that a controller's status
+/// costs it nothing per pod (a ReplicaSet of 10,000 pods syncs dozens of times while scaling).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OwnedPods {
+    /// Active pods and how many of them are ready, by their labels (a controller's pods usually
+    /// share one set of labels, so this holds one or two entries).
+    pub by_labels: BTreeMap<BTreeMap<String, String>, ActiveAndReady>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActiveAndReady {
+    pub active: i32,
+    pub ready: i32,
+}
+
+impl OwnedPods {
+    fn count(&mut self, entry: &PodEntry, sign: i32) {
+        if !entry.active {
+            return;
+        }
+        let n = match self.by_labels.get_mut(&entry.labels) {
+            Some(n) => n,
+            None => self.by_labels.entry(entry.labels.clone()).or_default(),
+        };
+        n.active += sign;
+        n.ready += sign * i32::from(entry.ready_since.is_some());
+        if *n == ActiveAndReady::default() {
+            self.by_labels.remove(&entry.labels);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_labels.is_empty()
     }
 }
 
@@ -92,6 +149,8 @@ pub struct Index {
     pub by_node: BTreeMap<String, BTreeSet<Key>>,
     pub usage: BTreeMap<String, Usage>,
     pub pending: BTreeSet<Key>,
+    /// Controller uid → what its active pods add up to.
+    pub owned_pods: BTreeMap<String, OwnedPods>,
 }
 
 /// The requests the scheduler counts for a pod: the larger of the sum over containers and the
@@ -199,6 +258,17 @@ impl Index {
             None => self.pods.remove(key),
         };
         if let Some(o) = &old {
+            if let Some(owned) = o
+                .owner
+                .as_ref()
+                .and_then(|uid| self.owned_pods.get_mut(uid))
+            {
+                owned.count(o, -1);
+                if owned.is_empty() {
+                    self.owned_pods
+                        .remove(o.owner.as_deref().unwrap_or_default());
+                }
+            }
             if o.counted {
                 let node = o.node.clone().unwrap_or_default();
                 let u = self.usage.entry(node).or_default();
@@ -214,6 +284,12 @@ impl Index {
             self.pending.remove(key);
         }
         if let Some(n) = &new {
+            if let Some(uid) = n.owner.as_ref().filter(|_| n.active) {
+                match self.owned_pods.get_mut(uid) {
+                    Some(owned) => owned.count(n, 1),
+                    None => self.owned_pods.entry(uid.clone()).or_default().count(n, 1),
+                }
+            }
             if n.counted {
                 let node = n.node.clone().unwrap_or_default();
                 let u = self.usage.entry(node).or_default();
@@ -232,6 +308,11 @@ impl Index {
             }
         }
         old
+    }
+
+    /// What the active pods controlled by `uid` add up to, as of the start of this settle round.
+    pub fn owned_pods(&self, uid: &str) -> Option<&OwnedPods> {
+        self.owned_pods.get(uid)
     }
 
     pub fn dependents_of(&self, uid: &str) -> impl Iterator<Item = &Key> {
@@ -266,6 +347,15 @@ mod tests {
             ("/status/phase", json!("Succeeded")),
             ("/metadata/deletionTimestamp", json!("2026-01-01T00:00:00Z")),
             ("/spec/containers/0/resources/requests/cpu", json!("200m")),
+            (
+                "/status/conditions",
+                json!([{"type": "Ready", "status": "True"}]),
+            ),
+            (
+                "/metadata/ownerReferences",
+                json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs",
+                    "uid": "u2", "controller": true}]),
+            ),
         ] {
             let mut v = base.clone();
             let (parent, field) = path.rsplit_once('/').unwrap();
@@ -280,5 +370,63 @@ mod tests {
         let unlabelled = PodEntry::of(&pod(v.clone()));
         v["metadata"]["labels"] = json!({});
         assert!(unlabelled.describes(&pod(v)));
+    }
+
+    #[test]
+    fn an_owners_sums_follow_its_pods() {
+        let key = |name: &str| Key {
+            kind: "Pod",
+            namespace: "default".into(),
+            name: name.into(),
+        };
+        let owned = |labels: serde_json::Value, ready: bool, extra: serde_json::Value| {
+            let mut v = json!({"metadata": {"labels": labels, "ownerReferences": [{
+                    "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u1",
+                    "controller": true}]},
+                "spec": {"containers": [{"name": "c"}]},
+                "status": {"phase": "Running", "conditions": [
+                    {"type": "Ready", "status": if ready { "True" } else { "False" }}]}});
+            json_patch::merge(&mut v, &extra);
+            pod(v)
+        };
+        let sums = |index: &Index| -> Vec<(String, i32, i32)> {
+            index
+                .owned_pods("u1")
+                .map(|o| {
+                    o.by_labels
+                        .iter()
+                        .map(|(l, n)| (l.values().cloned().collect(), n.active, n.ready))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let web = json!({"app": "web"});
+        let mut index = Index::default();
+        index.observe_pod(&key("a"), Some(&owned(web.clone(), true, json!({}))));
+        index.observe_pod(&key("b"), Some(&owned(web.clone(), false, json!({}))));
+        index.observe_pod(
+            &key("c"),
+            Some(&owned(json!({"app": "api"}), true, json!({}))),
+        );
+        assert_eq!(sums(&index), [("api".into(), 1, 1), ("web".into(), 2, 1)]);
+        // b becomes ready; c is relabelled; a is being deleted (no longer active).
+        index.observe_pod(&key("b"), Some(&owned(web.clone(), true, json!({}))));
+        index.observe_pod(&key("c"), Some(&owned(web.clone(), true, json!({}))));
+        let deleting = json!({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}});
+        index.observe_pod(&key("a"), Some(&owned(web.clone(), true, deleting)));
+        assert_eq!(sums(&index), [("web".into(), 2, 2)]);
+        // A finished pod and an orphaned pod stop counting; a removed pod too.
+        let done = json!({"status": {"phase": "Succeeded"}});
+        index.observe_pod(&key("b"), Some(&owned(web.clone(), true, done)));
+        let orphan = json!({"metadata": {"ownerReferences": null}});
+        index.observe_pod(&key("c"), Some(&owned(web.clone(), true, orphan)));
+        assert_eq!(sums(&index), []);
+        assert!(
+            index.owned_pods("u1").is_none(),
+            "an owner without pods is dropped"
+        );
+        index.observe_pod(&key("d"), Some(&owned(web.clone(), false, json!({}))));
+        index.observe_pod(&key("d"), None);
+        assert!(index.owned_pods("u1").is_none());
     }
 }

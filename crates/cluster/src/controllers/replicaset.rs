@@ -31,11 +31,12 @@ pub fn sync(cluster: &mut Cluster, key: &Key) {
         return;
     }
     let uid = rs.metadata.uid.clone().unwrap_or_default();
-    // Counted in place: the pods are only collected (and ranked) when some must go, so a sync
-    // of a large ReplicaSet with nothing to do copies nothing. The same walk gives the status:
-    // the pods this sync creates are not in the dependents index until the next settle round
-    // (as new pods reach a real controller's informer later), so only deletions change it.
-    let mut tally = Tally::of(cluster, rs, &uid);
+    // Counted without a walk where the index's sums suffice (see `Tally::indexed`); the pods
+    // are only collected (and ranked) when some must go. The pods this sync creates are not in
+    // the index until the next settle round (as new pods reach a real controller's informer
+    // later), so only deletions change the tally.
+    let mut tally =
+        Tally::indexed(cluster, rs, &uid).unwrap_or_else(|| Tally::of(cluster, rs, &uid));
     let active_count = tally.replicas as usize;
     let want = rs
         .spec
@@ -154,6 +155,45 @@ struct Tally {
 }
 
 impl Tally {
+    /// The tally from the sums the index keeps of each owner's active pods: no pod is read.
+    /// Availability with `minReadySeconds` depends on the time, so that needs the walk
+    /// (`None`). The index is as of the start of the settle round, and nothing writes another
+    /// controller's pods between then and a ReplicaSet's sync (the Deployment controller, which
+    /// runs first, writes no pods): debug builds check every sync against the walk.
+    fn indexed(cluster: &Cluster, rs: &ReplicaSet, uid: &str) -> Option<Tally> {
+        let spec = rs.spec.as_ref();
+        if spec.and_then(|s| s.min_ready_seconds).unwrap_or(0) > 0 {
+            return None;
+        }
+        let template_labels = spec
+            .and_then(|s| s.template.as_ref())
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.labels.as_ref());
+        let mut t = Tally {
+            replicas: 0,
+            ready: 0,
+            available: 0,
+            fully_labeled: 0,
+            next_available: None,
+        };
+        let Some(owned) = cluster.runtime.index.owned_pods(uid) else {
+            return Some(t);
+        };
+        for (labels, n) in &owned.by_labels {
+            t.replicas += n.active;
+            t.ready += n.ready;
+            t.available += n.ready;
+            if template_labels
+                .into_iter()
+                .flatten()
+                .all(|(k, v)| labels.get(k) == Some(v))
+            {
+                t.fully_labeled += n.active;
+            }
+        }
+        Some(t)
+    }
+
     /// Counts the pods of the ReplicaSet `rs` (with `uid`) as they are stored now.
     fn of(cluster: &Cluster, rs: &ReplicaSet, uid: &str) -> Tally {
         let now = cluster.now();

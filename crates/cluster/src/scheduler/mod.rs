@@ -135,14 +135,14 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
         let (cpu, memory) = crate::index::pod_requests(pod);
         let owner = crate::index::controller_owner(&obj).map(|o| o.2);
         let mut rejections = Vec::new();
-        let mut best: Option<(i64, String)> = None;
+        let mut feasible = Vec::new();
         for &node in &nodes {
-            let name = node.metadata.name.clone().unwrap_or_default();
+            let name = node.metadata.name.as_deref().unwrap_or_default();
             let usage = cluster
                 .runtime
                 .index
                 .usage
-                .get(&name)
+                .get(name)
                 .copied()
                 .unwrap_or_default();
             let result = plugins::node_unschedulable(pod, node)
@@ -152,31 +152,39 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
                 .and_then(|_| affinity::inter_pod_affinity(cluster, pod, node, &nodes));
             match result {
                 Err(r) => rejections.push(r),
-                Ok(()) => {
-                    let same_owner = owner.as_ref().map_or(0, |uid| {
-                        cluster.runtime.index.by_node.get(&name).map_or(0, |pods| {
-                            pods.iter()
-                                .filter(|k| {
-                                    cluster
-                                        .runtime
-                                        .index
-                                        .owner_of
-                                        .get(*k)
-                                        .is_some_and(|o| &o.2 == uid)
-                                })
-                                .take(64)
-                                .count()
+                Ok(()) => feasible.push((name, node, usage)),
+            }
+        }
+        // Scores only rank feasible nodes against each other: with one there is nothing to
+        // rank (and counting a big owner's pods on the node is the costly part).
+        let mut best: Option<(i64, &str)> = None;
+        if let [(name, _, _)] = feasible[..] {
+            best = Some((0, name));
+        }
+        for &(name, node, usage) in feasible.iter().filter(|_| feasible.len() > 1) {
+            let same_owner = owner.as_ref().map_or(0, |uid| {
+                cluster.runtime.index.by_node.get(name).map_or(0, |pods| {
+                    pods.iter()
+                        .filter(|k| {
+                            cluster
+                                .runtime
+                                .index
+                                .owner_of
+                                .get(*k)
+                                .is_some_and(|o| &o.2 == uid)
                         })
-                    });
-                    let s = plugins::score(cpu, memory, node, usage, same_owner);
-                    if best.as_ref().is_none_or(|(b, _)| s > *b) {
-                        best = Some((s, name));
-                    }
-                }
+                        .take(64)
+                        .count()
+                })
+            });
+            let s = plugins::score(cpu, memory, node, usage, same_owner);
+            if best.as_ref().is_none_or(|(b, _)| s > *b) {
+                best = Some((s, name));
             }
         }
         match best {
             Some((_, node)) => {
+                let node = node.to_string();
                 bind(cluster, pod, &obj, &node);
                 return;
             }
