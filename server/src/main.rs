@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than glibc's malloc: see the workspace manifest for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "wheelhouse",

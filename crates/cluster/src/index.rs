@@ -204,12 +204,13 @@ pub fn controller_ref(o: &Object) -> Option<&OwnerReference> {
 }
 
 impl Index {
-    /// Updates the owner index for any object; returns the previous owner.
+    /// Updates the owner index for any object. Returns `None` when its controller is the one
+    /// it had, else `Some` of the previous one.
     pub fn observe_owner(
         &mut self,
         key: &Key,
         obj: Option<&Object>,
-    ) -> Option<(String, String, String)> {
+    ) -> Option<Option<(String, String, String)>> {
         // Most writes keep the owner: compare in place, without copying the reference.
         let unchanged = match (self.owner_of.get(key), obj.and_then(controller_ref)) {
             (None, None) => true,
@@ -219,7 +220,7 @@ impl Index {
             _ => false,
         };
         if unchanged {
-            return self.owner_of.get(key).cloned();
+            return None;
         }
         let new = obj.and_then(controller_owner);
         let old = match &new {
@@ -242,7 +243,7 @@ impl Index {
                     .insert(key.clone());
             }
         }
-        old
+        Some(old)
     }
 
     /// Updates the pod indexes; returns the previous entry.

@@ -223,10 +223,14 @@ impl Cluster {
     /// Maps one changed key to the components that must look at it.
     fn observe(&mut self, key: &Key, work: &mut BTreeSet<(Component, Key)>) {
         let obj = self.store().get(key).cloned();
-        let old_owner = self.runtime.index.observe_owner(key, obj.as_deref());
+        let old_owner = self
+            .runtime
+            .index
+            .observe_owner(key, obj.as_deref())
+            .flatten();
         let new_owner = obj.as_deref().and_then(crate::index::controller_ref);
         // (kind, name) of the controller before and after the change (borrowed: most changes
-        // keep it, and this runs for every write).
+        // keep it, and this runs for every write; an unchanged owner is only the new one).
         let mut owners: Vec<(&str, &str)> = Vec::with_capacity(2);
         if let Some((kind, name, _)) = &old_owner {
             owners.push((kind, name));

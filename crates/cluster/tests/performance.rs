@@ -34,6 +34,10 @@
 
 mod support;
 
+/// The server's allocator (see the workspace manifest), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
