@@ -246,69 +246,86 @@ impl Index {
         Some(old)
     }
 
-    /// Updates the pod indexes; returns the previous entry.
+    /// Updates the pod indexes; returns the previous entry. Only what differs between the two
+    /// entries is touched (most pod writes change one or two things).
     pub fn observe_pod(&mut self, key: &Key, pod: Option<&Pod>) -> Option<PodEntry> {
-        if let (Some(p), Some(entry)) = (pod, self.pods.get(key)) {
-            if entry.describes(p) {
-                return Some(entry.clone());
-            }
-        }
         let new = pod.map(PodEntry::of);
-        let old = match &new {
-            Some(n) => self.pods.insert(key.clone(), n.clone()),
-            None => self.pods.remove(key),
-        };
-        if let Some(o) = &old {
-            if let Some(owned) = o
-                .owner
-                .as_ref()
-                .and_then(|uid| self.owned_pods.get_mut(uid))
-            {
-                owned.count(o, -1);
-                if owned.is_empty() {
-                    self.owned_pods
-                        .remove(o.owner.as_deref().unwrap_or_default());
-                }
-            }
-            if o.counted {
-                let node = o.node.clone().unwrap_or_default();
-                let u = self.usage.entry(node).or_default();
-                u.cpu_millis -= o.cpu_millis;
-                u.memory_bytes -= o.memory_bytes;
-                u.pods -= 1;
-            }
-            if let Some(node) = &o.node {
-                if let Some(set) = self.by_node.get_mut(node) {
-                    set.remove(key);
-                }
-            }
-            self.pending.remove(key);
+        let old = self.pods.remove(key);
+        let (o, n) = (old.as_ref(), new.as_ref());
+        // The parts of an entry each index depends on.
+        fn owned_part(e: Option<&PodEntry>) -> Option<(&str, &BTreeMap<String, String>, bool)> {
+            e.filter(|e| e.active)
+                .and_then(|e| Some((e.owner.as_deref()?, &e.labels, e.ready_since.is_some())))
         }
-        if let Some(n) = &new {
-            if let Some(uid) = n.owner.as_ref().filter(|_| n.active) {
-                match self.owned_pods.get_mut(uid) {
-                    Some(owned) => owned.count(n, 1),
-                    None => self.owned_pods.entry(uid.clone()).or_default().count(n, 1),
-                }
+        fn usage_part(e: Option<&PodEntry>) -> Option<(Option<&str>, i64, i64)> {
+            e.filter(|e| e.counted)
+                .map(|e| (e.node.as_deref(), e.cpu_millis, e.memory_bytes))
+        }
+        fn node(e: Option<&PodEntry>) -> Option<&str> {
+            e.and_then(|e| e.node.as_deref())
+        }
+        if owned_part(o) != owned_part(n) {
+            if let Some(o) = o {
+                self.count_owned(o, -1);
             }
-            if n.counted {
-                let node = n.node.clone().unwrap_or_default();
-                let u = self.usage.entry(node).or_default();
-                u.cpu_millis += n.cpu_millis;
-                u.memory_bytes += n.memory_bytes;
-                u.pods += 1;
+            if let Some(n) = n {
+                self.count_owned(n, 1);
             }
-            if let Some(node) = &n.node {
+        }
+        if usage_part(o) != usage_part(n) {
+            for (e, sign) in [(o, -1), (n, 1)] {
+                let Some((node, cpu, memory)) = usage_part(e) else {
+                    continue;
+                };
+                let node = node.unwrap_or_default();
+                let u = match self.usage.get_mut(node) {
+                    Some(u) => u,
+                    None => self.usage.entry(node.to_string()).or_default(),
+                };
+                u.cpu_millis += sign * cpu;
+                u.memory_bytes += sign * memory;
+                u.pods += sign;
+            }
+        }
+        if node(o) != node(n) {
+            if let Some(set) = node(o).and_then(|node| self.by_node.get_mut(node)) {
+                set.remove(key);
+            }
+            if let Some(node) = node(n) {
                 self.by_node
-                    .entry(node.clone())
+                    .entry(node.to_string())
                     .or_default()
                     .insert(key.clone());
             }
-            if n.pending {
+        }
+        match (o.is_some_and(|o| o.pending), n.is_some_and(|n| n.pending)) {
+            (true, false) => {
+                self.pending.remove(key);
+            }
+            (false, true) => {
                 self.pending.insert(key.clone());
             }
+            _ => {}
+        }
+        if let Some(n) = new {
+            self.pods.insert(key.clone(), n);
         }
         old
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) an entry's part of its owner's sums.
+    fn count_owned(&mut self, entry: &PodEntry, sign: i32) {
+        let Some(uid) = entry.owner.as_deref().filter(|_| entry.active) else {
+            return;
+        };
+        let owned = match self.owned_pods.get_mut(uid) {
+            Some(owned) => owned,
+            None => self.owned_pods.entry(uid.to_string()).or_default(),
+        };
+        owned.count(entry, sign);
+        if owned.is_empty() {
+            self.owned_pods.remove(uid);
+        }
     }
 
     /// What the active pods controlled by `uid` add up to, as of the start of this settle round.
@@ -429,5 +446,75 @@ mod tests {
         index.observe_pod(&key("d"), Some(&owned(web.clone(), false, json!({}))));
         index.observe_pod(&key("d"), None);
         assert!(index.owned_pods("u1").is_none());
+    }
+
+    /// Any sequence of pod writes leaves the indexes as building them from the final pods would.
+    #[test]
+    fn incremental_updates_agree_with_a_rebuild() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut index = Index::default();
+        let mut pods: BTreeMap<Key, Pod> = BTreeMap::new();
+        for _ in 0..3_000 {
+            let key = Key {
+                kind: "Pod",
+                namespace: "default".into(),
+                name: format!("p{}", rng.u8(..20)).into(),
+            };
+            if rng.u8(..8) == 0 {
+                pods.remove(&key);
+                index.observe_pod(&key, None);
+                continue;
+            }
+            let pick = |rng: &mut fastrand::Rng, options: &[serde_json::Value]| {
+                options[rng.usize(..options.len())].clone()
+            };
+            let v = json!({
+                "metadata": {
+                    "labels": pick(&mut rng, &[json!({"app": "a"}), json!({"app": "b"}), json!(null)]),
+                    "ownerReferences": pick(&mut rng, &[json!(null), json!([{"apiVersion": "apps/v1",
+                        "kind": "ReplicaSet", "name": "rs", "uid": "u1", "controller": true}]),
+                        json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs2",
+                        "uid": "u2", "controller": true}])]),
+                    "deletionTimestamp": pick(&mut rng, &[json!(null), json!(null), json!("2026-01-01T00:00:00Z")]),
+                },
+                "spec": {
+                    "nodeName": pick(&mut rng, &[json!(null), json!("n1"), json!("n2")]),
+                    "containers": [{"name": "c", "resources": {"requests":
+                        {"cpu": pick(&mut rng, &[json!("100m"), json!("1")])}}}],
+                },
+                "status": {
+                    "phase": pick(&mut rng, &[json!("Pending"), json!("Running"), json!("Succeeded")]),
+                    "conditions": pick(&mut rng, &[json!([]), json!([{"type": "Ready", "status": "True"}])]),
+                },
+            });
+            let p = pod(v);
+            index.observe_pod(&key, Some(&p));
+            pods.insert(key, p);
+        }
+        let mut rebuilt = Index::default();
+        for (key, p) in &pods {
+            rebuilt.observe_pod(key, Some(p));
+        }
+        assert_eq!(index.pods, rebuilt.pods);
+        assert_eq!(index.pending, rebuilt.pending);
+        assert_eq!(index.owned_pods, rebuilt.owned_pods);
+        let nonempty = |i: &Index| -> BTreeMap<String, BTreeSet<Key>> {
+            i.by_node
+                .iter()
+                .filter(|(_, s)| !s.is_empty())
+                .map(|(k, s)| (k.clone(), s.clone()))
+                .collect()
+        };
+        assert_eq!(nonempty(&index), nonempty(&rebuilt));
+        let used = |i: &Index| -> BTreeMap<String, Usage> {
+            i.usage
+                .iter()
+                .filter(|(_, u)| **u != Usage::default())
+                .map(|(k, u)| (k.clone(), *u))
+                .collect()
+        };
+        assert_eq!(used(&index), used(&rebuilt));
+        assert!(!index.owned_pods.is_empty(), "the test covers owners");
+        assert!(!index.pending.is_empty(), "the test covers pending pods");
     }
 }

@@ -463,7 +463,12 @@ impl Cluster {
         } else {
             host.to_string()
         };
-        let Some(rt) = self.runtime.kubelet.pods.get(&format!("{ns}/{name}")) else {
+        let Some(rt) = self
+            .runtime
+            .kubelet
+            .pods
+            .get(&crate::kubelet::PodName::new(&ns, &name))
+        else {
             return Err(NetError::Refused { host, port });
         };
         let now = self.now();

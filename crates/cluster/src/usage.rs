@@ -74,10 +74,8 @@ impl Cluster {
             .flat_map(|(key, pod)| {
                 pod.containers.iter().filter_map(move |c| {
                     let load = c.current.as_ref()?.plan.load.clone()?;
-                    (c.stage == Stage::Running).then(|| {
-                        let (ns, name) = key.split_once('/').unwrap_or_default();
-                        (ns.to_string(), name.to_string(), load)
-                    })
+                    (c.stage == Stage::Running)
+                        .then(|| (key.namespace.to_string(), key.name.to_string(), load))
                 })
             })
             .collect();
@@ -91,7 +89,12 @@ impl Cluster {
             for (pod, port) in targets {
                 let tns = pod.metadata.namespace.clone().unwrap_or_default();
                 let tname = pod.metadata.name.clone().unwrap_or_default();
-                let Some(runtime) = self.runtime.kubelet.pods.get(&format!("{tns}/{tname}")) else {
+                let Some(runtime) = self
+                    .runtime
+                    .kubelet
+                    .pods
+                    .get(&crate::kubelet::PodName::new(&tns, &tname))
+                else {
                     continue;
                 };
                 // The container listening on the port takes the request.

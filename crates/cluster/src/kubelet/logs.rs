@@ -45,7 +45,11 @@ impl Cluster {
             ));
         };
         let name = resolve_container(p, container)?;
-        let rt = self.runtime.kubelet.pods.get(&format!("{namespace}/{pod}"));
+        let rt = self
+            .runtime
+            .kubelet
+            .pods
+            .get(&super::PodName::new(namespace, pod));
         let c = rt.and_then(|rt| rt.containers.iter().find(|c| c.name == name));
         let status = p.status.as_ref().and_then(|s| {
             s.container_statuses

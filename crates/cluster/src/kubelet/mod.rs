@@ -18,6 +18,7 @@ pub use status::{go_duration, qos_class};
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use compact_str::CompactString;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Container, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -123,7 +124,7 @@ pub struct PodRuntime {
 /// All kubelets' memory.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct KubeletState {
-    pub pods: BTreeMap<String, PodRuntime>,
+    pub pods: BTreeMap<PodName, PodRuntime>,
     /// Pods (by key string `ns/name`) waiting for a ConfigMap or Secret to appear.
     pub config_waiters: BTreeSet<(String, String)>,
     /// Next pod IP host number per node.
@@ -140,7 +141,7 @@ impl KubeletState {
         resource_version.is_some()
             && self
                 .pods
-                .get(&pod_key_string(key))
+                .get(&PodName::of(key))
                 .and_then(|r| r.written_version.as_deref())
                 == resource_version
     }
@@ -159,8 +160,44 @@ impl KubeletState {
     }
 }
 
-fn pod_key_string(key: &Key) -> String {
-    format!("{}/{}", key.namespace, key.name)
+/// A pod's namespace and name, by which the kubelets keep their pods; written `namespace/name`
+/// in snapshots.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PodName {
+    pub namespace: CompactString,
+    pub name: CompactString,
+}
+
+impl PodName {
+    pub fn new(namespace: &str, name: &str) -> PodName {
+        PodName {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    pub fn of(key: &Key) -> PodName {
+        PodName {
+            namespace: key.namespace.clone(),
+            name: key.name.clone(),
+        }
+    }
+}
+
+impl Serialize for PodName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}/{}", self.namespace, self.name))
+    }
+}
+
+impl<'de> Deserialize<'de> for PodName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PodName, D::Error> {
+        let s = String::deserialize(d)?;
+        let (namespace, name) = s
+            .split_once('/')
+            .ok_or_else(|| serde::de::Error::custom(format!("pod {s:?} is not namespace/name")))?;
+        Ok(PodName::new(namespace, name))
+    }
 }
 
 /// The container a `fieldPath` like `spec.containers{nginx}` points at.
@@ -186,7 +223,7 @@ fn holding_finalizers(pod: &Pod) -> Vec<String> {
 
 /// The kubelet's reconcile for one pod.
 pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
-    let ks = pod_key_string(key);
+    let ks = PodName::of(key);
     let Some(obj) = cluster.store().get(key).cloned() else {
         cluster.runtime.kubelet.pods.remove(&ks);
         cluster

@@ -197,7 +197,7 @@ impl Cluster {
             .runtime
             .kubelet
             .pods
-            .get(&format!("{namespace}/{pod}"))
+            .get(&super::PodName::new(namespace, pod))
             .ok_or_else(not_found)?;
         let c = rt
             .containers
