@@ -1,5 +1,6 @@
 //! The Wheelhouse server: HTTP and WebSocket front of the per-session simulated clusters.
 
+pub mod allocator;
 pub mod classrooms;
 pub mod db;
 pub mod persistence;

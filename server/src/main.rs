@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc rather than glibc's malloc: see the workspace manifest for why.
+/// mimalloc, not glibc's malloc (see `server::allocator` for why).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: server::allocator::Allocator = server::allocator::Allocator;
 
 #[derive(Parser)]
 #[command(
@@ -81,6 +81,7 @@ enum LessonsCommand {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    server::allocator::disable_transparent_huge_pages();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -18,6 +18,7 @@ use workload::{big_cluster, ten_object_manifest, Sandbox};
 static ALLOC: alloc::Counting = alloc::Counting;
 
 fn main() {
+    server::allocator::disable_transparent_huge_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("load") => load::main(&args[1..]),

@@ -138,7 +138,7 @@ pub struct Usage {
     pub pods: i64,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Index {
     pub built: bool,
     pub pods: BTreeMap<Key, PodEntry>,
@@ -151,6 +151,15 @@ pub struct Index {
     pub pending: BTreeSet<Key>,
     /// Controller uid → what its active pods add up to.
     pub owned_pods: BTreeMap<String, OwnedPods>,
+}
+
+/// A copy starts unbuilt, and is built from the store at its first settle (as after a restore).
+/// The indexes are derived state, and every session is a copy of the default cluster: an idle
+/// session should not pay for a copy of them.
+impl Clone for Index {
+    fn clone(&self) -> Index {
+        Index::default()
+    }
 }
 
 /// The requests the scheduler counts for a pod: the larger of the sum over containers and the

@@ -292,6 +292,36 @@ mod tests {
         assert!(suffix.bytes().all(|b| NAME_SUFFIX_ALPHABET.contains(&b)));
     }
 
+    /// A copy rebuilds its indexes and event index (which copies leave out) when first used,
+    /// and then behaves exactly like the original.
+    #[test]
+    fn a_copy_goes_on_exactly_like_its_original() {
+        let deployments = resources::by_plural("apps", "deployments").unwrap();
+        let mut original = Cluster::new(&ClusterConfig::default());
+        original
+            .create(
+                deployments,
+                None,
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                    "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                        "template": {"metadata": {"labels": {"app": "web"}},
+                            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}),
+            )
+            .unwrap();
+        original.advance(jiff::SignedDuration::from_secs(30));
+        let mut copy = original.clone();
+        for c in [&mut original, &mut copy] {
+            let pod = c.list(pods(), Some("default"))[0].name().to_string();
+            c.delete(pods(), Some("default"), &pod).unwrap();
+            c.advance(jiff::SignedDuration::from_secs(60));
+        }
+        assert_eq!(
+            String::from_utf8(copy.snapshot()).unwrap(),
+            String::from_utf8(original.snapshot()).unwrap()
+        );
+        assert_eq!(copy.list(pods(), Some("default")).len(), 3);
+    }
+
     #[test]
     fn same_seed_same_cluster() {
         let make = || {

@@ -48,6 +48,9 @@ pub struct Runtime {
     pub(crate) index: Index,
     #[serde(skip)]
     pub(crate) events: Recorder,
+    /// client-go's event correlator, as the kubelets and controllers run it.
+    #[serde(default)]
+    pub(crate) event_correlator: crate::events::Correlator,
     pub(crate) registry: Registry,
     pub(crate) node_images: BTreeMap<String, NodeImages>,
     pub(crate) kubelet: KubeletState,
@@ -196,7 +199,7 @@ impl Cluster {
         self.runtime.queued.insert((component, key));
     }
 
-    fn rebuild_index(&mut self) {
+    pub(crate) fn rebuild_index(&mut self) {
         let mut index = Index {
             built: true,
             ..Index::default()

@@ -34,9 +34,18 @@
 
 mod support;
 
-/// The server's allocator (see the workspace manifest), so the figures are the server's.
+/// The server's allocator (see `server/src/allocator.rs`), so the figures are the server's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// As the server does: no transparent huge pages (their compaction stalls make timings vary
+/// by half).
+fn like_the_server() {
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,6 +58,7 @@ use serde_json::json;
 
 /// Scales a running one-replica Deployment to `n` and fast-forwards until every pod runs.
 fn scale_to(n: usize) -> Duration {
+    like_the_server();
     let mut c = support::one_running_replica(20_000);
     let start = Instant::now();
     support::scale_web(&mut c, n);
