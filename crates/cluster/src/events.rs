@@ -179,15 +179,15 @@ impl Cluster {
             uid,
             api_version: involved.api_version(),
         };
+        let group = correlator::similar_key(&reporter, kind.as_str(), reason);
         let combined;
         let (message, remembered_by) = if legacy
-            && self.runtime.event_correlator.aggregate(
-                correlator::similar_key(&reporter, kind.as_str(), reason),
-                correlator::hash([message]),
-                now,
-            ) {
+            && self
+                .runtime
+                .event_correlator
+                .aggregate(group, correlator::hash([message]), now)
+        {
             combined = format!("{COMBINED}{message}");
-            let group = correlator::similar_key(&reporter, kind.as_str(), reason);
             (combined.as_str(), correlator::combined_key(group))
         } else {
             let id = identity(

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use crate::controllers::{is_active, ready_since};
 use crate::object::Object;
@@ -69,11 +69,7 @@ impl PodEntry {
 }
 
 fn pod_controller(p: &Pod) -> Option<&OwnerReference> {
-    p.metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|r| r.controller == Some(true))
+    controller_in(&p.metadata)
 }
 
 /// What an owner's active pods add up to, kept as pods change so that a controller's status
@@ -205,8 +201,11 @@ pub fn controller_owner(o: &Object) -> Option<(String, String, String)> {
 
 /// The object's controller reference, borrowed.
 pub fn controller_ref(o: &Object) -> Option<&OwnerReference> {
-    o.meta()
-        .owner_references
+    controller_in(o.meta())
+}
+
+fn controller_in(meta: &ObjectMeta) -> Option<&OwnerReference> {
+    meta.owner_references
         .iter()
         .flatten()
         .find(|r| r.controller == Some(true))

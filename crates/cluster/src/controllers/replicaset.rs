@@ -2,6 +2,7 @@
 //! available.
 
 use std::cmp::Reverse;
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
@@ -144,7 +145,7 @@ fn failed_create_retry(now: jiff::Timestamp) -> jiff::Timestamp {
 }
 
 /// What the status reports, counted over the active pods in one pass.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 struct Tally {
     replicas: i32,
     ready: i32,
@@ -165,17 +166,7 @@ impl Tally {
         if spec.and_then(|s| s.min_ready_seconds).unwrap_or(0) > 0 {
             return None;
         }
-        let template_labels = spec
-            .and_then(|s| s.template.as_ref())
-            .and_then(|t| t.metadata.as_ref())
-            .and_then(|m| m.labels.as_ref());
-        let mut t = Tally {
-            replicas: 0,
-            ready: 0,
-            available: 0,
-            fully_labeled: 0,
-            next_available: None,
-        };
+        let mut t = Tally::default();
         let Some(owned) = cluster.runtime.index.owned_pods(uid) else {
             return Some(t);
         };
@@ -183,11 +174,7 @@ impl Tally {
             t.replicas += n.active;
             t.ready += n.ready;
             t.available += n.ready;
-            if template_labels
-                .into_iter()
-                .flatten()
-                .all(|(k, v)| labels.get(k) == Some(v))
-            {
+            if fully_labeled(rs, Some(labels)) {
                 t.fully_labeled += n.active;
             }
         }
@@ -199,28 +186,13 @@ impl Tally {
         let now = cluster.now();
         let spec = rs.spec.as_ref();
         let min_ready = spec.and_then(|s| s.min_ready_seconds).unwrap_or(0);
-        let template_labels = spec
-            .and_then(|s| s.template.as_ref())
-            .and_then(|t| t.metadata.as_ref())
-            .and_then(|m| m.labels.as_ref());
-        let mut t = Tally {
-            replicas: 0,
-            ready: 0,
-            available: 0,
-            fully_labeled: 0,
-            next_available: None,
-        };
+        let mut t = Tally::default();
         // One pass over the pods, nothing collected: this runs on every sync.
         for p in owned_pods(cluster, uid).filter(|p| is_active(p)) {
             t.replicas += 1;
             t.ready += i32::from(is_ready(p));
             t.available += i32::from(is_available(p, min_ready, now));
-            t.fully_labeled += i32::from(
-                template_labels
-                    .into_iter()
-                    .flatten()
-                    .all(|(k, v)| p.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)),
-            );
+            t.fully_labeled += i32::from(fully_labeled(rs, p.metadata.labels.as_ref()));
             if min_ready > 0 {
                 if let Some(at) = ready_since(p)
                     .map(|r| crate::clock::after(r, min_ready as f64))
@@ -232,6 +204,20 @@ impl Tally {
         }
         t
     }
+}
+
+/// Whether a pod's labels include all of the ReplicaSet's template labels.
+fn fully_labeled(rs: &ReplicaSet, labels: Option<&BTreeMap<String, String>>) -> bool {
+    let template = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.as_ref())
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.as_ref());
+    template
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
 }
 
 /// Writes `status` from the tally of the pods.

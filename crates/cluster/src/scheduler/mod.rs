@@ -157,31 +157,35 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
         }
         // Scores only rank feasible nodes against each other: with one there is nothing to
         // rank (and counting a big owner's pods on the node is the costly part).
-        let mut best: Option<(i64, &str)> = None;
-        if let [(name, _, _)] = feasible[..] {
-            best = Some((0, name));
-        }
-        for &(name, node, usage) in feasible.iter().filter(|_| feasible.len() > 1) {
-            let same_owner = owner.as_ref().map_or(0, |uid| {
-                cluster.runtime.index.by_node.get(name).map_or(0, |pods| {
-                    pods.iter()
-                        .filter(|k| {
-                            cluster
-                                .runtime
-                                .index
-                                .owner_of
-                                .get(*k)
-                                .is_some_and(|o| &o.2 == uid)
+        let best: Option<(i64, &str)> = match feasible[..] {
+            [] => None,
+            [(name, _, _)] => Some((0, name)),
+            _ => feasible
+                .iter()
+                .map(|&(name, node, usage)| {
+                    let same_owner = owner.as_ref().map_or(0, |uid| {
+                        cluster.runtime.index.by_node.get(name).map_or(0, |pods| {
+                            pods.iter()
+                                .filter(|k| {
+                                    cluster
+                                        .runtime
+                                        .index
+                                        .owner_of
+                                        .get(*k)
+                                        .is_some_and(|o| &o.2 == uid)
+                                })
+                                .take(64)
+                                .count()
                         })
-                        .take(64)
-                        .count()
+                    });
+                    (plugins::score(cpu, memory, node, usage, same_owner), name)
                 })
-            });
-            let s = plugins::score(cpu, memory, node, usage, same_owner);
-            if best.as_ref().is_none_or(|(b, _)| s > *b) {
-                best = Some((s, name));
-            }
-        }
+                // The first of the best-scored, as before.
+                .fold(None, |best: Option<(i64, &str)>, (s, name)| match best {
+                    Some((b, _)) if s <= b => best,
+                    _ => Some((s, name)),
+                }),
+        };
         match best {
             Some((_, node)) => {
                 let node = node.to_string();
