@@ -308,17 +308,14 @@ impl Watch {
             return lines;
         };
         let mut last = self.since;
-        for e in events {
-            last = e.resource_version;
+        for c in events {
+            last = c.resource_version();
+            if !c.is(self.rt.kind, self.namespace.as_deref()) {
+                continue;
+            }
+            let e = c.event();
             let o = &e.object;
-            if o.kind() != self.rt.kind
-                || o.api_version() != self.rt.api_version()
-                || self
-                    .namespace
-                    .as_deref()
-                    .is_some_and(|ns| o.namespace() != Some(ns))
-                || !self.selectors.matches(o)
-            {
+            if o.api_version() != self.rt.api_version() || !self.selectors.matches(o) {
                 continue;
             }
             let t = match e.event_type {

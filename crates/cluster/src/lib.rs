@@ -322,6 +322,60 @@ mod tests {
         assert_eq!(copy.list(pods(), Some("default")).len(), 3);
     }
 
+    /// Every change a watch from the start reads, serialised as the API serves it.
+    fn history(c: &Cluster) -> Vec<String> {
+        c.store()
+            .events_since(0)
+            .expect("the log starts at 0")
+            .map(|change| {
+                let e = change.event();
+                format!(
+                    "{} {:?} {}",
+                    e.resource_version,
+                    e.event_type,
+                    e.object.to_value()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_watch_reads_the_same_history_whether_pod_versions_were_taken_over_or_copied() {
+        let deployments = resources::by_plural("apps", "deployments").unwrap();
+        let mut alone = Cluster::new(&ClusterConfig::default());
+        let mut shared = alone.clone();
+        shared.store.copy_pod_versions = true;
+        // The system pods' start, before the copy.
+        let booted = alone.store().superseded_versions();
+        for c in [&mut alone, &mut shared] {
+            c.create(
+                deployments,
+                Some("default"),
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                    "spec": {"replicas": 5, "selector": {"matchLabels": {"app": "web"}},
+                        "template": {"metadata": {"labels": {"app": "web"}},
+                            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}),
+            )
+            .unwrap();
+        }
+        for c in [&mut alone, &mut shared] {
+            for _ in 0..40 {
+                c.advance(jiff::SignedDuration::from_millis(250));
+            }
+        }
+        assert!(
+            alone.store().superseded_versions() >= booted + 15,
+            "pod writes took over"
+        );
+        assert!(
+            shared.store().superseded_versions() <= booted,
+            "pod writes copied"
+        );
+        let (alone, shared) = (history(&alone), history(&shared));
+        assert!(alone.len() > 40, "the pods started: {}", alone.len());
+        assert_eq!(alone, shared);
+    }
+
     #[test]
     fn same_seed_same_cluster() {
         let make = || {

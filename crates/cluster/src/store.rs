@@ -5,7 +5,8 @@
 //! cluster-wide resourceVersion and appends a watch event to a log bounded like the API server's
 //! watch cache (a window of recent changes), from which watches are answered (and "too old"
 //! resourceVersions are refused with 410, as with etcd compaction). Logged objects are the
-//! stored ones, shared, not copies.
+//! stored ones, shared, not copies; a pod's status write takes over the version it replaces (see
+//! [`Store::update_pod`]), and the log rebuilds that version only if a watch reads it.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ use compact_str::CompactString;
 use imbl::{OrdMap, Vector};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+
+use k8s_openapi::api::core::v1::{Pod, PodStatus};
 
 use crate::object::Object;
 use crate::resources::ResourceType;
@@ -116,7 +119,84 @@ pub const WATCH_LOG_MIN: usize = 1024;
 #[derive(Clone, Debug)]
 struct Logged {
     at: Timestamp,
-    event: WatchEvent,
+    resource_version: u64,
+    event_type: EventType,
+    version: Version,
+}
+
+/// An object version as the watch log keeps it.
+#[derive(Clone, Debug)]
+enum Version {
+    /// The object as written: the stored one while it is current.
+    Whole(Arc<Object>),
+    /// A pod version whose spec and metadata the next write (at resourceVersion `next`) took
+    /// over: that version with `undo` applied (see [`Store::update_pod`]).
+    Superseded { next: u64, undo: Box<Undo> },
+}
+
+/// What a pod write by [`Store::update_pod`] changed, so the version before it can be rebuilt.
+#[derive(Clone, Debug)]
+struct Undo {
+    key: Key,
+    status: Option<PodStatus>,
+    /// The node before a binding; `None` when the write kept the node.
+    node_name: Option<Option<String>>,
+}
+
+impl Undo {
+    /// Turns the version after the write back into the one before it (`resource_version`).
+    fn apply(&self, o: &mut Object, resource_version: u64) {
+        if let Object::Pod(pod) = o {
+            pod.status.clone_from(&self.status);
+            if let (Some(node_name), Some(spec)) = (&self.node_name, pod.spec.as_mut()) {
+                spec.node_name.clone_from(node_name);
+            }
+        }
+        o.meta_mut().resource_version = Some(resource_version.to_string());
+    }
+}
+
+/// One change in the watch log, as [`Store::events_since`] yields it. Telling which object
+/// changed is cheap; [`Change::event`] may have to rebuild an old pod version.
+pub struct Change<'a> {
+    store: &'a Store,
+    logged: &'a Logged,
+}
+
+impl Change<'_> {
+    pub fn resource_version(&self) -> u64 {
+        self.logged.resource_version
+    }
+
+    pub fn event_type(&self) -> EventType {
+        self.logged.event_type
+    }
+
+    /// The changed object's key.
+    pub fn key(&self) -> Key {
+        match &self.logged.version {
+            Version::Whole(o) => Key::of(o),
+            Version::Superseded { undo, .. } => undo.key.clone(),
+        }
+    }
+
+    /// Whether the changed object is of `kind` and, if one is given, in `namespace`.
+    pub fn is(&self, kind: &str, namespace: Option<&str>) -> bool {
+        let (k, ns) = match &self.logged.version {
+            Version::Whole(o) => (o.kind(), o.namespace().unwrap_or_default()),
+            Version::Superseded { undo, .. } => (undo.key.kind, undo.key.namespace.as_str()),
+        };
+        k == kind && namespace.is_none_or(|n| n == ns)
+    }
+
+    /// The change as a watch reports it.
+    pub fn event(&self) -> WatchEvent {
+        WatchEvent {
+            resource_version: self.logged.resource_version,
+            event_type: self.logged.event_type,
+            object: self.store.version(self.logged),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -149,6 +229,10 @@ pub struct Store {
     /// object after each write.
     #[serde(skip)]
     awaiting_collector: BTreeSet<Key>,
+    /// Tests compare [`Store::update_pod`]'s taking over with copying.
+    #[cfg(test)]
+    #[serde(skip)]
+    pub(crate) copy_pod_versions: bool,
 }
 
 /// The serialised form of a [`Store`]: everything but the derived event count.
@@ -172,7 +256,9 @@ impl From<StoreRepr> for Store {
                 .into_iter()
                 .map(|event| Logged {
                     at: Timestamp::UNIX_EPOCH,
-                    event,
+                    resource_version: event.resource_version,
+                    event_type: event.event_type,
+                    version: Version::Whole(event.object),
                 })
                 .collect(),
             clock: Timestamp::UNIX_EPOCH,
@@ -181,6 +267,8 @@ impl From<StoreRepr> for Store {
             events_written: false,
             events: 0,
             awaiting_collector: BTreeSet::new(),
+            #[cfg(test)]
+            copy_pod_versions: false,
         };
         store.count_derived();
         store
@@ -196,7 +284,7 @@ impl Store {
     pub fn oldest_watchable(&self) -> u64 {
         self.log
             .front()
-            .map(|e| e.event.resource_version.saturating_sub(1))
+            .map(|e| e.resource_version.saturating_sub(1))
             .unwrap_or(self.resource_version)
     }
 
@@ -279,13 +367,118 @@ impl Store {
     pub fn put(&mut self, mut object: Object) -> Arc<Object> {
         self.resource_version += 1;
         object.meta_mut().resource_version = Some(self.resource_version.to_string());
-        let key = Key::of(&object);
-        if crate::gc::awaits_collector(&object) {
-            self.awaiting_collector.insert(key.clone());
-        } else if !self.awaiting_collector.is_empty() {
-            self.awaiting_collector.remove(&key);
+        self.write(Arc::new(object))
+    }
+
+    /// Writes a pod's new status and, for a binding, its node, as [`Store::put`] would write the
+    /// pod with them.
+    ///
+    /// These writes are most of a pod's versions (the scheduler's binding, the kubelet's status
+    /// updates), and copying the spec and metadata for each was a fifth of the time pods took
+    /// to start. So when nothing but the store and the watch log holds the current version, the
+    /// new one takes it over, and the log keeps the old version as the status (and node) it
+    /// had, rebuilt only when a watch reads that far back. Otherwise (a copied session shares
+    /// the version, a caller still holds it) the spec and metadata are copied.
+    ///
+    /// `None` if no such pod is stored.
+    pub fn update_pod(
+        &mut self,
+        key: &Key,
+        node_name: Option<String>,
+        status: PodStatus,
+    ) -> Option<Arc<Object>> {
+        let current = self.objects.remove(key)?;
+        let next = self.resource_version + 1;
+        // The log's entry for the current version, if the window still has it.
+        let logged = current
+            .meta()
+            .resource_version
+            .as_deref()
+            .and_then(|v| v.parse::<u64>().ok())
+            .and_then(|rv| {
+                self.log
+                    .binary_search_by(|e| e.resource_version.cmp(&rv))
+                    .ok()
+            })
+            .filter(
+                |&i| matches!(&self.log[i].version, Version::Whole(o) if Arc::ptr_eq(o, &current)),
+            );
+        let undo = |status, node_name| {
+            Box::new(Undo {
+                key: key.clone(),
+                status,
+                node_name,
+            })
+        };
+        if let Some(i) = logged {
+            let placeholder = Version::Superseded {
+                next,
+                undo: undo(None, None),
+            };
+            drop(std::mem::replace(&mut self.log[i].version, placeholder));
         }
-        let object = Arc::new(object);
+        #[cfg(test)]
+        let taken = if self.copy_pod_versions {
+            Err(current)
+        } else {
+            Arc::try_unwrap(current)
+        };
+        #[cfg(not(test))]
+        let taken = Arc::try_unwrap(current);
+        let mut pod = match taken {
+            Ok(Object::Pod(pod)) => pod,
+            Ok(other) => {
+                // Not a pod: put it back as it was.
+                let other = Arc::new(other);
+                if let Some(i) = logged {
+                    self.log[i].version = Version::Whole(other.clone());
+                }
+                self.objects.insert(key.clone(), other);
+                return None;
+            }
+            Err(shared) => {
+                if let Some(i) = logged {
+                    self.log[i].version = Version::Whole(shared.clone());
+                }
+                let Object::Pod(pod) = shared.as_ref() else {
+                    self.objects.insert(key.clone(), shared);
+                    return None;
+                };
+                Box::new(Pod {
+                    metadata: pod.metadata.clone(),
+                    spec: pod.spec.clone(),
+                    status: None,
+                })
+            }
+        };
+        let old_status = std::mem::replace(&mut pod.status, Some(status));
+        let old_node = match (node_name, pod.spec.as_mut()) {
+            (Some(node), Some(spec)) => Some(std::mem::replace(&mut spec.node_name, Some(node))),
+            _ => None,
+        };
+        if let Some(Version::Superseded { undo: u, .. }) = logged.map(|i| &mut self.log[i].version)
+        {
+            *u = undo(old_status, old_node);
+        }
+        self.resource_version = next;
+        pod.metadata.resource_version = Some(next.to_string());
+        let object = Arc::new(Object::Pod(pod));
+        self.track_collector(key, &object);
+        self.changed.push(key.clone());
+        self.objects.insert(key.clone(), object.clone());
+        self.record(EventType::Modified, object.clone());
+        Some(object)
+    }
+
+    /// Stores a version already stamped with the next resourceVersion, and logs it.
+    ///
+    /// An Event without owners, before and after, is not listed in `changed`: no component
+    /// watches Events, and they are half of all writes when pods start (five a pod). The
+    /// control plane only learns that some Event changed ([`Store::take_changed`]), which is
+    /// all the garbage collector needs.
+    fn write(&mut self, object: Arc<Object>) -> Arc<Object> {
+        let key = Key::of(&object);
+        self.track_collector(&key, &object);
         let is_event = key.kind == "Event";
         let owned = |o: &Object| {
             o.meta()
@@ -314,6 +507,15 @@ impl Store {
         };
         self.record(event_type, object.clone());
         object
+    }
+
+    /// Keeps [`Store::awaiting_collector`] up to date with a write.
+    fn track_collector(&mut self, key: &Key, object: &Object) {
+        if crate::gc::awaits_collector(object) {
+            self.awaiting_collector.insert(key.clone());
+        } else if !self.awaiting_collector.is_empty() {
+            self.awaiting_collector.remove(key);
+        }
     }
 
     /// Removes an object for good (after finalizers and grace periods are done).
@@ -356,12 +558,27 @@ impl Store {
         }
         self.log.push_back(Logged {
             at: self.clock,
-            event: WatchEvent {
-                resource_version: self.resource_version,
-                event_type,
-                object,
-            },
+            resource_version: self.resource_version,
+            event_type,
+            version: Version::Whole(object),
         });
+    }
+
+    /// The object version a logged change wrote, rebuilt if a later write took it over.
+    fn version(&self, logged: &Logged) -> Arc<Object> {
+        match &logged.version {
+            Version::Whole(o) => o.clone(),
+            Version::Superseded { next, undo } => {
+                // The write that took it over is logged after it, so the window still has it.
+                let i = self
+                    .log
+                    .binary_search_by(|e| e.resource_version.cmp(next))
+                    .expect("a superseded version's successor is in the log");
+                let mut o = Object::clone(&self.version(&self.log[i]));
+                undo.apply(&mut o, logged.resource_version);
+                Arc::new(o)
+            }
+        }
     }
 
     /// How many changes the watch log holds.
@@ -369,17 +586,46 @@ impl Store {
         self.log.len()
     }
 
+    /// How many logged versions are kept as what a later write took over.
+    #[cfg(test)]
+    pub(crate) fn superseded_versions(&self) -> usize {
+        self.log
+            .iter()
+            .filter(|e| matches!(e.version, Version::Superseded { .. }))
+            .count()
+    }
+
     /// Changes after `since`, or `None` if `since` is older than the log retains.
-    pub fn events_since(&self, since: u64) -> Option<impl Iterator<Item = &WatchEvent>> {
+    pub fn events_since(&self, since: u64) -> Option<impl Iterator<Item = Change<'_>>> {
         if since < self.oldest_watchable() {
             return None;
         }
         // The log is ordered by resourceVersion; binary search for the first newer event.
         let start = self
             .log
-            .binary_search_by(|e| e.event.resource_version.cmp(&(since + 1)))
+            .binary_search_by(|e| e.resource_version.cmp(&(since + 1)))
             .unwrap_or_else(|i| i);
-        Some(self.log.iter().skip(start).map(|e| &e.event))
+        Some(self.log.iter().skip(start).map(move |logged| Change {
+            store: self,
+            logged,
+        }))
+    }
+
+    /// An object's state just before `rv`: its latest earlier version in the watch log (`None`
+    /// if that was its deletion), or, if the log has none, its current state.
+    pub fn state_before(&self, key: &Key, rv: u64) -> Option<Arc<Object>> {
+        let earlier = self
+            .events_since(self.oldest_watchable())
+            .into_iter()
+            .flatten()
+            .take_while(|c| c.resource_version() < rv)
+            .filter(|c| c.is(key.kind, Some(&key.namespace)) && c.key() == *key)
+            .last();
+        match earlier {
+            Some(c) if c.event_type() == EventType::Deleted => None,
+            Some(c) => Some(c.event().object),
+            None => self.get(key).cloned(),
+        }
     }
 }
 
@@ -453,7 +699,7 @@ mod tests {
         s.put(pod("a", "x"));
         s.put(pod("a", "x"));
         s.remove(&Key::new(pods, Some("a"), "x"));
-        let types: Vec<_> = s.events_since(1).unwrap().map(|e| e.event_type).collect();
+        let types: Vec<_> = s.events_since(1).unwrap().map(|c| c.event_type()).collect();
         assert_eq!(types, [EventType::Modified, EventType::Deleted]);
         for _ in 0..WATCH_LOG_CAPACITY {
             s.put(pod("a", "y"));
@@ -516,6 +762,130 @@ mod tests {
         let restored: Store = serde_json::from_value(serde_json::to_value(&s).unwrap()).unwrap();
         assert_eq!(restored.event_count(), 1);
         assert_eq!(restored.len(), 2);
+    }
+
+    /// A pod with a spec, which a binding sets the node of.
+    fn pod_with_spec(ns: &str, name: &str) -> Object {
+        Object::from_value(
+            "Pod",
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}),
+        )
+        .unwrap()
+    }
+
+    /// A status: `phase`, and a condition so that it holds some heap.
+    fn status(phase: &str) -> PodStatus {
+        serde_json::from_value(json!({"phase": phase,
+            "conditions": [{"type": "Ready", "status": "False"}]}))
+        .unwrap()
+    }
+
+    /// Each version the log reports, with its resourceVersion, as `put` of a copy would have
+    /// written it.
+    fn expected_versions(s: &Store, since: u64) -> Vec<(u64, EventType, Object)> {
+        s.events_since(since)
+            .unwrap()
+            .map(|c| {
+                let e = c.event();
+                (e.resource_version, e.event_type, Object::clone(&e.object))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pod_update_takes_over_its_version_and_the_log_rebuilds_the_old_one() {
+        let mut s = Store::default();
+        let key = Key::of(&pod("a", "p"));
+        s.put(pod_with_spec("a", "p"));
+        let created = Object::clone(s.get(&key).unwrap());
+        let bound = Object::clone(
+            &s.update_pod(&key, Some("node-1".into()), status("Pending"))
+                .unwrap(),
+        );
+        let running = s.update_pod(&key, None, status("Running")).unwrap();
+        let superseded: Vec<bool> = s
+            .log
+            .iter()
+            .map(|e| matches!(e.version, Version::Superseded { .. }))
+            .collect();
+        assert_eq!(superseded, [true, true, false], "both writes took over");
+
+        // What each write made, as copies would have made it.
+        let mut want_bound = created.clone();
+        if let Object::Pod(p) = &mut want_bound {
+            p.spec.get_or_insert_with(Default::default).node_name = Some("node-1".into());
+            p.status = Some(status("Pending"));
+            p.metadata.resource_version = Some("2".into());
+        }
+        let mut want_running = want_bound.clone();
+        if let Object::Pod(p) = &mut want_running {
+            p.status = Some(status("Running"));
+            p.metadata.resource_version = Some("3".into());
+        }
+        assert_eq!(bound, want_bound);
+        assert_eq!(*running, want_running);
+        assert!(Arc::ptr_eq(s.get(&key).unwrap(), &running));
+
+        // A watch from before any of it sees every version as it was written, rebuilt.
+        assert_eq!(
+            expected_versions(&s, 0),
+            [
+                (1, EventType::Added, created.clone()),
+                (2, EventType::Modified, want_bound.clone()),
+                (3, EventType::Modified, want_running.clone()),
+            ]
+        );
+        assert_eq!(
+            s.state_before(&key, 3).as_deref(),
+            Some(&want_bound),
+            "the state before a write is the rebuilt version"
+        );
+        assert_eq!(s.state_before(&key, 2).as_deref(), Some(&created));
+        let change = s.events_since(0).unwrap().next().unwrap();
+        assert!(change.is("Pod", Some("a")) && !change.is("Pod", Some("b")));
+        assert_eq!(change.key(), key);
+
+        // A version someone else still holds is copied, not taken over: the holder's stays.
+        let held = s.get(&key).unwrap().clone();
+        let again = s.update_pod(&key, None, status("Succeeded")).unwrap();
+        assert_eq!(*held, want_running);
+        assert!(!Arc::ptr_eq(&held, &again));
+        assert!(
+            matches!(s.log[2].version, Version::Whole(_)),
+            "copied, so kept whole"
+        );
+        let last_two: Vec<_> = expected_versions(&s, 2).into_iter().map(|v| v.2).collect();
+        assert_eq!(last_two, [want_running, Object::clone(&again)]);
+
+        // Not a pod, or not there: nothing written.
+        let rv = s.resource_version();
+        s.put(event("e", None));
+        let event_key = Key::of(&event("e", None));
+        assert!(s.update_pod(&event_key, None, status("Running")).is_none());
+        assert!(s.get(&event_key).is_some(), "the Event is left in place");
+        assert!(s
+            .update_pod(&Key::of(&pod("a", "q")), None, status("Running"))
+            .is_none());
+        assert_eq!(s.resource_version(), rv + 1);
+    }
+
+    #[test]
+    fn a_rebuilt_version_survives_its_successor_being_taken_over_in_a_copied_store() {
+        let mut s = Store::default();
+        let key = Key::of(&pod("a", "p"));
+        s.put(pod_with_spec("a", "p"));
+        s.update_pod(&key, Some("n".into()), status("Pending"));
+        let before = expected_versions(&s, 0);
+        // A copy shares the versions: its writes copy, and the original's log is unchanged.
+        let mut copy = s.clone();
+        copy.update_pod(&key, None, status("Running"));
+        assert_eq!(expected_versions(&s, 0), before);
+        assert_eq!(expected_versions(&copy, 0)[..2], before[..]);
+        // The original, alone again once the copy is gone, takes over its own versions.
+        drop(copy);
+        s.update_pod(&key, None, status("Running"));
+        assert_eq!(expected_versions(&s, 0)[..2], before[..]);
     }
 
     #[test]

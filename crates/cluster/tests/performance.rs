@@ -120,7 +120,8 @@ fn held(c: &Cluster) -> Held {
             h.objects += n;
         }
     }
-    for e in store.events_since(store.oldest_watchable()).unwrap() {
+    for c in store.events_since(store.oldest_watchable()).unwrap() {
+        let e = c.event();
         h.log_entries += 1;
         let current = store.get(&Key::of(&e.object));
         if !current.is_some_and(|c| Arc::ptr_eq(c, &e.object)) {

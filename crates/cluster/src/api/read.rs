@@ -187,7 +187,7 @@ impl Cluster {
                 "resourceVersion: Invalid value: \"{since}\": must be a valid resource version"
             ))
         })?;
-        let events: Vec<&WatchEvent> = self
+        let events: Vec<WatchEvent> = self
             .store
             .events_since(since)
             .ok_or_else(|| {
@@ -196,13 +196,11 @@ impl Cluster {
                     self.store.oldest_watchable() + 1
                 ))
             })?
-            .filter(|e| {
-                e.object.kind() == rt.kind
-                    && namespace.is_none_or(|ns| e.object.namespace() == Some(ns))
-            })
+            .filter(|c| c.is(rt.kind, namespace))
+            .map(|c| c.event())
             .collect();
         if labels.is_empty() && fields.is_empty() {
-            return Ok(events.into_iter().cloned().collect());
+            return Ok(events);
         }
         // With selectors, an object entering the selection is ADDED for this watcher and one
         // leaving it is DELETED, as the watch cache reports them. Whether an object was selected
@@ -216,6 +214,7 @@ impl Cluster {
                 .or_insert_with(|| match e.event_type {
                     EventType::Added => false,
                     _ => self
+                        .store
                         .state_before(&key, e.resource_version)
                         .is_some_and(|o| selected(&o)),
                 });
@@ -237,25 +236,6 @@ impl Cluster {
             was_selected.insert(key, now);
         }
         Ok(out)
-    }
-
-    /// An object's state just before `rv`: its latest earlier event in the watch log, or
-    /// (modified objects whose history is older than the log) its current state.
-    fn state_before(&self, key: &Key, rv: u64) -> Option<Arc<Object>> {
-        let earlier = self
-            .store
-            .events_since(self.store.oldest_watchable())
-            .into_iter()
-            .flatten()
-            .take_while(|e| e.resource_version < rv)
-            .filter(|e| Key::of(&e.object) == *key)
-            .last()
-            .map(|e| (e.event_type, e.object.clone()));
-        match earlier {
-            Some((EventType::Deleted, _)) => None,
-            Some((_, o)) => Some(o),
-            None => self.store.get(key).cloned(),
-        }
     }
 }
 

@@ -307,14 +307,11 @@ pub fn sync_pod(cluster: &mut Cluster, key: &Key) {
     }
     let status = status::pod_status(cluster, pod, &mut rt);
     if pod.status.as_ref() != Some(&status) {
-        // The old status is replaced, not copied.
-        let updated = Pod {
-            metadata: pod.metadata.clone(),
-            spec: pod.spec.clone(),
-            status: Some(status),
-        };
-        let stored = cluster.store_mut().put(Object::from(updated));
-        rt.written_version = stored.meta().resource_version.clone();
+        // Let go of the current version, so the new one can take it over (not copy it).
+        drop(obj);
+        if let Some(stored) = cluster.store_mut().update_pod(key, None, status) {
+            rt.written_version = stored.meta().resource_version.clone();
+        }
     }
     cluster.runtime.kubelet.pods.insert(ks, rt);
     if let Some(t) = wake {

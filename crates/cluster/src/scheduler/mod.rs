@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod, PodCondition};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::events::{EventKind, Source};
 use crate::object::Object;
@@ -189,7 +190,7 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
         match best {
             Some((_, node)) => {
                 let node = node.to_string();
-                bind(cluster, pod, &obj, &node);
+                bind(cluster, key, obj, &node);
                 return;
             }
             None => Some(if total == 0 {
@@ -206,13 +207,15 @@ pub fn schedule(cluster: &mut Cluster, key: &Key) {
     }
 }
 
-fn bind(cluster: &mut Cluster, pod: &Pod, obj: &Object, node: &str) {
+/// Binds the pod to `node`, as the binding subresource does: the node name, and the
+/// `PodScheduled` condition. Takes the pod's version by value, so that the binding can take it
+/// over rather than copy it (see [`crate::Store::update_pod`]).
+fn bind(cluster: &mut Cluster, key: &Key, obj: Arc<Object>, node: &str) {
+    let Object::Pod(pod) = obj.as_ref() else {
+        return;
+    };
     let now = cluster.now();
-    let mut bound = pod.clone();
-    if let Some(spec) = bound.spec.as_mut() {
-        spec.node_name = Some(node.to_string());
-    }
-    let status = bound.status.get_or_insert_with(Default::default);
+    let mut status = pod.status.clone().unwrap_or_default();
     status.phase = Some("Pending".into());
     let mut conditions: Vec<PodCondition> = status
         .conditions
@@ -228,20 +231,38 @@ fn bind(cluster: &mut Cluster, pod: &Pod, obj: &Object, node: &str) {
         ..PodCondition::default()
     });
     status.conditions = Some(conditions);
+    // The Scheduled event refers to the pod as the scheduler saw it, before the binding.
+    let meta = &pod.metadata;
+    let involved = Object::from(Pod {
+        metadata: ObjectMeta {
+            name: meta.name.clone(),
+            namespace: meta.namespace.clone(),
+            uid: meta.uid.clone(),
+            resource_version: meta.resource_version.clone(),
+            ..ObjectMeta::default()
+        },
+        ..Pod::default()
+    });
+    drop(obj);
+    let Some(bound) = cluster
+        .store_mut()
+        .update_pod(key, Some(node.to_string()), status)
+    else {
+        return;
+    };
     // Count the pod against its node at once: the next pending pod of the same batch is
     // scheduled before the settle loop observes this write, and must see this pod's requests.
-    let key = Key::of(obj);
-    cluster.runtime.index.observe_pod(&key, Some(&bound));
-    cluster.store_mut().put(Object::from(bound));
-    let ns = pod.metadata.namespace.clone().unwrap_or_default();
-    let name = pod.metadata.name.clone().unwrap_or_default();
+    cluster.runtime.index.observe_pod(key, bound.as_pod());
+    let ns = involved.namespace().unwrap_or_default();
+    let name = involved.name();
+    let message = format!("Successfully assigned {ns}/{name} to {node}");
     cluster.record_event(
-        obj,
+        &involved,
         None,
         Source::Scheduler,
         EventKind::Normal,
         "Scheduled",
-        &format!("Successfully assigned {ns}/{name} to {node}"),
+        &message,
     );
 }
 
