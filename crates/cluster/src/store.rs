@@ -130,26 +130,30 @@ enum Version {
     /// The object as written: the stored one while it is current.
     Whole(Arc<Object>),
     /// A pod version whose spec and metadata the next write (at resourceVersion `next`) took
-    /// over: that version with `undo` applied (see [`Store::update_pod`]).
+    /// over: the newest version kept whole after it, with `undo` applied (see
+    /// [`Store::update_pod`]).
     Superseded { next: u64, undo: Box<Undo> },
 }
 
 /// What a pod write by [`Store::update_pod`] changed, so the version before it can be rebuilt.
+///
+/// Such writes change nothing but the status, the node and the resourceVersion, so a version
+/// is its newest successor kept whole with these three put back: one copy, however many
+/// status writes followed it.
 #[derive(Clone, Debug)]
 struct Undo {
     key: Key,
     status: Option<PodStatus>,
-    /// The node before a binding; `None` when the write kept the node.
-    node_name: Option<Option<String>>,
+    node_name: Option<String>,
 }
 
 impl Undo {
-    /// Turns the version after the write back into the one before it (`resource_version`).
+    /// Turns a later version of the pod back into the one at `resource_version`.
     fn apply(&self, o: &mut Object, resource_version: u64) {
         if let Object::Pod(pod) = o {
             pod.status.clone_from(&self.status);
-            if let (Some(node_name), Some(spec)) = (&self.node_name, pod.spec.as_mut()) {
-                spec.node_name.clone_from(node_name);
+            if let Some(spec) = pod.spec.as_mut() {
+                spec.node_name.clone_from(&self.node_name);
             }
         }
         o.meta_mut().resource_version = Some(resource_version.to_string());
@@ -453,8 +457,9 @@ impl Store {
         };
         let old_status = std::mem::replace(&mut pod.status, Some(status));
         let old_node = match (node_name, pod.spec.as_mut()) {
-            (Some(node), Some(spec)) => Some(std::mem::replace(&mut spec.node_name, Some(node))),
-            _ => None,
+            (Some(node), Some(spec)) => std::mem::replace(&mut spec.node_name, Some(node)),
+            (None, Some(spec)) => spec.node_name.clone(),
+            (_, None) => None,
         };
         if let Some(Version::Superseded { undo: u, .. }) = logged.map(|i| &mut self.log[i].version)
         {
@@ -566,17 +571,24 @@ impl Store {
 
     /// The object version a logged change wrote, rebuilt if a later write took it over.
     fn version(&self, logged: &Logged) -> Arc<Object> {
-        match &logged.version {
-            Version::Whole(o) => o.clone(),
-            Version::Superseded { next, undo } => {
-                // The write that took it over is logged after it, so the window still has it.
-                let i = self
-                    .log
-                    .binary_search_by(|e| e.resource_version.cmp(next))
-                    .expect("a superseded version's successor is in the log");
-                let mut o = Object::clone(&self.version(&self.log[i]));
-                undo.apply(&mut o, logged.resource_version);
-                Arc::new(o)
+        let (mut next, undo) = match &logged.version {
+            Version::Whole(o) => return o.clone(),
+            Version::Superseded { next, undo } => (*next, undo),
+        };
+        // Follow the takeovers to the newest version kept whole. Each write is logged after the
+        // one it took over, so the window still has them all.
+        loop {
+            let i = self
+                .log
+                .binary_search_by(|e| e.resource_version.cmp(&next))
+                .expect("a superseded version's successor is in the log");
+            match &self.log[i].version {
+                Version::Superseded { next: n, .. } => next = *n,
+                Version::Whole(newest) => {
+                    let mut o = Object::clone(newest);
+                    undo.apply(&mut o, logged.resource_version);
+                    return Arc::new(o);
+                }
             }
         }
     }
@@ -868,6 +880,26 @@ mod tests {
             .update_pod(&Key::of(&pod("a", "q")), None, status("Running"))
             .is_none());
         assert_eq!(s.resource_version(), rv + 1);
+    }
+
+    #[test]
+    fn a_long_run_of_status_writes_rebuilds_each_version() {
+        let mut s = Store::default();
+        let key = Key::of(&pod_with_spec("a", "p"));
+        s.put(pod_with_spec("a", "p"));
+        s.update_pod(&key, Some("n".into()), status("Pending"));
+        for i in 0..50 {
+            s.update_pod(&key, None, status(&format!("phase-{i}")));
+        }
+        let versions = expected_versions(&s, 2);
+        assert_eq!(versions.len(), 50);
+        for (i, (rv, _, o)) in versions.iter().enumerate() {
+            let Object::Pod(p) = o else { panic!("a pod") };
+            assert_eq!(p.status, Some(status(&format!("phase-{i}"))));
+            assert_eq!(p.metadata.resource_version, Some(rv.to_string()));
+            assert_eq!(p.spec.as_ref().unwrap().node_name.as_deref(), Some("n"));
+        }
+        assert_eq!(s.superseded_versions(), 51);
     }
 
     #[test]
