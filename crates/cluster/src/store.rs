@@ -407,19 +407,17 @@ impl Store {
             .filter(
                 |&i| matches!(&self.log[i].version, Version::Whole(o) if Arc::ptr_eq(o, &current)),
             );
-        let undo = |status, node_name| {
-            Box::new(Undo {
-                key: key.clone(),
-                status,
-                node_name,
-            })
-        };
         if let Some(i) = logged {
-            let placeholder = Version::Superseded {
+            // Let go of the log's hold; the undo is filled in below once the write is made.
+            let superseded = Version::Superseded {
                 next,
-                undo: undo(None, None),
+                undo: Box::new(Undo {
+                    key: key.clone(),
+                    status: None,
+                    node_name: None,
+                }),
             };
-            drop(std::mem::replace(&mut self.log[i].version, placeholder));
+            drop(std::mem::replace(&mut self.log[i].version, superseded));
         }
         #[cfg(test)]
         let taken = if self.copy_pod_versions {
@@ -461,9 +459,9 @@ impl Store {
             (None, Some(spec)) => spec.node_name.clone(),
             (_, None) => None,
         };
-        if let Some(Version::Superseded { undo: u, .. }) = logged.map(|i| &mut self.log[i].version)
-        {
-            *u = undo(old_status, old_node);
+        if let Some(Version::Superseded { undo, .. }) = logged.map(|i| &mut self.log[i].version) {
+            undo.status = old_status;
+            undo.node_name = old_node;
         }
         self.resource_version = next;
         pod.metadata.resource_version = Some(next.to_string());
