@@ -1160,3 +1160,223 @@ fn sent_patch(log: &str) -> Option<serde_json::Value> {
     let text: String = serde_json::from_str(quoted).ok()?;
     serde_json::from_str(&text).ok()
 }
+
+/// `kubectl port-forward` running in the background: the local port it chose, and its output
+/// once stopped.
+struct PortForward {
+    /// "Forwarding from 127.0.0.1:<port> -> <container port>"
+    first: String,
+    child: std::process::Child,
+    port: u16,
+    stdout: std::sync::mpsc::Receiver<String>,
+}
+
+impl PortForward {
+    /// Starts `kubectl port-forward <target> 0:<remote>` and waits for "Forwarding from".
+    fn start(ns: &str, target: &str, remote: u16) -> PortForward {
+        use std::io::BufRead;
+        let srv = server();
+        let mut child = Command::new(support::kubectl().unwrap())
+            .arg("--kubeconfig")
+            .arg(&srv.kubeconfig)
+            .args(["port-forward", target, &format!("0:{remote}"), "-n", ns])
+            .args(["--address", "127.0.0.1"])
+            .env("HOME", &srv.dir)
+            .env_remove("KUBECONFIG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, stdout) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let first = stdout
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                let mut err = String::new();
+                use std::io::Read;
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("port-forward printed nothing; stderr: {err}")
+            });
+        // Forwarding from 127.0.0.1:40123 -> 80
+        let port = first
+            .strip_prefix("Forwarding from 127.0.0.1:")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"));
+        PortForward {
+            first,
+            child,
+            port,
+            stdout,
+        }
+    }
+
+    /// Sends raw bytes to the local port and reads until the far end closes.
+    fn exchange(&self, request: &str) -> String {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        conn.write_all(request.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let _ = conn.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    /// Waits for kubectl to exit by itself (up to `seconds`), else stops it; returns its
+    /// stdout lines after the first, its stderr and whether it exited by itself.
+    fn finish(mut self, seconds: u64) -> (Vec<String>, String, bool) {
+        use std::io::Read;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        let mut exited = false;
+        while std::time::Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                exited = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut err = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (self.stdout.try_iter().collect(), err, exited)
+    }
+}
+
+#[test]
+fn port_forward_reaches_the_simulated_web_server() {
+    let ns = namespace("t-port-forward");
+    for args in [
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx:1.27",
+            "-n",
+            &ns,
+        ][..],
+        &[
+            "expose",
+            "deployment",
+            "web",
+            "--port=8080",
+            "--target-port=80",
+            "-n",
+            &ns,
+        ],
+        &[
+            "rollout",
+            "status",
+            "deployment/web",
+            "--timeout=60s",
+            "-n",
+            &ns,
+        ],
+    ] {
+        let r = k(args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+
+    // Through the Service: kubectl picks one of its pods and maps 8080 to the target port 80.
+    let pf = PortForward::start(&ns, "svc/web", 8080);
+    assert_eq!(
+        pf.first,
+        format!("Forwarding from 127.0.0.1:{} -> 80", pf.port)
+    );
+    let page = pf.exchange("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+    assert!(page.contains("<title>Welcome to nginx!</title>"), "{page}");
+    // A second connection, with two requests on it (keep-alive): both are answered in turn.
+    let two = pf.exchange(
+        "GET /missing HTTP/1.1\r\nHost: localhost\r\n\r\nHEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert!(two.starts_with("HTTP/1.1 404 Not Found\r\n"), "{two}");
+    assert!(two.contains("</html>\r\nHTTP/1.1 200 OK\r\n"), "{two}");
+    assert!(!two.contains("Welcome to nginx"), "HEAD has no body: {two}");
+    let port = pf.port;
+    let (lines, stderr, exited) = pf.finish(0);
+    assert!(!exited, "kubectl kept forwarding; stderr: {stderr}");
+    assert_eq!(
+        lines,
+        [
+            format!("Handling connection for {port}"),
+            format!("Handling connection for {port}")
+        ],
+        "{stderr}"
+    );
+}
+
+#[test]
+fn port_forward_to_a_port_nothing_listens_on_reports_the_runtime_error() {
+    let ns = namespace("t-port-forward-refused");
+    let r = k(&["run", "web", "--image=nginx:1.27", "-n", &ns]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/web",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let pf = PortForward::start(&ns, "pod/web", 81);
+    assert_eq!(
+        pf.first,
+        format!("Forwarding from 127.0.0.1:{} -> 81", pf.port)
+    );
+    // The connection is closed without an answer.
+    assert_eq!(pf.exchange("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"), "");
+    let port = pf.port;
+    // kubectl reports the error the kubelet wrote and gives up the forward.
+    let (lines, stderr, exited) = pf.finish(20);
+    assert_eq!(
+        lines,
+        [format!("Handling connection for {port}")],
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "an error occurred forwarding {port} -> 81: error forwarding port 81 to pod "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("IPv4: dial tcp4 127.0.0.1:81: connect: connection refused"),
+        "{stderr}"
+    );
+    assert!(exited, "{stderr}");
+    assert!(
+        stderr.ends_with("error: lost connection to pod\n"),
+        "{stderr}"
+    );
+
+    // A pod that is not running is refused by kubectl itself, before any forward.
+    let r = k(&["run", "broken", "--image=nginx:no-such-tag", "-n", &ns]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = k(&["port-forward", "pod/broken", "8080:80", "-n", &ns]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "error: unable to forward port because pod is not running. Current status=Pending\n"
+    );
+}

@@ -4,7 +4,7 @@
 //! terminal's kubectl calls the same function in-process through [`InProcess`]. One code path
 //! serves both, so the emulation meets exactly the server that the real kubectl meets.
 //!
-//! Streaming requests (watch, log follow, exec) are split into a pure part here ([`watch`]) and
+//! Streaming requests (watch, log follow, exec, port-forward) are split into a pure part here ([`watch`]) and
 //! the IO loop in the server.
 
 pub mod discovery;
@@ -14,6 +14,7 @@ pub mod logs;
 pub mod metrics;
 pub mod openapi;
 pub mod path;
+pub mod portforward;
 pub mod protobuf;
 pub mod reply;
 pub mod table;

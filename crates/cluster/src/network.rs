@@ -493,6 +493,38 @@ impl Cluster {
         }
     }
 
+    /// `GET path` sent to `localhost:port` inside a pod's network namespace: where the kubelet
+    /// delivers a `kubectl port-forward` connection. `Refused` when the pod does not exist or
+    /// no running container listens on the port.
+    pub fn request_in_pod(
+        &self,
+        namespace: &str,
+        name: &str,
+        port: u16,
+        path: &str,
+    ) -> Result<HttpResponse, NetError> {
+        let key = crate::store::Key {
+            kind: "Pod",
+            namespace: namespace.into(),
+            name: name.into(),
+        };
+        match self.store().get(&key).map(|o| o.as_ref()) {
+            Some(Object::Pod(pod)) => self.ask_pod(pod, port, path, "localhost"),
+            _ => Err(NetError::Refused {
+                host: "localhost".into(),
+                port,
+            }),
+        }
+    }
+
+    /// Whether a connection to `localhost:port` inside the pod finds a listener.
+    pub fn listens_in_pod(&self, namespace: &str, name: &str, port: u16) -> bool {
+        !matches!(
+            self.request_in_pod(namespace, name, port, "/"),
+            Err(NetError::Refused { .. })
+        )
+    }
+
     /// `minikube service NAME --url`: `http://<node IP>:<nodePort>` for each node port.
     pub fn service_urls(&self, namespace: &str, name: &str) -> Option<Vec<String>> {
         let svc = self.services().into_iter().find(|s| {
@@ -512,5 +544,27 @@ impl Cluster {
                 .filter_map(|p| p.node_port.map(|n| format!("http://{ip}:{n}")))
                 .collect(),
         )
+    }
+}
+
+/// The reason phrase of an HTTP status.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
     }
 }

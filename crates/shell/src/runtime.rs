@@ -141,7 +141,7 @@ impl Runtime for Cluster {
         match answer {
             Ok(r) => Ok(HttpResponse {
                 status: r.status,
-                reason: reason_phrase(r.status).to_string(),
+                reason: network::reason_phrase(r.status).to_string(),
                 headers: vec![("Content-Length".into(), r.body.len().to_string())],
                 body: r.body,
             }),
@@ -153,27 +153,5 @@ impl Runtime for Cluster {
                 Err(NetError::Unreachable)
             }
         }
-    }
-}
-
-/// The reason phrase of an HTTP status.
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        304 => "Not Modified",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "",
     }
 }

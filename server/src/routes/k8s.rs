@@ -17,6 +17,7 @@ use axum::Router;
 use cluster::Status;
 
 mod exec;
+mod portforward;
 
 use crate::routes::api::{presented_token, same_secret};
 use crate::sessions::Session;
@@ -114,6 +115,9 @@ async fn dispatch(state: AppState, id: String, rest: String, request: AxumReques
 
     if exec::is_exec(&req) && parts.headers.contains_key(header::UPGRADE) {
         return exec::upgrade(session, req, parts).await;
+    }
+    if portforward::is_portforward(&req) && parts.headers.contains_key(header::UPGRADE) {
+        return portforward::upgrade(session, req, parts).await;
     }
     if req.method == "GET" && matches!(req.query_value("watch").as_deref(), Some("true" | "1")) {
         return watch(session, req).await;
