@@ -216,3 +216,36 @@ pub fn shell_line(data: &[u8]) {
     let mut sh = shell::Shell::default();
     let _ = sh.run_line(&line, &mut cluster, &mut files);
 }
+
+/// A `kubectl port-forward` session (the SPDY framing, header inflation, stream pairing and the
+/// forwarded HTTP): the input is what kubectl would send, cut into WebSocket messages of the size
+/// the first byte gives. A protocol error ends the session, as the server closes the connection;
+/// whatever is sent back must be whole SPDY frames.
+pub fn port_forward(data: &[u8]) {
+    let Some((&cut, bytes)) = data.split_first() else {
+        return;
+    };
+    let c = template();
+    let pods = cluster::resources::by_plural("", "pods").expect("served");
+    let pod = c.list(pods, Some("default"))[0].name().to_string();
+    let mut tunnel = apiserver::portforward::open(c, &cluster::api::User::admin(), "default", &pod)
+        .expect("the pod is there");
+    for message in bytes.chunks(usize::from(cut).max(1)) {
+        match tunnel.receive(c, message) {
+            Ok(out) => check_spdy_frames(&out),
+            Err(_) => return,
+        }
+    }
+}
+
+fn check_spdy_frames(mut out: &[u8]) {
+    while !out.is_empty() {
+        assert!(out.len() >= 8, "a truncated frame header was sent");
+        let len = (u32::from_be_bytes(out[4..8].try_into().unwrap()) & 0xff_ffff) as usize;
+        assert!(
+            out.len() >= 8 + len,
+            "a frame shorter than its length was sent"
+        );
+        out = &out[8 + len..];
+    }
+}

@@ -16,12 +16,13 @@ const BOUND: Duration = Duration::from_secs(10);
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 5] = [
+const TARGETS: [(&str, Target); 6] = [
     ("manifest", harness::manifest),
     ("api_body", harness::api_body),
     ("patch", harness::patch),
     ("kubectl_args", harness::kubectl_args),
     ("shell_line", harness::shell_line),
+    ("port_forward", harness::port_forward),
 ];
 
 fn fuzz_dir() -> PathBuf {

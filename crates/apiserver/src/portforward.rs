@@ -281,45 +281,50 @@ impl Tunnel {
     }
 }
 
+/// What the kubelet writes on a forward's error stream when nothing listens on `port` inside the
+/// pod: containerd's message, wrapped by the kubelet's streaming server. The terminal's kubectl
+/// reports the same words.
+pub fn refused_message(pod_uid: &str, port: u16) -> String {
+    SandboxId::of(pod_uid).refused(port)
+}
+
 /// The pod sandbox's id as the container runtime names it, made from the pod's uid. Only the
 /// runtime's error messages show it.
 #[derive(Clone, Debug)]
-struct SandboxId(String);
+struct SandboxId {
+    id: String,
+    /// The network namespace the runtime made for the sandbox.
+    netns: String,
+}
 
 impl SandboxId {
     fn of(uid: &str) -> SandboxId {
-        // Four rounds of FNV-1a over the uid, each seeded differently: 64 hex digits.
-        let mut hex = String::with_capacity(64);
-        for round in 0u64..4 {
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ round.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // Rounds of FNV-1a over the uid, each seeded differently, 16 hex digits each.
+        let round = |n: u64| {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
             for b in uid.bytes() {
                 h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
             }
-            hex.push_str(&format!("{h:016x}"));
-        }
-        SandboxId(hex)
-    }
-
-    /// The network namespace the runtime made for the sandbox.
-    fn netns(&self) -> String {
-        let h = &self.0;
-        format!(
+            format!("{h:016x}")
+        };
+        let id: String = (0..4).map(round).collect();
+        let n = format!("{}{}", round(4), round(5));
+        let netns = format!(
             "/var/run/netns/cni-{}-{}-{}-{}-{}",
-            &h[32..40],
-            &h[40..44],
-            &h[44..48],
-            &h[48..52],
-            &h[52..64]
-        )
+            &n[0..8],
+            &n[8..12],
+            &n[12..16],
+            &n[16..20],
+            &n[20..32]
+        );
+        SandboxId { id, netns }
     }
 
-    /// What the kubelet writes on the error stream when nothing listens on the port
-    /// (containerd's message, wrapped by the kubelet's streaming server).
     fn refused(&self, port: u16) -> String {
         format!(
             "error forwarding port {port} to pod {id}, uid : failed to execute portforward in network namespace \"{netns}\": failed to connect to localhost:{port} inside namespace \"{id}\", IPv4: dial tcp4 127.0.0.1:{port}: connect: connection refused IPv6 dial tcp6: address localhost: no suitable address found ",
-            id = self.0,
-            netns = self.netns(),
+            id = self.id,
+            netns = self.netns,
         )
     }
 }

@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod config;
 pub mod discovery;
 pub mod flags;
+pub mod klog;
 pub mod manifest;
 pub mod printers;
 pub mod rest;

@@ -61,11 +61,19 @@ impl Process {
                     }
                 }
             }
-            Process::PortForward(f) => Progress {
-                output: Done::out(std::mem::take(&mut f.pending)),
-                exit: None,
-                wake: Wake::OnChange,
-            },
+            Process::PortForward(f) => {
+                let mut output = Done::out(std::mem::take(&mut f.pending));
+                let exit = f.failure.take().map(|stderr| {
+                    output.stderr = stderr;
+                    output.code = 1;
+                    1
+                });
+                Progress {
+                    output,
+                    exit,
+                    wake: Wake::OnChange,
+                }
+            }
             Process::Edit(e) => e.poll(cx),
             Process::Kubectl(k) => {
                 let mut transport = apiserver::InProcess {

@@ -176,3 +176,41 @@ fn curl_reaches_nginx_through_a_node_port_and_a_port_forward() {
     let hang = l.run(&format!("curl -m 0.01 http://{}", ip.stdout));
     assert_eq!(hang.exit_code, 130, "interrupted while it hangs: {hang:?}");
 }
+
+#[test]
+fn a_forward_to_a_port_nothing_listens_on_fails_as_kubectl_does() {
+    let mut l = Laptop::new();
+    l.pod("web", "nginx:1.27", json!({"app": "web"}));
+    l.wait(60);
+    let out = l.run("kubectl port-forward pod/web 8081:81 &");
+    assert!(
+        out.stdout
+            .starts_with("Forwarding from 127.0.0.1:8081 -> 81\n"),
+        "{out:?}"
+    );
+    // kubectl accepts the connection, the kubelet finds nothing on port 81, and kubectl logs
+    // the runtime's error, drops the connection and ends the forward.
+    let curl = l.run("curl localhost:8081");
+    assert_eq!(curl.exit_code, 52, "{curl:?}");
+    assert!(
+        curl.stdout.starts_with("Handling connection for 8081\n"),
+        "{curl:?}"
+    );
+    let all = format!("{}{}", curl.stdout, curl.stderr);
+    assert!(
+        all.contains(" portforward.go:424] \"Unhandled Error\" err=\"an error occurred forwarding 8081 -> 81: error forwarding port 81 to pod "),
+        "{all}"
+    );
+    assert!(
+        all.contains("inside namespace \\\""),
+        "the runtime's quotes are escaped in klog's value: {all}"
+    );
+    assert!(all.contains("error: lost connection to pod\n"), "{all}");
+    assert!(
+        all.contains("curl: (52) Empty reply from server\n"),
+        "{all}"
+    );
+    // The job is over: the port is free again.
+    let again = l.run("curl localhost:8081");
+    assert_eq!(again.exit_code, 7, "{again:?}");
+}

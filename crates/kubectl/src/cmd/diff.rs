@@ -141,8 +141,10 @@ fn live_and_merged(
         if resp.status == 409 {
             // kubectl retries a conflicting dry run with the live resourceVersion as a lock, then
             // once without it; a field-ownership conflict fails both ways, after this warning.
-            let warning = klog_warning(
+            let warning = crate::klog::line(
+                'W',
                 env.transport.now(),
+                "diff.go:723",
                 &format!(
                     "Object ({}, Kind={}: {name}) keeps changing, diffing without lock",
                     m.api_version(),
@@ -208,22 +210,6 @@ fn live_and_merged(
         return Err(server_error(&resp));
     }
     Ok((file_name, live, resp.body_json().unwrap_or_default()))
-}
-
-/// A klog warning line as kubectl writes it (`W1122 00:12:38.819626    7235 diff.go:723] ...`);
-/// the process id is the emulation's fixed one.
-fn klog_warning(now: jiff::Timestamp, message: &str) -> String {
-    let t = now.to_zoned(jiff::tz::TimeZone::UTC);
-    format!(
-        "W{:02}{:02} {:02}:{:02}:{:02}.{:06} {:>7} diff.go:723] {message}\n",
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.subsec_nanosecond() / 1000,
-        1
-    )
 }
 
 /// Managed fields are left out unless `--show-managed-fields`.
@@ -371,15 +357,6 @@ mod tests {
             ..m
         };
         assert_eq!(object_file_name(&core, "", "shop"), "v1.Namespace..shop");
-    }
-
-    #[test]
-    fn klog_warnings_have_klogs_header() {
-        let now: jiff::Timestamp = "2026-11-22T00:12:38.819626Z".parse().unwrap();
-        assert_eq!(
-            klog_warning(now, "x"),
-            "W1122 00:12:38.819626       1 diff.go:723] x\n"
-        );
     }
 
     #[test]

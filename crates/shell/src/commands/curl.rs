@@ -279,10 +279,17 @@ pub(crate) fn run(cx: &mut Cx, args: &[String]) -> Proc {
             url.port
         ));
     }
-    let result = match endpoint {
+    let through_forward = matches!(endpoint, Ok(Endpoint::Pod { .. }));
+    let mut result = match endpoint {
         Ok(e) => cx.rt.http(&e, &request),
         Err(e) => Err(e),
     };
+    if through_forward && matches!(result, Err(NetError::Refused)) {
+        // kubectl accepted the connection; the forward behind it failed, so it hangs up.
+        port_forward::refused(cx, url.port);
+        crate::exec::poll_background(cx);
+        result = Err(NetError::EmptyReply);
+    }
     let response = match result {
         Ok(r) => r,
         Err(NetError::Refused) => {

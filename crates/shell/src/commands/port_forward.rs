@@ -17,6 +17,8 @@ pub(crate) struct Forward {
     pub remote_port: u16,
     /// Output to print at the next poll ("Handling connection for 8080").
     pub pending: String,
+    /// What kubectl printed when the forward broke; the job ends with it.
+    pub failure: Option<String>,
 }
 
 const USAGE: &str = "error: TYPE/NAME and list of ports are required for port-forward\nSee 'kubectl port-forward -h' for help and examples\n";
@@ -143,6 +145,7 @@ pub(crate) fn start(cx: &mut Cx, args: &[String]) -> Proc {
             pod: pod_name,
             remote_port,
             pending: String::new(),
+            failure: None,
         }),
         Done::out(format!(
             "Forwarding from 127.0.0.1:{local_port} -> {remote_port}\nForwarding from [::1]:{local_port} -> {remote_port}\n"
@@ -227,4 +230,34 @@ pub(crate) fn find<'a>(cx: &'a mut Cx, port: u16) -> Option<&'a mut Forward> {
         .chain(bg)
         .filter_map(|p| p.process.forwarded_port())
         .find(|f| f.local_port == port)
+}
+
+/// A connection through the forward on `local_port` found nothing listening in the pod: the
+/// kubelet reports containerd's error, kubectl logs it and gives up the whole forward (the
+/// connection it accepted is closed without a byte, so curl sees an empty reply).
+pub(crate) fn refused(cx: &mut Cx, local_port: u16) {
+    let Some(f) = find(cx, local_port) else {
+        return;
+    };
+    let (namespace, pod, remote) = (f.namespace.clone(), f.pod.clone(), f.remote_port);
+    let uid = get_object(cx, "pods", Some(&namespace), &pod)
+        .and_then(|p| p["metadata"]["uid"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    let message = format!(
+        "an error occurred forwarding {local_port} -> {remote}: {}",
+        apiserver::portforward::refused_message(&uid, remote)
+    );
+    let now = cx.rt.cluster().now();
+    let log = kubectl::klog::line(
+        'E',
+        now,
+        "portforward.go:424",
+        &format!(
+            "\"Unhandled Error\" err={}",
+            kubectl::klog::quoted(&message)
+        ),
+    );
+    if let Some(f) = find(cx, local_port) {
+        f.failure = Some(format!("{log}error: lost connection to pod\n"));
+    }
 }
