@@ -29,6 +29,10 @@ use spdy::{Frame, Framer, SpdyError};
 /// port-forward protocol.
 pub const PROTOCOL: &str = "SPDY/3.1+portforward.k8s.io";
 
+/// The most streams open at once on one connection (two per forwarded connection). kubectl resets
+/// the streams of each connection it is done with; a client that does not is refused new ones.
+const MAX_STREAMS: usize = 1000;
+
 /// Checks a port-forward request as the API server and the kubelet would before the upgrade:
 /// permission to `create pods/portforward`, the pod exists and has a node.
 pub fn open(cluster: &Cluster, user: &User, namespace: &str, pod: &str) -> Result<Tunnel, Status> {
@@ -174,6 +178,9 @@ impl Tunnel {
                 StreamKind::Data => stream.saturating_sub(2).to_string(),
             },
         };
+        if self.streams.len() >= MAX_STREAMS {
+            return Framer::rst_stream(stream, spdy::REFUSED_STREAM, out);
+        }
         self.framer.syn_reply(stream, out);
         self.streams.insert(
             stream,

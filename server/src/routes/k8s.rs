@@ -33,6 +33,21 @@ const DEFAULT_WATCH_SECONDS: u64 = 1800;
 /// do not come through this API, such as the simulated clock, are seen at this pace).
 const WATCH_POLL: Duration = Duration::from_millis(500);
 
+/// Messages on a session's streaming connections (exec input, port-forward traffic) count against
+/// its API request rate, in buckets of their own. Over the rate the next message waits, which slows
+/// the client down (as TCP would) without dropping anything.
+async fn pace(session: &Session) {
+    static LIMITS: std::sync::OnceLock<crate::security::Limits> = std::sync::OnceLock::new();
+    let limits = LIMITS.get_or_init(crate::security::Limits::from_env);
+    while limits
+        .api
+        .take(&session.id, std::time::Instant::now())
+        .is_err()
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/k8s/{id}", any(serve))

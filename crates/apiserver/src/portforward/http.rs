@@ -10,6 +10,9 @@ use jiff::Timestamp;
 /// 32 KiB leaves room for long cookies).
 const MAX_HEAD: usize = 32 << 10;
 const MAX_HEADERS: usize = 64;
+/// The largest request body accepted (nginx's default `client_max_body_size`); a larger one is
+/// refused before it is read, so a forward never holds more than this.
+const MAX_BODY: usize = 1 << 20;
 
 /// What serving the received bytes produced.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -67,6 +70,14 @@ pub(super) fn serve(
                 return served;
             }
         };
+        if body_len > MAX_BODY {
+            input.clear();
+            served
+                .bytes
+                .extend(response(413, TOO_LARGE, "close", now, false));
+            served.close = true;
+            return served;
+        }
         if input.len() < head_len + body_len {
             return served;
         }
@@ -102,6 +113,8 @@ pub(super) fn serve(
 }
 
 const BAD_REQUEST: &str = "<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n</body>\r\n</html>\r\n";
+
+const TOO_LARGE: &str = "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n</body>\r\n</html>\r\n";
 
 fn response(status: u16, body: &str, connection: &str, now: Timestamp, head_only: bool) -> Vec<u8> {
     let content_type = match body.trim_start().as_bytes().first() {
@@ -210,5 +223,13 @@ mod tests {
 
         let mut input = vec![b'a'; MAX_HEAD + 1];
         assert!(serve(&mut input, now(), site).close);
+
+        // A body over the limit is refused from its head alone.
+        let mut input = b"PUT / HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n".to_vec();
+        let served = serve(&mut input, now(), site);
+        assert!(served.close);
+        assert!(String::from_utf8(served.bytes)
+            .unwrap()
+            .starts_with("HTTP/1.1 413 Request Entity Too Large\r\n"));
     }
 }

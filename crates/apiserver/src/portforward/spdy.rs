@@ -32,6 +32,7 @@ pub const FLAG_FIN: u8 = 1;
 /// RST_STREAM status codes.
 pub const PROTOCOL_ERROR: u32 = 1;
 pub const INVALID_STREAM: u32 = 2;
+pub const REFUSED_STREAM: u32 = 3;
 
 /// The largest frame accepted. kubectl's frames are small (it writes what it reads from a local
 /// socket, 32 KiB at a time); a larger one is a broken or hostile peer.

@@ -326,3 +326,19 @@ fn opening_checks_the_pod_and_the_permission() {
     let err = open(&c, &nobody, "default", "web").err().unwrap();
     assert_eq!(err.code, 403, "{}", err.message);
 }
+
+#[test]
+fn a_client_that_never_resets_its_streams_is_refused_new_ones() {
+    let c = cluster();
+    let mut t = tunnel(&c, "web");
+    let mut client = Client::new();
+    for request in 0..(MAX_STREAMS as u32 / 2) {
+        t.receive(&c, &client.connection(request, 80)).unwrap();
+    }
+    let next = MAX_STREAMS as u32 / 2;
+    let out = sent(&t.receive(&c, &client.connection(next, 80)).unwrap());
+    // Both streams are refused (the error stream twice: the half-close that follows its opening
+    // arrives on a stream that does not exist).
+    let (error, data) = (1 + next * 4, 3 + next * 4);
+    assert_eq!(out, [Sent::Reset(error), Sent::Reset(error), Sent::Reset(data)]);
+}

@@ -97,6 +97,7 @@ async fn serve(
             break;
         }
         let incoming = socket.recv().await;
+        super::pace(&session).await;
         let frames = {
             let mut guard = session.lock();
             session.catch_up(&mut guard);

@@ -76,6 +76,7 @@ async fn serve(
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) | Message::Text(_) => continue,
         };
+        super::pace(&session).await;
         let answer = session.run(|st| tunnel.receive(&st.cluster, &bytes));
         match answer {
             Ok(Ok(out)) if !out.is_empty() => {
