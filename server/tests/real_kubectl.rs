@@ -1174,9 +1174,13 @@ struct PortForward {
 impl PortForward {
     /// Starts `kubectl port-forward <target> 0:<remote>` and waits for "Forwarding from".
     fn start(ns: &str, target: &str, remote: u16) -> PortForward {
+        PortForward::start_with(&support::kubectl().unwrap(), ns, target, remote)
+    }
+
+    fn start_with(kubectl: &std::path::Path, ns: &str, target: &str, remote: u16) -> PortForward {
         use std::io::BufRead;
         let srv = server();
-        let mut child = Command::new(support::kubectl().unwrap())
+        let mut child = Command::new(kubectl)
             .arg("--kubeconfig")
             .arg(&srv.kubeconfig)
             .args(["port-forward", target, &format!("0:{remote}"), "-n", ns])
@@ -1379,4 +1383,40 @@ fn port_forward_to_a_port_nothing_listens_on_reports_the_runtime_error() {
         r.stderr,
         "error: unable to forward port because pod is not running. Current status=Pending\n"
     );
+}
+
+/// An older kubectl from beside the 1.33 one (the machine image has 1.27 to 1.33).
+fn older_kubectl(minor: u32) -> std::path::PathBuf {
+    let k = support::kubectl().unwrap();
+    let older = k.with_file_name(format!("kubectl.1.{minor}"));
+    assert!(older.is_file(), "{} is missing", older.display());
+    older
+}
+
+#[test]
+fn port_forward_over_plain_spdy_for_kubectl_before_1_31() {
+    // kubectl 1.30 upgrades the HTTP connection itself to SPDY/3.1.
+    let ns = namespace("t-port-forward-spdy");
+    let r = k(&["run", "web", "--image=nginx:1.27", "-n", &ns]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/web",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pf = PortForward::start_with(&older_kubectl(30), &ns, "pod/web", 80);
+    let page = pf.exchange("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+    assert!(page.contains("<title>Welcome to nginx!</title>"), "{page}");
+    let again = pf.exchange("GET /nope HTTP/1.0\r\n\r\n");
+    assert!(again.starts_with("HTTP/1.1 404 Not Found\r\n"), "{again}");
+    let port = pf.port;
+    let (lines, stderr, exited) = pf.finish(0);
+    assert!(!exited, "{stderr}");
+    assert_eq!(lines.len(), 2, "{lines:?} {stderr}");
+    assert_eq!(lines[0], format!("Handling connection for {port}"));
 }

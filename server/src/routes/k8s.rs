@@ -18,6 +18,7 @@ use cluster::Status;
 
 mod exec;
 mod portforward;
+mod spdy;
 
 use crate::routes::api::{presented_token, same_secret};
 use crate::sessions::Session;

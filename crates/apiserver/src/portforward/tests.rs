@@ -340,5 +340,8 @@ fn a_client_that_never_resets_its_streams_is_refused_new_ones() {
     // Both streams are refused (the error stream twice: the half-close that follows its opening
     // arrives on a stream that does not exist).
     let (error, data) = (1 + next * 4, 3 + next * 4);
-    assert_eq!(out, [Sent::Reset(error), Sent::Reset(error), Sent::Reset(data)]);
+    assert_eq!(
+        out,
+        [Sent::Reset(error), Sent::Reset(error), Sent::Reset(data)]
+    );
 }

@@ -1,11 +1,12 @@
 //! `pods/portforward` over a WebSocket: the tunnel the real kubectl opens for
 //! `kubectl port-forward`.
 //!
-//! kubectl 1.33 asks for a WebSocket speaking `SPDY/3.1+portforward.k8s.io` and runs SPDY inside
-//! it. The request is checked before the upgrade, so a refusal is a normal `Status` answer. If the
-//! WebSocket upgrade fails kubectl retries with plain SPDY/3.1, which Wheelhouse does not serve:
-//! that retry gets the same refusal, or a 400 saying port-forward is served over WebSocket only.
-//! The protocol itself lives in [`apiserver::portforward`]; this loop only moves bytes.
+//! kubectl 1.31 and later ask for a WebSocket speaking `SPDY/3.1+portforward.k8s.io` and run SPDY
+//! inside it; older ones (and newer ones whose WebSocket upgrade failed) upgrade the HTTP
+//! connection itself to SPDY/3.1 (`Upgrade: SPDY/3.1`, `X-Stream-Protocol-Version:
+//! portforward.k8s.io`). Both carry the same SPDY session. The request is checked before the
+//! upgrade, so a refusal is a normal `Status` answer. The protocol itself lives in
+//! [`apiserver::portforward`]; these loops only move bytes.
 
 use std::sync::Arc;
 
@@ -14,7 +15,6 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use cluster::Status;
 
 use super::status_response;
 use crate::sessions::Session;
@@ -51,9 +51,9 @@ pub async fn upgrade(
         Err(panicked) => return status_response(&panicked.status()),
     };
     if !websocket {
-        return status_response(&Status::bad_request(
-            "Wheelhouse serves port-forward over WebSocket (SPDY/3.1+portforward.k8s.io) only, not SPDY/3.1",
-        ));
+        return super::spdy::upgrade(&mut parts, &[PORT_FORWARD_V1], move |io, _| {
+            serve_spdy(io, session, tunnel)
+        });
     }
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(ws) => ws,
@@ -61,6 +61,42 @@ pub async fn upgrade(
     };
     ws.protocols([apiserver::portforward::PROTOCOL])
         .on_upgrade(move |socket| serve(socket, session, tunnel))
+}
+
+/// The port-forward protocol's name when SPDY is the HTTP connection itself.
+const PORT_FORWARD_V1: &str = "portforward.k8s.io";
+
+/// The same session over an HTTP connection upgraded to SPDY/3.1.
+async fn serve_spdy(
+    mut io: super::spdy::Io,
+    session: Arc<Session>,
+    mut tunnel: apiserver::portforward::Tunnel,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0; 32 << 10];
+    loop {
+        let n = match io.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        super::pace(&session).await;
+        match session.run(|st| tunnel.receive(&st.cluster, &buf[..n])) {
+            Ok(Ok(out)) => {
+                if !out.is_empty() && io.write_all(&out).await.is_err() {
+                    break;
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::debug!("port-forward: {e}");
+                break;
+            }
+            Err(_) => break,
+        }
+        if tunnel.is_closed() {
+            break;
+        }
+    }
+    let _ = io.shutdown().await;
 }
 
 /// Feeds kubectl's SPDY bytes to the tunnel and sends back its answers, until kubectl goes
