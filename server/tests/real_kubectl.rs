@@ -1420,3 +1420,114 @@ fn port_forward_over_plain_spdy_for_kubectl_before_1_31() {
     assert_eq!(lines.len(), 2, "{lines:?} {stderr}");
     assert_eq!(lines[0], format!("Handling connection for {port}"));
 }
+
+/// Runs an older kubectl against the test session, with optional stdin.
+fn older_k(minor: u32, args: &[&str], stdin: Option<&str>) -> support::Run {
+    use std::io::Write;
+    let srv = server();
+    let mut child = Command::new(older_kubectl(minor))
+        .arg("--kubeconfig")
+        .arg(&srv.kubeconfig)
+        .args(args)
+        .env("HOME", &srv.dir)
+        .env_remove("KUBECONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input
+        .write_all(stdin.unwrap_or_default().as_bytes())
+        .unwrap();
+    drop(input);
+    support::Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn exec_over_plain_spdy_for_kubectl_before_1_30() {
+    // kubectl 1.29 upgrades the HTTP connection to SPDY/3.1 and speaks v4.channel.k8s.io.
+    let ns = namespace("t-exec-spdy");
+    let r = k(&[
+        "run",
+        "web",
+        "--image=nginx:1.27",
+        "--env=COLOR=blue",
+        "-n",
+        &ns,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = k(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/web",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let r = older_k(
+        29,
+        &["exec", "web", "-n", &ns, "--", "printenv", "COLOR"],
+        None,
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str(), r.code),
+        ("blue\n", "", 0)
+    );
+    let v = older_k(29, &["exec", "-v=8", "web", "-n", &ns, "--", "true"], None);
+    // (It is SPDY: the upgrade's answer, as kubectl logs it.)
+    assert!(
+        v.stderr
+            .contains("Response Status: 101 Switching Protocols"),
+        "{}",
+        v.stderr
+    );
+    assert!(v.stderr.contains("Upgrade: SPDY/3.1"), "{}", v.stderr);
+    // The exit status travels on the error stream.
+    let r = older_k(
+        29,
+        &[
+            "exec",
+            "web",
+            "-n",
+            &ns,
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 3",
+        ],
+        None,
+    );
+    assert_eq!(r.stdout, "out\n");
+    assert_eq!(r.stderr, "err\ncommand terminated with exit code 3\n");
+    assert_eq!(r.code, 3);
+    // Input on the stdin stream, ended by its half-close.
+    let r = older_k(
+        29,
+        &["exec", "-i", "web", "-n", &ns, "--", "cat"],
+        Some("from stdin\n"),
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.code),
+        ("from stdin\n", 0),
+        "{}",
+        r.stderr
+    );
+    // The same answers as the WebSocket path of kubectl 1.33.
+    let new = k(&["exec", "-i", "web", "-n", &ns, "--", "cat"]);
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    // A refusal before the upgrade reads the same.
+    let r = older_k(
+        29,
+        &["exec", "web", "-c", "nope", "-n", &ns, "--", "env"],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("container nope is not valid for pod web"),
+        "{}",
+        r.stderr
+    );
+}

@@ -412,5 +412,6 @@ pub fn handle(
     })
 }
 
+pub mod over_spdy;
 #[cfg(test)]
 mod tests;

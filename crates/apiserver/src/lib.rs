@@ -17,6 +17,7 @@ pub mod path;
 pub mod portforward;
 pub mod protobuf;
 pub mod reply;
+pub mod spdy;
 pub mod table;
 pub mod watch;
 

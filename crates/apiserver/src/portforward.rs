@@ -1,7 +1,7 @@
 //! `pods/portforward` for the real kubectl: the simulated kubelet's end of `kubectl port-forward`.
 //!
 //! kubectl 1.33 asks for a WebSocket speaking `SPDY/3.1+portforward.k8s.io` and runs a SPDY/3.1
-//! session inside it ([`spdy`]; each WebSocket message carries raw SPDY bytes). For every
+//! session inside it ([`crate::spdy`]; each WebSocket message carries raw SPDY bytes). For every
 //! connection made to its local port it opens two streams with the same `requestID` header: an
 //! error stream, on which the kubelet writes why the forward failed if it did, and a data stream
 //! carrying the connection's bytes. The far end of a data stream is `localhost:<port>` inside the
@@ -14,7 +14,6 @@
 //! each WebSocket message to [`Tunnel::receive`] and sends back the bytes it returns.
 
 mod http;
-pub mod spdy;
 #[cfg(test)]
 mod tests;
 
@@ -23,7 +22,7 @@ use std::collections::BTreeMap;
 use cluster::api::User;
 use cluster::{resources, Cluster, Status};
 
-use spdy::{Frame, Framer, SpdyError};
+use crate::spdy::{self, Frame, Framer, SpdyError};
 
 /// The WebSocket subprotocol kubectl asks for: SPDY tunnelled over WebSocket, carrying the
 /// port-forward protocol.

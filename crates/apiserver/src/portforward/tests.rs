@@ -2,12 +2,10 @@
 
 use cluster::api::{User, WriteOptions};
 use cluster::{resources, Cluster, ClusterConfig};
-use miniz_oxide::deflate::core::{create_comp_flags_from_zip_params, CompressorOxide};
-use miniz_oxide::deflate::stream::deflate;
-use miniz_oxide::MZFlush;
 use serde_json::json;
 
 use super::*;
+use crate::spdy::testing::{data, sent, syn_stream_frame, Client, Sent};
 
 fn cluster() -> Cluster {
     let mut c = Cluster::new(&ClusterConfig::default());
@@ -26,105 +24,6 @@ fn cluster() -> Cluster {
     }
     c.advance(jiff::SignedDuration::from_secs(30));
     c
-}
-
-/// kubectl's end: frames written as spdystream writes them, header blocks compressed in one
-/// zlib stream (without the dictionary here; `kubectls_own_header_blocks_are_read` covers it).
-struct Client {
-    compressor: Box<CompressorOxide>,
-}
-
-impl Client {
-    fn new() -> Client {
-        Client {
-            compressor: Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
-                9, 15, 0,
-            ))),
-        }
-    }
-
-    fn syn_stream(&mut self, stream: u32, headers: &[(&str, &str)]) -> Vec<u8> {
-        let mut block = (headers.len() as u32).to_be_bytes().to_vec();
-        for (k, v) in headers {
-            block.extend((k.len() as u32).to_be_bytes());
-            block.extend(k.as_bytes());
-            block.extend((v.len() as u32).to_be_bytes());
-            block.extend(v.as_bytes());
-        }
-        let mut compressed = vec![0; block.len() + 128];
-        let r = deflate(&mut self.compressor, &block, &mut compressed, MZFlush::Sync);
-        assert_eq!(r.bytes_consumed, block.len());
-        compressed.truncate(r.bytes_written);
-        syn_stream_frame(stream, &compressed)
-    }
-
-    /// The two streams kubectl opens for one local connection.
-    fn connection(&mut self, request: u32, port: u16) -> Vec<u8> {
-        let (id, port) = (request.to_string(), port.to_string());
-        let error = 1 + request * 4;
-        let mut bytes = self.syn_stream(
-            error,
-            &[("streamtype", "error"), ("port", &port), ("requestid", &id)],
-        );
-        // kubectl half-closes the error stream at once: it only reads it.
-        bytes.extend(data(error, b"", true));
-        bytes.extend(self.syn_stream(
-            error + 2,
-            &[("streamtype", "data"), ("port", &port), ("requestid", &id)],
-        ));
-        bytes
-    }
-}
-
-fn syn_stream_frame(stream: u32, block: &[u8]) -> Vec<u8> {
-    let mut f = vec![0x80, 0x03, 0x00, 0x01];
-    f.extend(((10 + block.len()) as u32).to_be_bytes());
-    f.extend(stream.to_be_bytes());
-    f.extend([0, 0, 0, 0, 0, 0]);
-    f.extend(block);
-    f
-}
-
-fn data(stream: u32, bytes: &[u8], fin: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    Framer::data(stream, bytes, fin, &mut out);
-    out
-}
-
-/// The frames the server sent, as (kind, stream or ping id, flags, data).
-#[derive(Debug, PartialEq, Eq)]
-enum Sent {
-    Reply(u32),
-    Data(u32, bool, String),
-    Reset(u32),
-    Ping(u32),
-}
-
-fn sent(mut bytes: &[u8]) -> Vec<Sent> {
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        let first = u32::from_be_bytes(bytes[0..4].try_into().unwrap());
-        let word = u32::from_be_bytes(bytes[4..8].try_into().unwrap());
-        let len = (word & 0xff_ffff) as usize;
-        let body = &bytes[8..8 + len];
-        let id = || u32::from_be_bytes(body[0..4].try_into().unwrap());
-        out.push(if first & 0x8000_0000 == 0 {
-            Sent::Data(
-                first,
-                word >> 24 == 1,
-                String::from_utf8_lossy(body).into_owned(),
-            )
-        } else {
-            match first & 0xffff {
-                2 => Sent::Reply(id()),
-                3 => Sent::Reset(id()),
-                6 => Sent::Ping(id()),
-                k => panic!("unexpected control frame {k}"),
-            }
-        });
-        bytes = &bytes[8 + len..];
-    }
-    out
 }
 
 fn tunnel(c: &Cluster, pod: &str) -> Tunnel {

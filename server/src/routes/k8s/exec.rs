@@ -1,11 +1,11 @@
 //! `pods/exec` over a WebSocket: the stream the real kubectl opens for `kubectl exec`.
 //!
-//! kubectl 1.33 first asks for a WebSocket speaking `v5.channel.k8s.io` (older clients `v4`).
-//! The request is checked and the command started before the upgrade, so a refusal is a normal
-//! HTTP answer (a `Status`, or the kubelet's plain text), which kubectl reports after failing
-//! the upgrade. kubectl then retries with SPDY/3.1; Wheelhouse does not speak SPDY, so that retry
-//! gets the same refusal, or a 400 saying exec is served over WebSocket only. The messages
-//! themselves come from [`apiserver::exec`]; this loop only moves them and the client's input.
+//! kubectl 1.30 and later first ask for a WebSocket speaking `v5.channel.k8s.io` (older clients
+//! `v4`); older ones, and newer ones whose WebSocket upgrade failed, upgrade the HTTP connection
+//! to SPDY/3.1 and speak `v4.channel.k8s.io` over it. The request is checked and the command
+//! started before the upgrade, so a refusal is a normal HTTP answer (a `Status`, or the
+//! kubelet's plain text), which kubectl reports after failing the upgrade. The messages
+//! themselves come from [`apiserver::exec`]; these loops only move them and the client's input.
 
 use std::sync::Arc;
 
@@ -14,7 +14,6 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use cluster::Status;
 
 use super::{into_axum, status_response};
 use crate::sessions::Session;
@@ -50,32 +49,67 @@ pub async fn upgrade(
             Ok(u) => u,
             Err(s) => return status_response(&s),
         };
-        if websocket {
-            exec::start(&mut guard.cluster, &user, &namespace, &pod, options)
-        } else {
-            // SPDY: report the refusal the command would meet, without running it.
-            let mut scratch = guard.cluster.clone();
-            match exec::start(&mut scratch, &user, &namespace, &pod, options) {
-                Err(refusal) => return into_axum(refusal.response()),
-                Ok(_) => {
-                    return status_response(&Status::bad_request(
-                        "Wheelhouse serves exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) only, not SPDY/3.1",
-                    ))
-                }
-            }
-        }
+        exec::start(&mut guard.cluster, &user, &namespace, &pod, options)
     };
     let (stream, first) = match started {
         Ok(s) => s,
         Err(refusal) => return into_axum(refusal.response()),
     };
     session.changed.notify_waiters();
+    if !websocket {
+        let spdy = exec::over_spdy::SpdyExec::new(stream, first);
+        return super::spdy::upgrade(&mut parts, &[exec::over_spdy::PROTOCOL], move |io, _| {
+            serve_spdy(io, session, spdy)
+        });
+    }
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
     ws.protocols([exec::V5, exec::V4])
         .on_upgrade(move |socket| serve(socket, session, stream, first))
+}
+
+/// The same over a connection upgraded to SPDY/3.1: until the command has ended and said so, or
+/// the client goes away.
+async fn serve_spdy(
+    mut io: super::spdy::Io,
+    session: Arc<Session>,
+    mut exec: apiserver::exec::over_spdy::SpdyExec,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0; 32 << 10];
+    loop {
+        let n = match io.read(&mut buf).await {
+            Ok(n) if n > 0 => n,
+            // The client went away: whatever it sent is all the input there is.
+            _ => {
+                let _ = session.run(|st| exec.end_of_input(&mut st.cluster));
+                break;
+            }
+        };
+        super::pace(&session).await;
+        let answer = session.run(|st| exec.receive(&mut st.cluster, &buf[..n]));
+        session.changed.notify_waiters();
+        match answer {
+            Ok(Ok(out)) => {
+                if !out.is_empty() && io.write_all(&out).await.is_err() {
+                    break;
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::debug!("exec over SPDY: {e}");
+                break;
+            }
+            Err(_) => break,
+        }
+        // After the status, kubectl closes the connection itself; keep reading until it does
+        // (it still answers pings and may half-close stdin).
+        if exec.is_closed() {
+            break;
+        }
+    }
+    let _ = io.shutdown().await;
 }
 
 /// Sends the command's messages and feeds it the client's, until the command ends or the

@@ -1,4 +1,4 @@
-//! SPDY/3.1 framing: the part of the protocol a port-forward uses, from the side that accepts
+//! SPDY/3.1 framing: the part of the protocol exec and port-forward use, from the side that accepts
 //! streams (the kubelet's). kubectl's SPDY library (moby/spdystream) opens streams with
 //! SYN_STREAM, sends bytes in DATA frames, half-closes a stream with an empty DATA frame carrying
 //! FIN, pings every few seconds and resets streams it is done with.
@@ -483,5 +483,114 @@ mod tests {
             b = (b + a) % 65521;
         }
         (b << 16) | a
+    }
+}
+
+/// kubectl's side of the framing, for tests of what is built on it.
+#[cfg(test)]
+pub(crate) mod testing {
+    use miniz_oxide::deflate::core::{create_comp_flags_from_zip_params, CompressorOxide};
+    use miniz_oxide::deflate::stream::deflate;
+    use miniz_oxide::MZFlush;
+
+    use super::Framer;
+
+    /// kubectl's end: frames written as spdystream writes them, header blocks compressed in one
+    /// zlib stream (without the dictionary here; `kubectls_own_header_blocks_are_read` covers it).
+    pub(crate) struct Client {
+        compressor: Box<CompressorOxide>,
+    }
+
+    impl Client {
+        pub(crate) fn new() -> Client {
+            Client {
+                compressor: Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
+                    9, 15, 0,
+                ))),
+            }
+        }
+
+        pub(crate) fn syn_stream(&mut self, stream: u32, headers: &[(&str, &str)]) -> Vec<u8> {
+            let mut block = (headers.len() as u32).to_be_bytes().to_vec();
+            for (k, v) in headers {
+                block.extend((k.len() as u32).to_be_bytes());
+                block.extend(k.as_bytes());
+                block.extend((v.len() as u32).to_be_bytes());
+                block.extend(v.as_bytes());
+            }
+            let mut compressed = vec![0; block.len() + 128];
+            let r = deflate(&mut self.compressor, &block, &mut compressed, MZFlush::Sync);
+            assert_eq!(r.bytes_consumed, block.len());
+            compressed.truncate(r.bytes_written);
+            syn_stream_frame(stream, &compressed)
+        }
+
+        /// The two streams kubectl opens for one local connection.
+        pub(crate) fn connection(&mut self, request: u32, port: u16) -> Vec<u8> {
+            let (id, port) = (request.to_string(), port.to_string());
+            let error = 1 + request * 4;
+            let mut bytes = self.syn_stream(
+                error,
+                &[("streamtype", "error"), ("port", &port), ("requestid", &id)],
+            );
+            // kubectl half-closes the error stream at once: it only reads it.
+            bytes.extend(data(error, b"", true));
+            bytes.extend(self.syn_stream(
+                error + 2,
+                &[("streamtype", "data"), ("port", &port), ("requestid", &id)],
+            ));
+            bytes
+        }
+    }
+
+    pub(crate) fn syn_stream_frame(stream: u32, block: &[u8]) -> Vec<u8> {
+        let mut f = vec![0x80, 0x03, 0x00, 0x01];
+        f.extend(((10 + block.len()) as u32).to_be_bytes());
+        f.extend(stream.to_be_bytes());
+        f.extend([0, 0, 0, 0, 0, 0]);
+        f.extend(block);
+        f
+    }
+
+    pub(crate) fn data(stream: u32, bytes: &[u8], fin: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        Framer::data(stream, bytes, fin, &mut out);
+        out
+    }
+
+    /// The frames the server sent, as (kind, stream or ping id, flags, data).
+    #[derive(Debug, PartialEq, Eq)]
+    pub(crate) enum Sent {
+        Reply(u32),
+        Data(u32, bool, String),
+        Reset(u32),
+        Ping(u32),
+    }
+
+    pub(crate) fn sent(mut bytes: &[u8]) -> Vec<Sent> {
+        let mut out = Vec::new();
+        while !bytes.is_empty() {
+            let first = u32::from_be_bytes(bytes[0..4].try_into().unwrap());
+            let word = u32::from_be_bytes(bytes[4..8].try_into().unwrap());
+            let len = (word & 0xff_ffff) as usize;
+            let body = &bytes[8..8 + len];
+            let id = || u32::from_be_bytes(body[0..4].try_into().unwrap());
+            out.push(if first & 0x8000_0000 == 0 {
+                Sent::Data(
+                    first,
+                    word >> 24 == 1,
+                    String::from_utf8_lossy(body).into_owned(),
+                )
+            } else {
+                match first & 0xffff {
+                    2 => Sent::Reply(id()),
+                    3 => Sent::Reset(id()),
+                    6 => Sent::Ping(id()),
+                    k => panic!("unexpected control frame {k}"),
+                }
+            });
+            bytes = &bytes[8 + len..];
+        }
+        out
     }
 }
