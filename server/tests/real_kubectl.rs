@@ -1531,3 +1531,75 @@ fn exec_over_plain_spdy_for_kubectl_before_1_30() {
         r.stderr
     );
 }
+
+#[test]
+fn kubectl_1_27_to_1_32_work_through_a_deployment() {
+    // kubectl before 1.29 needs the OpenAPI v2 document (protobuf) for apply, diff and explain;
+    // the others read v3. Each version runs the same walk in its own namespace.
+    for minor in 27..=32 {
+        let ns = namespace(&format!("t-kubectl-1-{minor}"));
+        let manifest = write_file(
+            &format!("older/{minor}/web.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n",
+        );
+        let run = |args: &[&str]| {
+            let r = older_k(minor, args, None);
+            assert_eq!(r.code, 0, "kubectl 1.{minor} {args:?}: {}", r.stderr);
+            r.stdout
+        };
+        assert_eq!(
+            run(&["apply", "-f", &manifest, "-n", &ns]),
+            "deployment.apps/web created\n"
+        );
+        assert_eq!(
+            run(&["apply", "-f", &manifest, "-n", &ns]),
+            "deployment.apps/web unchanged\n"
+        );
+        assert_eq!(run(&["diff", "-f", &manifest, "-n", &ns]), "");
+        let explain = run(&["explain", "deployment.spec.strategy"]);
+        assert!(
+            explain.starts_with("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n"),
+            "1.{minor}: {explain}"
+        );
+        assert!(
+            explain.contains("rollingUpdate\t<RollingUpdateDeployment>"),
+            "1.{minor}: {explain}"
+        );
+        assert_eq!(
+            run(&["set", "image", "deploy/web", "web=nginx:1.26", "-n", &ns]),
+            "deployment.apps/web image updated\n"
+        );
+        let status = run(&[
+            "rollout",
+            "status",
+            "deploy/web",
+            "--timeout=60s",
+            "-n",
+            &ns,
+        ]);
+        assert!(
+            status.ends_with("deployment \"web\" successfully rolled out\n"),
+            "1.{minor}: {status}"
+        );
+        assert_eq!(
+            run(&["rollout", "undo", "deploy/web", "-n", &ns]),
+            "deployment.apps/web rolled back\n"
+        );
+        assert_eq!(
+            run(&[
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "-f",
+                &manifest,
+                "-n",
+                &ns
+            ]),
+            "deployment.apps/web serverside-applied\n"
+        );
+        assert_eq!(
+            run(&["delete", "-f", &manifest, "-n", &ns]),
+            "deployment.apps \"web\" deleted\n"
+        );
+    }
+}

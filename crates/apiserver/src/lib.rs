@@ -113,6 +113,22 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Reply, Status> {
             return Ok(Reply::json(200, doc));
         }
         "/openapi/v3" => return Ok(Reply::json(200, openapi::index())),
+        "/openapi/v2" => {
+            // kubectl asks for protobuf; JSON for anyone else (a browser, curl).
+            let protobuf = accept
+                .is_some_and(|a| openapi::v2::PROTOBUF_ACCEPTED.iter().any(|t| a.contains(t)));
+            let (content_type, body) = if protobuf {
+                (openapi::v2::PROTOBUF, openapi::v2::protobuf())
+            } else {
+                ("application/json", openapi::v2::json_bytes())
+            };
+            return Ok(Response {
+                status: 200,
+                headers: vec![("content-type".into(), content_type.into())],
+                body: body.to_vec(),
+            }
+            .into());
+        }
         _ => {}
     }
     if let Some((g, v)) = openapi::parse_path(path) {

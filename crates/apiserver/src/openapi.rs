@@ -1,4 +1,5 @@
-//! OpenAPI v3: `/openapi/v3` (the index) and `/openapi/v3/{api/v1 | apis/{group}/{version}}`.
+//! OpenAPI v3: `/openapi/v3` (the index) and `/openapi/v3/{api/v1 | apis/{group}/{version}}`
+//! (and, for older clients, the single v2 document: [`v2`]).
 //!
 //! kubectl reads these documents for three things: `kubectl explain` (descriptions and types),
 //! the choice of server-side field validation (a PATCH operation for the kind carrying
@@ -6,6 +7,8 @@
 //! apply's merge keys. The schemas come from the bundled Kubernetes 1.33 definitions, which are
 //! stored in JSON-Schema form; they are turned back into the OpenAPI v3 form the API server
 //! serves (`#/components/schemas/...` references wrapped in `allOf`, no `null` types).
+
+pub mod v2;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
