@@ -1603,3 +1603,84 @@ fn kubectl_1_27_to_1_32_work_through_a_deployment() {
         );
     }
 }
+
+#[test]
+fn cp_copies_files_and_directories_into_and_out_of_containers() {
+    // kubectl cp runs `tar` in the container through exec: `tar -xmf - -C <dir>` with the
+    // archive on stdin to copy in, `tar cf - <path>` with the archive on stdout to copy out.
+    let ns = namespace("t-cp");
+    let file = write_file("cp/local.txt", "hello from the laptop\n");
+    write_file("cp/dir/a.txt", "A\n");
+    write_file("cp/dir/sub/b.txt", "B\n");
+    let here = server().dir.join("cp");
+    let at = |p: &str| here.join(p).to_string_lossy().into_owned();
+    for args in [
+        &[
+            "run",
+            "box",
+            "--image=busybox",
+            "-n",
+            &ns,
+            "--",
+            "sleep",
+            "3600",
+        ][..],
+        &["run", "web", "--image=nginx:1.27", "-n", &ns],
+        &[
+            "wait",
+            "--for=condition=Ready",
+            "pod/box",
+            "pod/web",
+            "-n",
+            &ns,
+            "--timeout=60s",
+        ],
+    ] {
+        let r = k(args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let ok = |args: &[&str]| {
+        let r = k(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        r.stdout
+    };
+    // Into busybox, and back out (busybox's tar words its warning its own way).
+    assert_eq!(ok(&["cp", &file, &format!("{ns}/box:/tmp/local.txt")]), "");
+    assert_eq!(
+        ok(&["exec", "box", "-n", &ns, "--", "cat", "/tmp/local.txt"]),
+        "hello from the laptop\n"
+    );
+    assert_eq!(
+        ok(&["cp", &format!("{ns}/box:/tmp/local.txt"), &at("back.txt")]),
+        "tar: removing leading '/' from member names\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(at("back.txt")).unwrap(),
+        "hello from the laptop\n"
+    );
+    // A directory tree into the Debian-based nginx, and back.
+    ok(&["cp", &at("dir"), &format!("{ns}/web:/tmp/dir")]);
+    assert_eq!(
+        ok(&["exec", "web", "-n", &ns, "--", "cat", "/tmp/dir/sub/b.txt"]),
+        "B\n"
+    );
+    assert_eq!(
+        ok(&["cp", &format!("{ns}/web:/tmp/dir"), &at("dirback")]),
+        "tar: Removing leading `/' from member names\n"
+    );
+    assert_eq!(std::fs::read_to_string(at("dirback/a.txt")).unwrap(), "A\n");
+    assert_eq!(
+        std::fs::read_to_string(at("dirback/sub/b.txt")).unwrap(),
+        "B\n"
+    );
+    // A file of the image itself.
+    ok(&["cp", &format!("{ns}/web:/etc/hostname"), &at("hostname")]);
+    assert_eq!(std::fs::read_to_string(at("hostname")).unwrap(), "web\n");
+    // A missing one: tar's complaint, and nothing copied.
+    let out = ok(&["cp", &format!("{ns}/web:/nope"), &at("nope")]);
+    assert!(
+        out.contains("tar: /nope: Cannot stat: No such file or directory\n"),
+        "{out}"
+    );
+    assert!(!here.join("nope").exists());
+}

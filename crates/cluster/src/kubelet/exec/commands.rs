@@ -131,6 +131,7 @@ pub fn run(ctx: &mut Ctx<'_>, argv: &[String], stdin: &str, out: &mut ExecOutput
             0
         }
         "cat" => cat(ctx, args, stdin, out),
+        "tar" => super::tar::run(ctx, args, stdin, out),
         "ls" => ls(ctx, args, out),
         "env" => {
             if args.is_empty() {

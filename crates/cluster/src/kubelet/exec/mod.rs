@@ -16,6 +16,7 @@ pub mod commands;
 pub mod fs;
 pub mod os;
 pub mod shell;
+mod tar;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Pod, Volume};
@@ -469,6 +470,10 @@ fn reads_stdin(argv: &[String]) -> bool {
         "sh" | "ash" | "dash" | "bash" => !argv.iter().any(|a| a == "-c"),
         "cat" | "wc" | "sort" | "head" | "tail" => files == 0,
         "grep" => files <= 1,
+        // `tar x` / `tar t` with `-f -` (what `kubectl cp` into a pod runs).
+        "tar" => argv[1..]
+            .first()
+            .is_some_and(|a| a.trim_start_matches('-').contains(['x', 't'])),
         _ => false,
     }
 }

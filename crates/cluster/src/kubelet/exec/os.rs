@@ -37,14 +37,14 @@ const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 const BUSYBOX_TOOLS: &[&str] = &[
     "sh", "ash", "cat", "date", "echo", "env", "false", "grep", "head", "hostname", "id", "ls",
     "mkdir", "nslookup", "printenv", "ps", "pwd", "rm", "sleep", "sort", "tail", "touch", "true",
-    "uname", "wc", "wget", "whoami", "which", "test", "[", "uptime",
+    "uname", "wc", "wget", "whoami", "which", "test", "[", "uptime", "tar",
 ];
 
 /// coreutils and friends in a Debian slim base.
 const DEBIAN_TOOLS: &[&str] = &[
     "sh", "dash", "bash", "cat", "date", "echo", "env", "false", "grep", "head", "hostname", "id",
     "ls", "mkdir", "printenv", "pwd", "rm", "sleep", "sort", "tail", "touch", "true", "uname",
-    "wc", "whoami", "which", "test", "[", "getent",
+    "wc", "whoami", "which", "test", "[", "getent", "tar",
 ];
 
 impl ImageOs {
