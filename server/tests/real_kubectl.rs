@@ -482,7 +482,7 @@ fn describe_pod_deployment_service_node() {
         "create",
         "deployment",
         "shop",
-        "--image=nginx:1.25",
+        "--image=nginx:1.27.5",
         "-n",
         &ns,
     ]);
@@ -1683,4 +1683,128 @@ fn cp_copies_files_and_directories_into_and_out_of_containers() {
         "{out}"
     );
     assert!(!here.join("nope").exists());
+}
+
+#[test]
+fn autoscaling_v1_is_served_beside_v2() {
+    // The same HorizontalPodAutoscaler through both versions: kubectl before 1.32 creates it as
+    // autoscaling/v1, and older manifests use v1's targetCPUUtilizationPercentage.
+    let ns = namespace("t-hpa-v1");
+    let r = k(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.27",
+        "-n",
+        &ns,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = older_k(
+        27,
+        &[
+            "autoscale",
+            "deployment",
+            "web",
+            "--min=2",
+            "--max=5",
+            "--cpu-percent=60",
+            "-n",
+            &ns,
+        ],
+        None,
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.code),
+        ("horizontalpodautoscaler.autoscaling/web autoscaled\n", 0),
+        "{}",
+        r.stderr
+    );
+    // Read at the preferred version (v2), the CPU target is a Resource metric.
+    let r = k(&[
+        "get",
+        "hpa",
+        "web",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.apiVersion} {.spec.metrics[0].resource.target.averageUtilization}",
+    ]);
+    assert_eq!(r.stdout, "autoscaling/v2 60");
+    // Read at v1, it is v1's field.
+    let r = k(&[
+        "get",
+        "horizontalpodautoscalers.v1.autoscaling",
+        "web",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.apiVersion} {.spec.targetCPUUtilizationPercentage}",
+    ]);
+    assert_eq!(
+        (r.stdout.as_str(), r.code),
+        ("autoscaling/v1 60", 0),
+        "{}",
+        r.stderr
+    );
+    // A v1 manifest applied, then re-applied with a change: a patch written in v1's terms.
+    let manifest = |cpu: u32| {
+        format!("apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: api\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: 1\n  maxReplicas: 3\n  targetCPUUtilizationPercentage: {cpu}\n")
+    };
+    let file = write_file("hpa-v1/api.yaml", &manifest(50));
+    let r = k(&["apply", "-f", &file, "-n", &ns]);
+    assert_eq!(
+        (r.stdout.as_str(), r.code),
+        ("horizontalpodautoscaler.autoscaling/api created\n", 0),
+        "{}",
+        r.stderr
+    );
+    let file = write_file("hpa-v1/api.yaml", &manifest(75));
+    let r = k(&["apply", "-f", &file, "-n", &ns]);
+    assert_eq!(
+        (r.stdout.as_str(), r.code),
+        ("horizontalpodautoscaler.autoscaling/api configured\n", 0),
+        "{}",
+        r.stderr
+    );
+    let r = k(&["apply", "-f", &file, "-n", &ns]);
+    assert_eq!(
+        r.stdout, "horizontalpodautoscaler.autoscaling/api unchanged\n",
+        "{}",
+        r.stderr
+    );
+    let r = k(&[
+        "get",
+        "hpa",
+        "api",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.spec.metrics[0].resource.target.averageUtilization}",
+    ]);
+    assert_eq!(r.stdout, "75");
+    // Unknown v1 fields are refused as for any kind.
+    let bad = write_file(
+        "hpa-v1/bad.yaml",
+        &manifest(50).replace("minReplicas: 1", "minReplicas: 1\n  targetMemory: 3"),
+    );
+    let r = k(&["apply", "-f", &bad, "-n", &ns]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("unknown field \"spec.targetMemory\""),
+        "{}",
+        r.stderr
+    );
+    // Discovery lists both versions, v2 preferred.
+    let r = k(&["api-versions"]);
+    assert!(
+        r.stdout.contains("autoscaling/v1\nautoscaling/v2\n"),
+        "{}",
+        r.stdout
+    );
+    let r = k(&["delete", "horizontalpodautoscalers.v1.autoscaling", "api", "-n", &ns]);
+    assert_eq!(
+        r.stdout, "horizontalpodautoscaler.autoscaling \"api\" deleted\n",
+        "{}",
+        r.stderr
+    );
 }

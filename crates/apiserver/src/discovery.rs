@@ -5,7 +5,7 @@
 //! it and the reply's `Content-Type` says it is one), and the legacy `APIVersions` /
 //! `APIGroupList` / `APIResourceList` documents that older clients walk group by group.
 
-use cluster::resources::{ResourceType, Scope, RESOURCES};
+use cluster::resources::{ResourceType, Scope, ALSO_SERVED, RESOURCES};
 use serde_json::{json, Value};
 
 /// The media type of the aggregated discovery document; the reply's `Content-Type` must carry it
@@ -65,14 +65,37 @@ fn subresource(rt: &ResourceType, sub: &'static str) -> Subresource {
 /// The served group-versions, core first then by group name, each once.
 pub fn group_versions() -> Vec<(&'static str, &'static str)> {
     let mut gvs: Vec<(&str, &str)> = Vec::new();
-    for r in RESOURCES {
+    for r in RESOURCES.iter().chain(ALSO_SERVED) {
         if !gvs.contains(&(r.group, r.version)) {
             gvs.push((r.group, r.version));
         }
     }
     gvs.push((METRICS_GROUP, METRICS_VERSION));
-    gvs.sort_by_key(|(g, _)| (!g.is_empty(), *g));
+    // Core first, then groups by name; within a group the stored (preferred) version first.
+    gvs.sort_by_key(|(g, v)| (!g.is_empty(), *g, !is_preferred(g, v)));
     gvs
+}
+
+/// Whether `version` is the version a group's resources are stored at (its preferred version).
+fn is_preferred(group: &str, version: &str) -> bool {
+    !ALSO_SERVED
+        .iter()
+        .any(|r| r.group == group && r.version == version)
+        || RESOURCES
+            .iter()
+            .any(|r| r.group == group && r.version == version)
+}
+
+/// The served groups, each with its versions, preferred first.
+fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (g, v) in group_versions() {
+        match groups.iter_mut().find(|(name, _)| *name == g) {
+            Some((_, versions)) => versions.push(v),
+            None => groups.push((g, vec![v])),
+        }
+    }
+    groups
 }
 
 /// The resource metrics API (`kubectl top`), served beside the stored kinds.
@@ -91,6 +114,7 @@ fn resources_of<'a>(
 ) -> impl Iterator<Item = &'static ResourceType> + 'a {
     RESOURCES
         .iter()
+        .chain(ALSO_SERVED)
         .filter(move |r| r.group == group && r.version == version)
 }
 
@@ -120,12 +144,15 @@ pub fn api_versions(server_address: &str) -> Value {
 
 /// `GET /apis` (legacy form).
 pub fn api_group_list() -> Value {
-    let groups: Vec<Value> = group_versions()
+    let groups: Vec<Value> = groups()
         .into_iter()
         .filter(|(g, _)| !g.is_empty())
-        .map(|(g, v)| {
-            let gv = json!({"groupVersion": gv_string(g, v), "version": v});
-            json!({"name": g, "versions": [gv.clone()], "preferredVersion": gv})
+        .map(|(g, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|v| json!({"groupVersion": gv_string(g, v), "version": v}))
+                .collect();
+            json!({"name": g, "preferredVersion": versions[0], "versions": versions})
         })
         .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
@@ -231,7 +258,7 @@ fn aggregated_resource(rt: &ResourceType) -> Value {
     r
 }
 
-fn aggregated_group(group: &str, version: &str) -> Value {
+fn aggregated_version(group: &str, version: &str) -> Value {
     let mut resources: Vec<Value> = resources_of(group, version)
         .map(aggregated_resource)
         .collect();
@@ -244,22 +271,27 @@ fn aggregated_group(group: &str, version: &str) -> Value {
             }));
         }
     }
+    json!({"version": version, "resources": resources, "freshness": "Current"})
+}
+
+fn aggregated_group(group: &str, versions: &[&str]) -> Value {
     let mut metadata = json!({"creationTimestamp": null});
     if !group.is_empty() {
         metadata["name"] = json!(group);
     }
-    json!({
-        "metadata": metadata,
-        "versions": [{"version": version, "resources": resources, "freshness": "Current"}],
-    })
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|v| aggregated_version(group, v))
+        .collect();
+    json!({"metadata": metadata, "versions": versions})
 }
 
 /// `GET /api` (core group only) or `GET /apis` (every named group) in the aggregated form.
 pub fn aggregated(core: bool) -> Value {
-    let items: Vec<Value> = group_versions()
+    let items: Vec<Value> = groups()
         .into_iter()
         .filter(|(g, _)| g.is_empty() == core)
-        .map(|(g, v)| aggregated_group(g, v))
+        .map(|(g, versions)| aggregated_group(g, &versions))
         .collect();
     json!({
         "kind": "APIGroupDiscoveryList",

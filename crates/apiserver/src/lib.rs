@@ -7,6 +7,7 @@
 //! Streaming requests (watch, log follow, exec, port-forward) are split into a pure part here ([`watch`]) and
 //! the IO loop in the server.
 
+pub mod conversion;
 pub mod discovery;
 pub mod exec;
 pub mod handlers;
@@ -162,6 +163,14 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Reply, Status> {
         _ => {}
     }
     let api_path = ApiPath::parse(path).ok_or_else(not_found_path)?;
+    if let Some(served) =
+        resources::also_served(&api_path.group, &api_path.version, &api_path.plural)
+    {
+        if served.namespaced() != api_path.namespace.is_some() && api_path.name.is_some() {
+            return Err(not_found_path());
+        }
+        return conversion::handle(cluster, request, served, &api_path);
+    }
     let rt = resources::by_plural(&api_path.group, &api_path.plural)
         .filter(|r| r.version == api_path.version)
         .ok_or_else(not_found_path)?;

@@ -13,7 +13,7 @@ pub mod v2;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use cluster::resources::{ResourceType, RESOURCES};
+use cluster::resources::{ResourceType, ALSO_SERVED, RESOURCES};
 use serde_json::{json, Map, Value};
 
 const DEFINITIONS: &str = apidefs::DEFINITIONS_JSON;
@@ -245,6 +245,7 @@ fn resource_paths(rt: &ResourceType, schema: &str, paths: &mut Map<String, Value
 pub fn group_version_document(group: &str, version: &str) -> Option<Value> {
     let rts: Vec<&ResourceType> = RESOURCES
         .iter()
+        .chain(ALSO_SERVED)
         .filter(|r| r.group == group && r.version == version)
         .collect();
     if rts.is_empty() {

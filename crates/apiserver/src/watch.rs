@@ -181,6 +181,8 @@ impl Selectors {
 /// One watch request in progress.
 pub struct Watch {
     rt: &'static ResourceType,
+    /// Objects are sent in the older version the watch was asked for ([`crate::conversion`]).
+    serving_older: bool,
     namespace: Option<String>,
     selectors: Selectors,
     /// The last resourceVersion sent (events after it are still to come).
@@ -231,6 +233,7 @@ impl Watch {
             .then(|| IncludeObject::parse(request.query_value("includeObject").as_deref()));
         Ok(Watch {
             rt,
+            serving_older: false,
             namespace: namespace.map(str::to_string),
             selectors,
             since,
@@ -241,6 +244,12 @@ impl Watch {
             initial_events_end: send_initial,
             done: false,
         })
+    }
+
+    /// Sends objects in the older version `rt` is also served at.
+    pub fn serving(mut self, served: &'static ResourceType) -> Watch {
+        self.serving_older = served.version != self.rt.version;
+        self
     }
 
     /// Whether the watch has ended (after a 410 Expired event).
@@ -260,6 +269,7 @@ impl Watch {
                     cluster.now(),
                 )
             }
+            None if self.serving_older => crate::conversion::convert_document(object.to_value()),
             None => object.to_value(),
         };
         let mut line = serde_json::to_vec(&json!({"type": event_type, "object": object}))

@@ -571,6 +571,30 @@ pub fn by_plural(group: &str, plural: &str) -> Option<&'static ResourceType> {
         .find(|r| r.group == group && r.plural == plural)
 }
 
+/// Kinds also served at an older version, as the API server serves several versions of one
+/// resource: stored once, at the version in [`RESOURCES`], and converted on the way in and out
+/// (the API server's `conversion` module). kubectl before 1.32 creates HorizontalPodAutoscalers
+/// as autoscaling/v1, and many manifests still use it.
+pub static ALSO_SERVED: &[ResourceType] = &[resource!(
+    "autoscaling",
+    "v1",
+    "HorizontalPodAutoscaler",
+    "horizontalpodautoscalers",
+    "horizontalpodautoscaler",
+    ["hpa"],
+    Namespaced,
+    CRUD,
+    ["all"],
+    ["status"]
+)];
+
+/// A resource type served at `version` though stored at another.
+pub fn also_served(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
+    ALSO_SERVED
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
 /// Finds a resource type by apiVersion and kind (the manifest form).
 pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceType> {
     RESOURCES

@@ -242,8 +242,17 @@ fn watch_start(
 ) -> Result<apiserver::watch::Watch, Status> {
     let p =
         apiserver::path::ApiPath::parse(req.path_only()).ok_or_else(apiserver::not_found_path)?;
+    if p.name.is_some() {
+        return Err(apiserver::not_found_path());
+    }
+    // A kind also served at an older version: watched where it is stored, sent as asked.
+    if let Some(served) = cluster::resources::also_served(&p.group, &p.version, &p.plural) {
+        let stored = cluster::resources::by_plural(&p.group, &p.plural).expect("stored version");
+        return apiserver::watch::Watch::start(cluster, req, stored, p.namespace.as_deref())
+            .map(|w| w.serving(served));
+    }
     let rt = cluster::resources::by_plural(&p.group, &p.plural)
-        .filter(|r| r.version == p.version && p.name.is_none())
+        .filter(|r| r.version == p.version)
         .ok_or_else(apiserver::not_found_path)?;
     apiserver::watch::Watch::start(cluster, req, rt, p.namespace.as_deref())
 }

@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use cluster::resources::RESOURCES;
+use cluster::resources::{ALSO_SERVED, RESOURCES};
 use serde_json::{json, Map, Value};
 
 /// The protobuf media types: kubectl asks for the old spelling with `@` (which is not a valid
@@ -45,7 +45,7 @@ fn build() -> Value {
         .map(|(name, schema)| (name.clone(), to_swagger(name, schema.clone())))
         .collect();
     let mut paths = Map::new();
-    for rt in RESOURCES.iter() {
+    for rt in RESOURCES.iter().chain(ALSO_SERVED) {
         let Some(schema) = super::schema_name(rt.group, rt.version, rt.kind) else {
             continue;
         };
