@@ -248,6 +248,19 @@ impl SessionRegistry {
             .cloned()
     }
 
+    /// The session whose token this is. Every session is compared, in constant time each, so
+    /// neither the answer's time nor its absence says anything about other sessions' tokens.
+    pub fn by_token(&self, token: &str) -> Option<Arc<Session>> {
+        let sessions = self.sessions.read().unwrap_or_else(|p| p.into_inner());
+        let mut found = None;
+        for s in sessions.values() {
+            if crate::routes::api::same_secret(token, &s.token) {
+                found = Some(s.clone());
+            }
+        }
+        found
+    }
+
     pub fn len(&self) -> usize {
         self.sessions
             .read()

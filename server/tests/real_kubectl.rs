@@ -1801,10 +1801,79 @@ fn autoscaling_v1_is_served_beside_v2() {
         "{}",
         r.stdout
     );
-    let r = k(&["delete", "horizontalpodautoscalers.v1.autoscaling", "api", "-n", &ns]);
+    let r = k(&[
+        "delete",
+        "horizontalpodautoscalers.v1.autoscaling",
+        "api",
+        "-n",
+        &ns,
+    ]);
     assert_eq!(
         r.stdout, "horizontalpodautoscaler.autoscaling \"api\" deleted\n",
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+fn raw_requests_reach_the_session_by_its_token() {
+    // `--raw` paths are relative to the server, not to the kubeconfig's `/k8s/{id}`.
+    let ns = namespace("t-raw");
+    let r = k(&["get", "--raw", &format!("/api/v1/namespaces/{ns}")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("\"name\":\"{ns}\"")),
+        "{}",
+        r.stdout
+    );
+    let r = k(&["get", "--raw", "/apis/apps/v1"]);
+    assert!(
+        r.stdout.contains("\"kind\":\"APIResourceList\""),
+        "{}",
+        r.stderr
+    );
+    let r = k(&["get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes"]);
+    assert!(
+        r.stdout.contains("\"kind\":\"NodeMetricsList\""),
+        "{}",
+        r.stderr
+    );
+    let body = write_file("raw/cm.json", &format!("{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"raw\",\"namespace\":\"{ns}\"}}}}"));
+    let r = k(&[
+        "create",
+        "--raw",
+        &format!("/api/v1/namespaces/{ns}/configmaps"),
+        "-f",
+        &body,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = k(&["get", "cm", "raw", "-n", &ns, "-o", "name"]);
+    assert_eq!(r.stdout, "configmap/raw\n");
+    // Without the session's token, nothing.
+    let srv = server();
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(&srv.ca)
+        .args(["-H", "Authorization: Bearer not-a-token"])
+        .arg(format!("{}/api/v1/namespaces", srv.base))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "401");
+}
+
+#[test]
+fn health_endpoints_answer_as_a_healthy_api_server() {
+    let r = k(&["get", "--raw", "/readyz"]);
+    assert_eq!((r.stdout.as_str(), r.code), ("ok", 0), "{}", r.stderr);
+    let r = k(&["get", "--raw", "/livez?verbose"]);
+    assert!(r.stdout.starts_with("[+]ping ok\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("livez check passed\n"), "{}", r.stdout);
+    let r = k(&["get", "--raw", "/readyz/etcd-readiness"]);
+    assert_eq!(r.stdout, "ok");
+    let r = k(&["get", "--raw", "/livez/no-such-check"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "Error from server (NotFound): the server could not find the requested resource\n"
     );
 }

@@ -11,6 +11,7 @@ pub mod conversion;
 pub mod discovery;
 pub mod exec;
 pub mod handlers;
+mod health;
 pub mod logs;
 pub mod metrics;
 pub mod openapi;
@@ -96,6 +97,11 @@ fn route(cluster: &mut Cluster, request: &Request) -> Result<Reply, Status> {
     let accept = request.header_value("accept");
     match path {
         "/version" => return Ok(Reply::json(200, discovery::version())),
+        _ if health::is_health_path(path) => {
+            return health::answer(path, request.query_value("verbose").is_some())
+                .map(Reply::from)
+                .ok_or_else(not_found_path)
+        }
         "/api" | "/apis" => {
             if discovery::wants_aggregated(accept) {
                 return Ok(Response {

@@ -50,9 +50,38 @@ async fn pace(session: &Session) {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let mut router = Router::new()
         .route("/k8s/{id}", any(serve))
-        .route("/k8s/{id}/{*rest}", any(serve_path))
+        .route("/k8s/{id}/{*rest}", any(serve_path));
+    // kubectl's `--raw` requests (`get --raw /apis/...`, `create --raw`) take a path relative to
+    // the server, without the kubeconfig's `/k8s/{id}`; their bearer token says whose session.
+    for path in ["/api", "/api/v1", "/apis", "/version", "/livez", "/readyz"] {
+        router = router
+            .route(path, any(serve_by_token))
+            .route(&format!("{path}/{{*rest}}"), any(serve_by_token));
+    }
+    router.route("/openapi/{*rest}", any(serve_by_token))
+}
+
+/// A request at the server's root for the session its bearer token belongs to. Only the
+/// `Authorization` header counts here, never the browser's cookie: these paths are for clients.
+async fn serve_by_token(State(state): State<AppState>, request: AxumRequest) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    // (A session whose snapshot was unloaded is found again by its first request under
+    // `/k8s/{id}`, which restores it; the persistence layer tracks sessions by that id.)
+    let Some(session) = token.and_then(|t| state.sessions.by_token(t)) else {
+        return unauthorized();
+    };
+    if let Some(p) = &state.persistence {
+        p.touch(&session.id);
+    }
+    let rest = request.uri().path().trim_start_matches('/').to_string();
+    serve_session(session, rest, request).await
 }
 
 fn status_response(status: &Status) -> Response {
@@ -97,6 +126,11 @@ async fn dispatch(state: AppState, id: String, rest: String, request: AxumReques
     let Some(session) = authenticate(&state, &id, request.headers()) else {
         return unauthorized();
     };
+    serve_session(session, rest, request).await
+}
+
+/// Serves a Kubernetes API request (`rest` is the path after the session's prefix).
+async fn serve_session(session: Arc<Session>, rest: String, request: AxumRequest) -> Response {
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
