@@ -121,7 +121,7 @@ pub fn is_cross_site(headers: &HeaderMap) -> bool {
 }
 
 fn too_many(path: &str, retry_after: u64, what: &str) -> Response {
-    let body = if path.starts_with("/k8s/") {
+    let body = if path.starts_with("/k8s/") || is_root_api(path) {
         json!({
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": format!("Too many requests, please try again later."),
@@ -136,6 +136,33 @@ fn too_many(path: &str, retry_after: u64, what: &str) -> Response {
         axum::Json(body),
     )
         .into_response()
+}
+
+/// A Kubernetes API path at the server's root, as `kubectl --raw` sends them (the session is
+/// the one the bearer token belongs to; see `routes::k8s`).
+fn is_root_api(path: &str) -> bool {
+    let under = |p: &str| path == p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/'));
+    // `/api` itself and `/api/v1/...`; the rest of `/api/` is Wheelhouse's own API.
+    path == "/api"
+        || [
+            "/api/v1", "/apis", "/version", "/openapi", "/livez", "/readyz",
+        ]
+        .iter()
+        .any(|p| under(p))
+}
+
+/// The bucket of a root API request: its bearer token, hashed, so the limiter holds no secret.
+fn token_key(headers: &HeaderMap) -> Option<String> {
+    let token = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in token.trim().bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    Some(format!("token:{h:016x}"))
 }
 
 /// `{id}` of `/api/sessions/{id}/...` or `/k8s/{id}/...`.
@@ -182,6 +209,12 @@ pub async fn guard(State(limits): State<Arc<Limits>>, request: Request, next: Ne
         if let Err((after, what)) = limited {
             return too_many(&path, after, what);
         }
+    } else if is_root_api(&path) {
+        if let Some(key) = token_key(request.headers()) {
+            if let Err(after) = limits.api.take(&key, now) {
+                return too_many(&path, after, "API requests");
+            }
+        }
     }
     next.run(request).await
 }
@@ -204,6 +237,36 @@ mod tests {
             Buckets::new(0.0, 0.0).take("x", t0).is_ok(),
             "rate 0 disables the limit"
         );
+    }
+
+    #[test]
+    fn root_api_paths_are_told_from_wheelhouses_own() {
+        for p in [
+            "/api",
+            "/api/v1",
+            "/api/v1/pods",
+            "/apis/apps/v1",
+            "/version",
+            "/openapi/v2",
+            "/livez",
+            "/readyz/etcd",
+        ] {
+            assert!(is_root_api(p), "{p}");
+        }
+        for p in [
+            "/api/sessions",
+            "/api/sessions/x/shell",
+            "/api/lessons",
+            "/apiserver",
+            "/healthz",
+            "/k8s/x/api",
+        ] {
+            assert!(!is_root_api(p), "{p}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        let key = token_key(&h).unwrap();
+        assert!(key.starts_with("token:") && !key.contains("abc"));
     }
 
     #[test]

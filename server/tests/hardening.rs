@@ -449,3 +449,49 @@ async fn shell_metacharacters_and_hostile_arguments() {
         "node/minikube\n"
     );
 }
+
+#[tokio::test]
+async fn root_api_paths_serve_only_the_tokens_session_and_are_rate_limited() {
+    // `kubectl --raw` sends `/api/v1/...` at the server's root: the token picks the session.
+    let c = Client::new();
+    let a = c.session().await;
+    let b = c.session().await;
+    let get = |token: Option<&str>, path: &str| {
+        let mut r = Request::get(path);
+        if let Some(t) = token {
+            r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let r = c.send(get(Some(&a.1), "/api/v1/namespaces/default")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for unauthorised in [get(None, "/api/v1/namespaces"), get(Some("nope"), "/apis")] {
+        assert_eq!(c.send(unauthorised).await.status, StatusCode::UNAUTHORIZED);
+    }
+    // The browser's cookie does not count at the root (only a bearer token does).
+    let r = c
+        .send(
+            Request::get("/api/v1/namespaces")
+                .header(header::COOKIE, format!("wheelhouse_session={}", a.1))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // A burst from one token is slowed with the API server's own 429; another token is not.
+    let mut refused = None;
+    for i in 0..1000 {
+        let r = c.send(get(Some(&a.1), "/version")).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(r.json()["reason"], "TooManyRequests");
+            refused = Some(i);
+            break;
+        }
+    }
+    let i = refused.expect("a burst of 1,000 requests is limited");
+    assert!(i >= 300, "kubectl's normal bursts pass (refused after {i})");
+    assert_eq!(
+        c.send(get(Some(&b.1), "/version")).await.status,
+        StatusCode::OK
+    );
+}
