@@ -1877,3 +1877,83 @@ fn health_endpoints_answer_as_a_healthy_api_server() {
         "Error from server (NotFound): the server could not find the requested resource\n"
     );
 }
+
+#[test]
+fn run_i_attaches_to_the_containers_shell() {
+    // `kubectl run -i` creates the pod with stdin held open and attaches to its main process: the
+    // shell reads what is piped in, and its exit ends the container (and, with --rm, the pod).
+    let ns = namespace("t-attach");
+    let r = support::kubectl_with(
+        &[
+            "run",
+            "-i",
+            "--rm",
+            "box",
+            "--image=busybox",
+            "--restart=Never",
+            "-n",
+            &ns,
+            "--",
+            "sh",
+        ],
+        &[],
+        Some("echo hi from $HOSTNAME\nexit 3\n"),
+    );
+    assert_eq!(
+        r.stdout, "hi from box\npod \"box\" deleted\n",
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("falling back to streaming logs"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    // Without a script, nothing on stdin: sh reads end-of-file and the container completes.
+    let r = k(&[
+        "run",
+        "quiet",
+        "--image=busybox",
+        "--restart=Never",
+        "-n",
+        &ns,
+        "--",
+        "sh",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = k(&[
+        "wait",
+        "--for=jsonpath={.status.phase}=Succeeded",
+        "pod/quiet",
+        "--timeout=60s",
+        "-n",
+        &ns,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A container without stdin is not attached to.
+    let r = support::kubectl_with(&["attach", "quiet", "-n", &ns], &[], None);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // `-it` in a terminal: the shell's prompt, the typed lines, and its exit.
+    let (screen, code) = kubectl_in_pty(
+        &[
+            "run",
+            "-it",
+            "--rm",
+            "tty",
+            "--image=busybox",
+            "--restart=Never",
+            "-n",
+            &ns,
+            "--",
+            "sh",
+        ],
+        &["echo in a tty\r", "exit\r"],
+    );
+    assert!(
+        screen.contains("echo in a tty\r\nin a tty\r\n"),
+        "{screen:?}"
+    );
+    assert!(screen.ends_with("pod \"tty\" deleted\r\n"), "{screen:?}");
+    assert_eq!(code, 0, "{screen:?}");
+}

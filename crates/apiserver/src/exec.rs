@@ -115,6 +115,12 @@ pub struct Session {
     pub options: ExecOptions,
     pub process: ExecProcess,
     tty: Tty,
+    /// Attached to a container's main process (`kubectl attach`, `kubectl run -i`): when it
+    /// ends, the container does. (namespace, pod, container)
+    attached: Option<(String, String, String)>,
+    /// Attach reports Success when the process ends, whatever its exit code (kubectl then reads
+    /// the code from the container's status).
+    attach: bool,
 }
 
 /// Checks and starts the exec a request asks for: the messages to send first, and the session
@@ -156,8 +162,67 @@ pub fn start(
         options,
         process,
         tty: Tty::default(),
+        attached: None,
+        attach: false,
     };
     let frames = s.frames(first);
+    Ok((s, frames))
+}
+
+/// `pods/attach`: connects to the main process of a container started with its standard input
+/// held open (`stdin: true`, as `kubectl run -i` creates it). The simulation runs that process's
+/// command as an interactive one, so what is typed reaches it; when it exits the container
+/// terminates with its exit code, and the pod's restart policy takes over.
+pub fn attach(
+    cluster: &mut Cluster,
+    user: &User,
+    namespace: &str,
+    pod: &str,
+    options: ExecOptions,
+) -> Result<(Session, Vec<Vec<u8>>), Refusal> {
+    let pods = resources::by_plural("", "pods").expect("pods are served");
+    cluster.authorize(
+        user,
+        "create",
+        pods,
+        Some("attach"),
+        Some(namespace),
+        Some(pod),
+    )?;
+    let container: Container =
+        cluster.exec_container(namespace, pod, options.container.as_deref(), options.tty)?;
+    let name = container.name.clone();
+    let spec_stdin = cluster
+        .get(pods, Some(namespace), pod)
+        .ok()
+        .and_then(|o| {
+            o.as_pod()?
+                .spec
+                .as_ref()?
+                .containers
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| c.stdin.unwrap_or(false))
+        })
+        .unwrap_or(false);
+    if !spec_stdin {
+        return Err(Status::bad_request(format!(
+            "container {name} in pod {pod} was not started with stdin (stdin: true); Wheelhouse attaches only to such containers — use kubectl logs -f for the output of the others"
+        ))
+        .into());
+    }
+    let command = cluster.main_command(namespace, pod, &name);
+    let (process, first) =
+        ExecProcess::start(cluster, container, &command, options.stdin, options.tty);
+    let mut s = Session {
+        options: ExecOptions { command, ..options },
+        process,
+        tty: Tty::default(),
+        attached: Some((namespace.to_string(), pod.to_string(), name)),
+        attach: true,
+    };
+    let frames = s.frames(first);
+    s.end_if_done(cluster);
     Ok((s, frames))
 }
 
@@ -208,6 +273,7 @@ impl Session {
             frames.push(message(channel, text.as_bytes()));
         }
         if let Some(code) = self.process.exit_code() {
+            let code = if self.attach { 0 } else { code };
             let status = exit_status(&self.options.command, code);
             frames.push(message(ERROR, status.to_string().as_bytes()));
         }
@@ -223,12 +289,14 @@ impl Session {
         if self.is_done() {
             return Vec::new();
         }
-        match msg.split_first() {
+        let frames = match msg.split_first() {
             Some((&STDIN, data)) => self.stdin(cluster, data),
             Some((&CLOSE, [STDIN])) => self.end_of_input(cluster),
             // Resizes change nothing the simulation draws.
             _ => Vec::new(),
-        }
+        };
+        self.end_if_done(cluster);
+        frames
     }
 
     /// The client went away or its input ended without a v5 close message.
@@ -237,7 +305,18 @@ impl Session {
             return Vec::new();
         }
         let out = self.process.close_stdin(cluster);
-        self.frames(out)
+        let frames = self.frames(out);
+        self.end_if_done(cluster);
+        frames
+    }
+
+    /// An attached main process that ended takes its container with it (once).
+    fn end_if_done(&mut self, cluster: &mut Cluster) {
+        if let (Some(code), Some((ns, pod, container))) = (self.process.exit_code(), &self.attached)
+        {
+            cluster.end_main_process(ns, pod, container, code);
+            self.attached = None;
+        }
     }
 
     fn stdin(&mut self, cluster: &mut Cluster, data: &[u8]) -> Vec<Vec<u8>> {

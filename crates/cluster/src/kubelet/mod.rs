@@ -776,6 +776,7 @@ fn step_container(
                     memory_limit: limit,
                     start: now,
                     pod_name: pod.metadata.name.as_deref().unwrap_or_default(),
+                    stdin: spec.stdin.unwrap_or(false),
                 });
                 let id = next_container_id(cluster);
                 let c = &mut rt.containers[i];

@@ -105,6 +105,8 @@ pub struct Launch<'a> {
     pub memory_limit: Option<i64>,
     pub start: Timestamp,
     pub pod_name: &'a str,
+    /// The container's standard input is held open (`stdin: true`, as `kubectl run -i` sets).
+    pub stdin: bool,
 }
 
 /// Decides what the container will do.
@@ -587,6 +589,14 @@ fn step(stmt: &str, l: &Launch<'_>, p: &mut Plan, t: &mut f64, status: &mut i32)
             return Step::Sleep(Some(secs));
         }
         "exit" => return Step::Exit(w.get(1).and_then(|c| c.parse().ok()).unwrap_or(*status)),
+        // A shell without a script reads its commands from standard input: held open, it waits
+        // there; otherwise it reads end-of-file at once and exits 0 (so `-- sh` alone completes,
+        // and under restartPolicy Always ends in CrashLoopBackOff, as on a real cluster).
+        "sh" | "ash" | "dash" | "bash" if !w.iter().any(|a| a == "-c") => {
+            if l.stdin {
+                return Step::Forever;
+            }
+        }
         "true" | ":" => {}
         "false" => *status = 1,
         "date" => log(
@@ -781,7 +791,24 @@ mod tests {
             memory_limit: None,
             start: "2026-01-01T00:00:00Z".parse().unwrap(),
             pod_name: "p",
+            stdin: false,
         }
+    }
+
+    #[test]
+    fn a_shell_without_a_script_reads_its_input() {
+        let cmd: Vec<String> = vec!["sh".into()];
+        let (env, files) = (Vec::new(), BTreeMap::new());
+        // Nothing on stdin: end-of-file, exit 0.
+        let p = plan(&launch("busybox", &cmd, &env, &files));
+        assert_eq!(p.exit.as_ref().map(|(_, code, _)| *code), Some(0));
+        assert!(p.logs.is_empty(), "{:?}", p.logs);
+        // Input held open: it waits.
+        let waiting = plan(&Launch {
+            stdin: true,
+            ..launch("busybox", &cmd, &env, &files)
+        });
+        assert_eq!(waiting.exit, None);
     }
 
     #[test]

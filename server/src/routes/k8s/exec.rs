@@ -18,10 +18,11 @@ use axum::response::{IntoResponse, Response};
 use super::{into_axum, status_response};
 use crate::sessions::Session;
 
-/// Whether a request is for a pod's `exec` subresource.
+/// Whether a request is for a pod's `exec` or `attach` subresource (the same stream).
 pub fn is_exec(req: &kubectl::rest::Request) -> bool {
-    apiserver::path::ApiPath::parse(req.path_only())
-        .is_some_and(|p| p.plural == "pods" && p.subresource.as_deref() == Some("exec"))
+    apiserver::path::ApiPath::parse(req.path_only()).is_some_and(|p| {
+        p.plural == "pods" && matches!(p.subresource.as_deref(), Some("exec" | "attach"))
+    })
 }
 
 /// Answers an exec request that asks for a connection upgrade.
@@ -36,6 +37,7 @@ pub async fn upgrade(
     };
     let namespace = p.namespace.unwrap_or_else(|| "default".into());
     let pod = p.name.unwrap_or_default();
+    let attach = p.subresource.as_deref() == Some("attach");
     let options = ExecOptions::from_request(&req);
     let websocket = parts
         .headers
@@ -49,7 +51,11 @@ pub async fn upgrade(
             Ok(u) => u,
             Err(s) => return status_response(&s),
         };
-        exec::start(&mut guard.cluster, &user, &namespace, &pod, options)
+        if attach {
+            exec::attach(&mut guard.cluster, &user, &namespace, &pod, options)
+        } else {
+            exec::start(&mut guard.cluster, &user, &namespace, &pod, options)
+        }
     };
     let (stream, first) = match started {
         Ok(s) => s,

@@ -119,6 +119,63 @@ fn bad_request(message: String) -> ExecError {
 }
 
 impl Cluster {
+    /// The command a container's main process runs (its `command` and `args`, or the image's
+    /// shell for a shell image without either), for `kubectl attach`.
+    pub fn main_command(&self, namespace: &str, pod: &str, container: &str) -> Vec<String> {
+        let key = Key {
+            kind: "Pod",
+            namespace: namespace.into(),
+            name: pod.into(),
+        };
+        let Some(Object::Pod(p)) = self.store().get(&key).map(|o| o.as_ref()) else {
+            return Vec::new();
+        };
+        let Some(c) = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers.iter().find(|c| c.name == container))
+        else {
+            return Vec::new();
+        };
+        let mut argv: Vec<String> = c.command.clone().unwrap_or_default();
+        argv.extend(c.args.clone().unwrap_or_default());
+        if argv.is_empty() {
+            argv.push("sh".into());
+        }
+        argv
+    }
+
+    /// The main process of a running container ended by itself with `code` (an attached shell
+    /// told to `exit`): the kubelet sees the container terminate, as it would the real process.
+    pub fn end_main_process(&mut self, namespace: &str, pod: &str, container: &str, code: i32) {
+        let now = self.now();
+        let Some(rt) = self
+            .runtime
+            .kubelet
+            .pods
+            .get_mut(&super::PodName::new(namespace, pod))
+        else {
+            return;
+        };
+        let Some(inst) = rt
+            .containers
+            .iter_mut()
+            .find(|c| c.name == container && c.stage == super::Stage::Running)
+            .and_then(|c| c.current.as_mut())
+        else {
+            return;
+        };
+        let secs = crate::clock::seconds_between(inst.started, now);
+        let reason = if code == 0 { "Completed" } else { "Error" };
+        inst.plan.exit = Some((secs, code, reason.into()));
+        let key = Key {
+            kind: "Pod",
+            namespace: namespace.into(),
+            name: pod.into(),
+        };
+        super::sync_pod(self, &key);
+    }
+
     /// Runs `argv` in a container and returns its output; `container` may be omitted for a pod
     /// with one container. `stdin` is given to the command as its whole input.
     pub fn exec(
