@@ -158,10 +158,9 @@ fn token_key(headers: &HeaderMap) -> Option<String> {
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")?;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in token.trim().bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(token.trim(), &mut hasher);
+    let h = std::hash::Hasher::finish(&hasher);
     Some(format!("token:{h:016x}"))
 }
 

@@ -115,12 +115,39 @@ pub struct Session {
     pub options: ExecOptions,
     pub process: ExecProcess,
     tty: Tty,
-    /// Attached to a container's main process (`kubectl attach`, `kubectl run -i`): when it
-    /// ends, the container does. (namespace, pod, container)
-    attached: Option<(String, String, String)>,
-    /// Attach reports Success when the process ends, whatever its exit code (kubectl then reads
-    /// the code from the container's status).
-    attach: bool,
+    /// Attached to a container's main process (`kubectl attach`, `kubectl run -i`) rather than
+    /// running a command beside it.
+    attached: Option<Attached>,
+}
+
+/// The container whose main process a session is attached to: when the process ends, so does
+/// the container.
+struct Attached {
+    namespace: String,
+    pod: String,
+    container: String,
+    ended: bool,
+}
+
+/// The `pods` resource, once `user` may `create` its `subresource` (exec, attach, portforward)
+/// on `pod`: connecting to a pod is a create, as the API server authorizes it.
+pub(crate) fn authorize_connect(
+    cluster: &Cluster,
+    user: &User,
+    subresource: &str,
+    namespace: &str,
+    pod: &str,
+) -> Result<&'static resources::ResourceType, Status> {
+    let pods = resources::by_plural("", "pods").expect("pods are served");
+    cluster.authorize(
+        user,
+        "create",
+        pods,
+        Some(subresource),
+        Some(namespace),
+        Some(pod),
+    )?;
+    Ok(pods)
 }
 
 /// Checks and starts the exec a request asks for: the messages to send first, and the session
@@ -132,15 +159,7 @@ pub fn start(
     pod: &str,
     options: ExecOptions,
 ) -> Result<(Session, Vec<Vec<u8>>), Refusal> {
-    let pods = resources::by_plural("", "pods").expect("pods are served");
-    cluster.authorize(
-        user,
-        "create",
-        pods,
-        Some("exec"),
-        Some(namespace),
-        Some(pod),
-    )?;
+    authorize_connect(cluster, user, "exec", namespace, pod)?;
     if options.command.is_empty() {
         return Err(Status::bad_request("you must specify at least 1 command").into());
     }
@@ -163,7 +182,6 @@ pub fn start(
         process,
         tty: Tty::default(),
         attached: None,
-        attach: false,
     };
     let frames = s.frames(first);
     Ok((s, frames))
@@ -180,15 +198,7 @@ pub fn attach(
     pod: &str,
     options: ExecOptions,
 ) -> Result<(Session, Vec<Vec<u8>>), Refusal> {
-    let pods = resources::by_plural("", "pods").expect("pods are served");
-    cluster.authorize(
-        user,
-        "create",
-        pods,
-        Some("attach"),
-        Some(namespace),
-        Some(pod),
-    )?;
+    let pods = authorize_connect(cluster, user, "attach", namespace, pod)?;
     let container: Container =
         cluster.exec_container(namespace, pod, options.container.as_deref(), options.tty)?;
     let name = container.name.clone();
@@ -218,8 +228,12 @@ pub fn attach(
         options: ExecOptions { command, ..options },
         process,
         tty: Tty::default(),
-        attached: Some((namespace.to_string(), pod.to_string(), name)),
-        attach: true,
+        attached: Some(Attached {
+            namespace: namespace.to_string(),
+            pod: pod.to_string(),
+            container: name,
+            ended: false,
+        }),
     };
     let frames = s.frames(first);
     s.end_if_done(cluster);
@@ -273,7 +287,9 @@ impl Session {
             frames.push(message(channel, text.as_bytes()));
         }
         if let Some(code) = self.process.exit_code() {
-            let code = if self.attach { 0 } else { code };
+            // Attach reports Success whatever the exit code: kubectl reads the code from the
+            // container's status.
+            let code = if self.attached.is_some() { 0 } else { code };
             let status = exit_status(&self.options.command, code);
             frames.push(message(ERROR, status.to_string().as_bytes()));
         }
@@ -312,10 +328,11 @@ impl Session {
 
     /// An attached main process that ended takes its container with it (once).
     fn end_if_done(&mut self, cluster: &mut Cluster) {
-        if let (Some(code), Some((ns, pod, container))) = (self.process.exit_code(), &self.attached)
-        {
-            cluster.end_main_process(ns, pod, container, code);
-            self.attached = None;
+        if let (Some(code), Some(a)) = (self.process.exit_code(), &mut self.attached) {
+            if !a.ended {
+                cluster.end_main_process(&a.namespace, &a.pod, &a.container, code);
+                a.ended = true;
+            }
         }
     }
 

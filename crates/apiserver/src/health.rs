@@ -31,9 +31,11 @@ const LIVE: &[&str] = &[
 const READY_ONLY: &[&str] = &["etcd-readiness", "informer-sync", "shutdown"];
 
 pub fn is_health_path(path: &str) -> bool {
-    ["/healthz", "/livez", "/readyz"]
-        .iter()
-        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    // Asked of every API request: compare without allocating.
+    ["/healthz", "/livez", "/readyz"].iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+    })
 }
 
 /// The answer to a health path: `ok`, the verbose list, or one named check. `None` for a check

@@ -20,7 +20,7 @@ mod tests;
 use std::collections::BTreeMap;
 
 use cluster::api::User;
-use cluster::{resources, Cluster, Status};
+use cluster::{Cluster, Status};
 
 use crate::spdy::{self, Frame, Framer, SpdyError};
 
@@ -35,15 +35,7 @@ const MAX_STREAMS: usize = 1000;
 /// Checks a port-forward request as the API server and the kubelet would before the upgrade:
 /// permission to `create pods/portforward`, the pod exists and has a node.
 pub fn open(cluster: &Cluster, user: &User, namespace: &str, pod: &str) -> Result<Tunnel, Status> {
-    let pods = resources::by_plural("", "pods").expect("pods are served");
-    cluster.authorize(
-        user,
-        "create",
-        pods,
-        Some("portforward"),
-        Some(namespace),
-        Some(pod),
-    )?;
+    let pods = crate::exec::authorize_connect(cluster, user, "portforward", namespace, pod)?;
     let found = cluster.get(pods, Some(namespace), pod)?;
     let found = found.as_pod().expect("pods are Pods");
     if found
@@ -120,11 +112,6 @@ impl Tunnel {
             self.on_frame(cluster, frame, &mut out);
         }
         Ok(out)
-    }
-
-    /// kubectl said GOAWAY: the session is over.
-    pub fn is_closed(&self) -> bool {
-        self.closed
     }
 
     fn on_frame(&mut self, cluster: &Cluster, frame: Frame, out: &mut Vec<u8>) {
@@ -292,6 +279,19 @@ impl Tunnel {
 /// reports the same words.
 pub fn refused_message(pod_uid: &str, port: u16) -> String {
     SandboxId::of(pod_uid).refused(port)
+}
+
+impl spdy::Endpoint for Tunnel {
+    const CHANGES_CLUSTER: bool = false;
+
+    fn receive(&mut self, cluster: &mut Cluster, bytes: &[u8]) -> Result<Vec<u8>, SpdyError> {
+        Tunnel::receive(self, cluster, bytes)
+    }
+
+    /// kubectl said GOAWAY: the session is over.
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
 }
 
 /// The pod sandbox's id as the container runtime names it, made from the pod's uid. Only the

@@ -8,6 +8,7 @@
 //! that dictionary, so reading its headers needs it; ours does not (a zlib stream says whether it
 //! uses a dictionary, and the reader only applies one when told), which keeps our side simple.
 
+use cluster::Cluster;
 use miniz_oxide::deflate::core::{create_comp_flags_from_zip_params, CompressorOxide};
 use miniz_oxide::deflate::stream::deflate;
 use miniz_oxide::inflate::core::inflate_flags::TINFL_FLAG_HAS_MORE_INPUT;
@@ -20,11 +21,9 @@ const VERSION: u16 = 3;
 const SYN_STREAM: u16 = 1;
 const SYN_REPLY: u16 = 2;
 const RST_STREAM: u16 = 3;
-const SETTINGS: u16 = 4;
 const PING: u16 = 6;
 const GOAWAY: u16 = 7;
 const HEADERS: u16 = 8;
-const WINDOW_UPDATE: u16 = 9;
 
 /// The FIN flag: the sender will send nothing more on the stream.
 pub const FLAG_FIN: u8 = 1;
@@ -67,7 +66,7 @@ pub enum Frame {
     GoAway {
         last_stream: u32,
     },
-    /// SETTINGS, HEADERS, WINDOW_UPDATE and SYN_REPLY: nothing a port-forward acts on.
+    /// SETTINGS (4), WINDOW_UPDATE (9), HEADERS and SYN_REPLY: nothing exec or port-forward acts on.
     Other {
         kind: u16,
     },
@@ -84,6 +83,24 @@ pub enum SpdyError {
     Invalid(&'static str),
     #[error("invalid SPDY header block: {0}")]
     HeaderBlock(&'static str),
+}
+
+/// The server's end of a SPDY session (exec, port-forward), sans-IO: the HTTP server feeds it
+/// the connection's bytes, whether they arrive in WebSocket messages or on an upgraded socket,
+/// and sends back what it returns.
+pub trait Endpoint: Send + 'static {
+    /// Whether what the peer sends can change the cluster (the server then wakes its watchers).
+    const CHANGES_CLUSTER: bool;
+
+    /// Reads received bytes and returns the bytes to send. An error means the peer broke the
+    /// protocol: the connection is closed.
+    fn receive(&mut self, cluster: &mut Cluster, bytes: &[u8]) -> Result<Vec<u8>, SpdyError>;
+
+    /// Nothing more will be said (the peer's GOAWAY).
+    fn is_closed(&self) -> bool;
+
+    /// The connection ended: what the peer sent is all the input there is.
+    fn end_of_input(&mut self, _cluster: &mut Cluster) {}
 }
 
 /// One SPDY connection's framing state: unparsed input and both header compression streams.
@@ -172,7 +189,7 @@ impl Framer {
             GOAWAY => Frame::GoAway {
                 last_stream: word_at(0, "GOAWAY")? & 0x7fff_ffff,
             },
-            SETTINGS | WINDOW_UPDATE => Frame::Other { kind },
+            // SETTINGS, WINDOW_UPDATE and anything newer: nothing a port-forward acts on.
             _ => Frame::Other { kind },
         };
         Ok(Some(frame))

@@ -11,13 +11,11 @@
 
 use cluster::Cluster;
 
-use super::{message, Session, CLOSE, ERROR, STDERR, STDIN, STDOUT};
+use super::{message, Session, CLOSE, ERROR, RESIZE, STDERR, STDIN, STDOUT};
 use crate::spdy::{self, Frame, Framer, SpdyError};
 
 /// The protocol this serves (the newest remotecommand version over SPDY).
 pub const PROTOCOL: &str = "v4.channel.k8s.io";
-
-const RESIZE: u8 = super::RESIZE;
 
 /// One exec session carried by a SPDY connection.
 pub struct SpdyExec {
@@ -43,11 +41,6 @@ impl SpdyExec {
             finished: false,
             closed: false,
         }
-    }
-
-    /// The client ended the connection (GOAWAY), or everything has been said.
-    pub fn is_closed(&self) -> bool {
-        self.closed
     }
 
     /// The command ended and its status was sent.
@@ -88,12 +81,26 @@ impl SpdyExec {
         self.flush(&mut out);
         Ok(out)
     }
+}
 
-    /// The client went away: whatever it sent is all the input there is.
-    pub fn end_of_input(&mut self, cluster: &mut Cluster) {
-        let _ = self.session.end_of_input(cluster);
+impl spdy::Endpoint for SpdyExec {
+    const CHANGES_CLUSTER: bool = true;
+
+    fn receive(&mut self, cluster: &mut Cluster, bytes: &[u8]) -> Result<Vec<u8>, SpdyError> {
+        SpdyExec::receive(self, cluster, bytes)
     }
 
+    /// The client said GOAWAY.
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    fn end_of_input(&mut self, cluster: &mut Cluster) {
+        let _ = self.session.end_of_input(cluster);
+    }
+}
+
+impl SpdyExec {
     fn on_new_stream(&mut self, stream: u32, headers: &[(String, String)], out: &mut Vec<u8>) {
         let kind = headers
             .iter()
@@ -154,30 +161,12 @@ impl SpdyExec {
 
 #[cfg(test)]
 mod tests {
-    use cluster::api::{User, WriteOptions};
-    use cluster::{resources, ClusterConfig};
-    use serde_json::json;
+    use cluster::api::User;
 
     use super::*;
+    use crate::exec::tests::cluster;
     use crate::exec::{start, ExecOptions};
     use crate::spdy::testing::{data, sent, Client, Sent};
-
-    fn cluster() -> Cluster {
-        let mut c = Cluster::new(&ClusterConfig::default());
-        let pods = resources::by_plural("", "pods").unwrap();
-        c.create_with(
-            &User::admin(),
-            pods,
-            Some("default"),
-            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "box"},
-                   "spec": {"containers": [{"name": "box", "image": "busybox",
-                            "command": ["sleep", "3600"], "env": [{"name": "COLOR", "value": "blue"}]}]}}),
-            &WriteOptions::default(),
-        )
-        .unwrap();
-        c.advance(jiff::SignedDuration::from_secs(30));
-        c
-    }
 
     fn exec(c: &mut Cluster, command: &[&str], stdin: bool) -> SpdyExec {
         let options = ExecOptions {

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::*;
 
-fn cluster() -> Cluster {
+pub(super) fn cluster() -> Cluster {
     let mut c = Cluster::new(&ClusterConfig::default());
     let pods = resources::by_plural("", "pods").unwrap();
     c.create_with(

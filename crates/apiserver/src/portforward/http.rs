@@ -42,14 +42,7 @@ pub(super) fn serve(
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) if input.len() <= MAX_HEAD => return served,
             // Not HTTP, or a head too large: the server answers 400 and hangs up.
-            _ => {
-                input.clear();
-                served
-                    .bytes
-                    .extend(response(400, BAD_REQUEST, "close", now, false));
-                served.close = true;
-                return served;
-            }
+            _ => return refuse(input, served, 400, BAD_REQUEST, now),
         };
         let header = |name: &str| {
             request
@@ -61,22 +54,10 @@ pub(super) fn serve(
         let body_len: usize = match header("content-length").map(|v| v.parse()) {
             None => 0,
             Some(Ok(n)) => n,
-            Some(Err(_)) => {
-                input.clear();
-                served
-                    .bytes
-                    .extend(response(400, BAD_REQUEST, "close", now, false));
-                served.close = true;
-                return served;
-            }
+            Some(Err(_)) => return refuse(input, served, 400, BAD_REQUEST, now),
         };
         if body_len > MAX_BODY {
-            input.clear();
-            served
-                .bytes
-                .extend(response(413, TOO_LARGE, "close", now, false));
-            served.close = true;
-            return served;
+            return refuse(input, served, 413, TOO_LARGE, now);
         }
         if input.len() < head_len + body_len {
             return served;
@@ -110,6 +91,23 @@ pub(super) fn serve(
             }
         }
     }
+}
+
+/// The server's refusal of the request at the front of `input`: an error page, then it hangs up
+/// (what else was received is dropped with the connection).
+fn refuse(
+    input: &mut Vec<u8>,
+    mut served: Served,
+    status: u16,
+    page: &str,
+    now: Timestamp,
+) -> Served {
+    input.clear();
+    served
+        .bytes
+        .extend(response(status, page, "close", now, false));
+    served.close = true;
+    served
 }
 
 const BAD_REQUEST: &str = "<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n</body>\r\n</html>\r\n";

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::spdy::testing::{data, sent, syn_stream_frame, Client, Sent};
+use crate::spdy::Endpoint;
 
 fn cluster() -> Cluster {
     let mut c = Cluster::new(&ClusterConfig::default());

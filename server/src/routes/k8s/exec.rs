@@ -64,9 +64,7 @@ pub async fn upgrade(
     session.changed.notify_waiters();
     if !websocket {
         let spdy = exec::over_spdy::SpdyExec::new(stream, first);
-        return super::spdy::upgrade(&mut parts, &[exec::over_spdy::PROTOCOL], move |io, _| {
-            serve_spdy(io, session, spdy)
-        });
+        return super::spdy::upgrade(&mut parts, &[exec::over_spdy::PROTOCOL], session, spdy);
     }
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(ws) => ws,
@@ -74,48 +72,6 @@ pub async fn upgrade(
     };
     ws.protocols([exec::V5, exec::V4])
         .on_upgrade(move |socket| serve(socket, session, stream, first))
-}
-
-/// The same over a connection upgraded to SPDY/3.1: until the command has ended and said so, or
-/// the client goes away.
-async fn serve_spdy(
-    mut io: super::spdy::Io,
-    session: Arc<Session>,
-    mut exec: apiserver::exec::over_spdy::SpdyExec,
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0; 32 << 10];
-    loop {
-        let n = match io.read(&mut buf).await {
-            Ok(n) if n > 0 => n,
-            // The client went away: whatever it sent is all the input there is.
-            _ => {
-                let _ = session.run(|st| exec.end_of_input(&mut st.cluster));
-                break;
-            }
-        };
-        super::pace(&session).await;
-        let answer = session.run(|st| exec.receive(&mut st.cluster, &buf[..n]));
-        session.changed.notify_waiters();
-        match answer {
-            Ok(Ok(out)) => {
-                if !out.is_empty() && io.write_all(&out).await.is_err() {
-                    break;
-                }
-            }
-            Ok(Err(e)) => {
-                tracing::debug!("exec over SPDY: {e}");
-                break;
-            }
-            Err(_) => break,
-        }
-        // After the status, kubectl closes the connection itself; keep reading until it does
-        // (it still answers pings and may half-close stdin).
-        if exec.is_closed() {
-            break;
-        }
-    }
-    let _ = io.shutdown().await;
 }
 
 /// Sends the command's messages and feeds it the client's, until the command ends or the

@@ -16,6 +16,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+use apiserver::spdy::Endpoint;
+
 use super::status_response;
 use crate::sessions::Session;
 
@@ -51,9 +53,7 @@ pub async fn upgrade(
         Err(panicked) => return status_response(&panicked.status()),
     };
     if !websocket {
-        return super::spdy::upgrade(&mut parts, &[PORT_FORWARD_V1], move |io, _| {
-            serve_spdy(io, session, tunnel)
-        });
+        return super::spdy::upgrade(&mut parts, &[PORT_FORWARD_V1], session, tunnel);
     }
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(ws) => ws,
@@ -65,39 +65,6 @@ pub async fn upgrade(
 
 /// The port-forward protocol's name when SPDY is the HTTP connection itself.
 const PORT_FORWARD_V1: &str = "portforward.k8s.io";
-
-/// The same session over an HTTP connection upgraded to SPDY/3.1.
-async fn serve_spdy(
-    mut io: super::spdy::Io,
-    session: Arc<Session>,
-    mut tunnel: apiserver::portforward::Tunnel,
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0; 32 << 10];
-    loop {
-        let n = match io.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        super::pace(&session).await;
-        match session.run(|st| tunnel.receive(&st.cluster, &buf[..n])) {
-            Ok(Ok(out)) => {
-                if !out.is_empty() && io.write_all(&out).await.is_err() {
-                    break;
-                }
-            }
-            Ok(Err(e)) => {
-                tracing::debug!("port-forward: {e}");
-                break;
-            }
-            Err(_) => break,
-        }
-        if tunnel.is_closed() {
-            break;
-        }
-    }
-    let _ = io.shutdown().await;
-}
 
 /// Feeds kubectl's SPDY bytes to the tunnel and sends back its answers, until kubectl goes
 /// away or breaks the protocol.

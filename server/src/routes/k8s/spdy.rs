@@ -4,7 +4,7 @@
 //! it speaks. The answer is `101 Switching Protocols` naming the one chosen; from then on the TCP
 //! (or TLS) connection carries SPDY frames both ways.
 
-use std::future::Future;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::request::Parts;
@@ -14,19 +14,21 @@ use cluster::Status;
 use hyper_util::rt::TokioIo;
 
 use super::status_response;
+use crate::sessions::Session;
 
 /// The upgraded connection.
 pub type Io = TokioIo<hyper::upgrade::Upgraded>;
 
 const PROTOCOL_HEADER: &str = "x-stream-protocol-version";
 
-/// Answers the upgrade with the first protocol of `ours` the client offers, then runs `serve` on
-/// the connection with that protocol's name.
-pub fn upgrade<F, Fut>(parts: &mut Parts, ours: &[&'static str], serve: F) -> Response
-where
-    F: FnOnce(Io, &'static str) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
+/// Answers the upgrade with the first protocol of `ours` the client offers, then serves
+/// `endpoint` on the connection.
+pub fn upgrade<E: apiserver::spdy::Endpoint>(
+    parts: &mut Parts,
+    ours: &[&'static str],
+    session: Arc<Session>,
+    endpoint: E,
+) -> Response {
     let spdy = parts
         .headers
         .get(header::UPGRADE)
@@ -64,7 +66,7 @@ where
     };
     tokio::spawn(async move {
         if let Ok(upgraded) = on_upgrade.await {
-            serve(TokioIo::new(upgraded), protocol).await;
+            serve(TokioIo::new(upgraded), session, endpoint).await;
         }
     });
     Response::builder()
@@ -74,4 +76,42 @@ where
         .header(PROTOCOL_HEADER, protocol)
         .body(Body::empty())
         .expect("a valid response")
+}
+
+/// Moves bytes between the connection and the endpoint until the client goes away, breaks the
+/// protocol or says GOAWAY.
+async fn serve<E: apiserver::spdy::Endpoint>(mut io: Io, session: Arc<Session>, mut endpoint: E) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0; 32 << 10];
+    loop {
+        let n = match io.read(&mut buf).await {
+            Ok(n) if n > 0 => n,
+            _ => {
+                let _ = session.run(|st| endpoint.end_of_input(&mut st.cluster));
+                break;
+            }
+        };
+        super::pace(&session).await;
+        let answer = session.run(|st| endpoint.receive(&mut st.cluster, &buf[..n]));
+        if E::CHANGES_CLUSTER {
+            session.changed.notify_waiters();
+        }
+        match answer {
+            Ok(Ok(out)) => {
+                if !out.is_empty() && io.write_all(&out).await.is_err() {
+                    break;
+                }
+            }
+            // A protocol error or a panic: nothing sensible can follow on this connection.
+            Ok(Err(e)) => {
+                tracing::debug!("SPDY: {e}");
+                break;
+            }
+            Err(_) => break,
+        }
+        if endpoint.is_closed() {
+            break;
+        }
+    }
+    let _ = io.shutdown().await;
 }
